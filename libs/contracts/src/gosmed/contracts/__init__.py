@@ -1,0 +1,1 @@
+"""gosmed message contracts: every message that crosses the broker, shared types, topology."""

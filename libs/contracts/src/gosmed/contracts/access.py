@@ -1,0 +1,59 @@
+"""Who acts, for whom, and on which legal basis: carried by every message a person is behind."""
+
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from gosmed.contracts.base import Contract
+
+
+class LegalBasis(StrEnum):
+    """Why the actor may act for the patient."""
+
+    OWN_ACCOUNT = "own_account"
+    PARENT_OF_MINOR = "parent_of_minor"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+    INSURER_CONSENT = "insurer_consent"
+    INSPECTOR_ORDER = "inspector_order"
+    OPERATOR = "operator"
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    INSURER = "insurer"
+    INSPECTOR = "inspector"
+    OPERATOR = "operator"
+    CLINIC = "clinic"
+
+
+BASES_WITH_DOCUMENT = frozenset(
+    {LegalBasis.POWER_OF_ATTORNEY, LegalBasis.INSURER_CONSENT, LegalBasis.INSPECTOR_ORDER}
+)
+
+
+class AccessContext(Contract):
+    """The original person behind a request; downstream services decide on their rights."""
+
+    actor_id: UUID = Field(description="Account id of the person acting.")
+    session_id: UUID | None = Field(default=None, description="Server-side session of the actor.")
+    patient_id: UUID | None = Field(
+        default=None, description="The patient acted for; None when no patient is involved."
+    )
+    basis: LegalBasis = Field(
+        default=LegalBasis.OWN_ACCOUNT, description="The legal basis claimed for this access."
+    )
+    basis_document_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Power of attorney id, insurer consent id or inspector order id.",
+    )
+    roles: frozenset[Role] = Field(default=frozenset({Role.CITIZEN}))
+
+    @model_validator(mode="after")
+    def _document_matches_basis(self) -> "AccessContext":
+        if self.basis in BASES_WITH_DOCUMENT and not self.basis_document_id:
+            raise ValueError(f"основание {self.basis.value} требует номер документа")
+        if self.basis == LegalBasis.OWN_ACCOUNT and self.patient_id not in (None, self.actor_id):
+            raise ValueError("доступ к чужим данным требует основания")
+        return self

@@ -1,0 +1,128 @@
+"""Stable machine error codes with Russian human messages, shared by the broker and the edge."""
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from gosmed.contracts.base import Contract
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_FAILED = "validation_failed"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    UNAUTHENTICATED = "unauthenticated"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    TIMEOUT = "timeout"
+    INTERNAL = "internal_error"
+
+
+DEFAULT_MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.VALIDATION_FAILED: "Данные запроса не прошли проверку.",
+    ErrorCode.NOT_FOUND: "Запрошенный объект не найден.",
+    ErrorCode.FORBIDDEN: "Недостаточно прав для этого действия.",
+    ErrorCode.UNAUTHENTICATED: "Требуется вход в систему.",
+    ErrorCode.CONFLICT: "Действие противоречит текущему состоянию данных.",
+    ErrorCode.RATE_LIMITED: "Слишком много запросов, повторите позже.",
+    ErrorCode.SERVICE_UNAVAILABLE: "Сервис временно недоступен, повторите позже.",
+    ErrorCode.TIMEOUT: "Сервис не ответил вовремя, повторите позже.",
+    ErrorCode.INTERNAL: "Внутренняя ошибка сервиса.",
+}
+
+
+class ErrorDetail(Contract):
+    """One concrete problem, e.g. one invalid field."""
+
+    field: str | None = Field(default=None, description="Dotted path of the field, if any.")
+    code: str = Field(description="Stable machine code of this problem.")
+    message: str = Field(description="Russian human-readable explanation.")
+
+
+class ErrorReply(Contract):
+    """What a service answers instead of the expected reply when a request fails."""
+
+    code: ErrorCode
+    message: str = Field(description="Russian human-readable explanation.")
+    details: tuple[ErrorDetail, ...] = ()
+
+
+class ServiceError(Exception):
+    """A failure with a stable code; services raise it, the edge turns it into problem+json."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        details: tuple[ErrorDetail, ...] = (),
+    ) -> None:
+        self.code = code
+        self.message = message or DEFAULT_MESSAGES[code]
+        self.details = details
+        super().__init__(f"{code.value}: {self.message}")
+
+    def to_reply(self) -> ErrorReply:
+        return ErrorReply(code=self.code, message=self.message, details=self.details)
+
+    @classmethod
+    def from_reply(cls, reply: ErrorReply) -> "ServiceError":
+        return cls(reply.code, reply.message, reply.details)
+
+
+_RUSSIAN_VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "обязательное поле не заполнено",
+    "extra_forbidden": "неизвестное поле",
+    "json_invalid": "тело сообщения не является корректным JSON",
+    "model_type": "ожидается объект",
+    "model_attributes_type": "ожидается объект",
+    "dict_type": "ожидается объект",
+    "list_type": "ожидается список",
+    "string_type": "ожидается строка",
+    "int_type": "ожидается целое число",
+    "int_parsing": "ожидается целое число",
+    "float_parsing": "ожидается число",
+    "bool_parsing": "ожидается логическое значение",
+    "uuid_parsing": "некорректный идентификатор (UUID)",
+    "uuid_type": "некорректный идентификатор (UUID)",
+    "date_parsing": "некорректная дата, ожидается ГГГГ-ММ-ДД",
+    "date_from_datetime_parsing": "некорректная дата, ожидается ГГГГ-ММ-ДД",
+    "datetime_parsing": "некорректные дата и время, ожидается ISO 8601",
+    "datetime_from_date_parsing": "некорректные дата и время, ожидается ISO 8601",
+    "timezone_aware": "время должно содержать часовой пояс",
+    "enum": "недопустимое значение",
+    "literal_error": "недопустимое значение",
+    "string_too_short": "строка слишком короткая",
+    "string_too_long": "строка слишком длинная",
+    "string_pattern_mismatch": "строка не соответствует формату",
+    "too_short": "слишком мало элементов",
+    "too_long": "слишком много элементов",
+    "greater_than": "значение слишком мало",
+    "greater_than_equal": "значение слишком мало",
+    "less_than": "значение слишком велико",
+    "less_than_equal": "значение слишком велико",
+    "value_error": "недопустимое значение",
+}
+
+
+def validation_details(
+    errors: Iterable[Mapping[str, Any]], *, skip_loc: int = 0
+) -> tuple[ErrorDetail, ...]:
+    """Pydantic errors as `ErrorDetail`s with Russian messages; the code stays pydantic's type."""
+    details = []
+    for err in errors:
+        kind = str(err["type"])
+        message = str(err["msg"])
+        if kind in _RUSSIAN_VALIDATION_MESSAGES:
+            message = _RUSSIAN_VALIDATION_MESSAGES[kind]
+            if kind == "value_error" and err.get("ctx", {}).get("error"):
+                message = str(err["ctx"]["error"])
+        path = ".".join(str(p) for p in tuple(err["loc"])[skip_loc:])
+        details.append(ErrorDetail(field=path or None, code=kind, message=message))
+    return tuple(details)
+
+
+def summarize(details: Iterable[ErrorDetail]) -> str:
+    return "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details)

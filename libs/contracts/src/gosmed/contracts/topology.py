@@ -1,0 +1,55 @@
+"""Exchange, queue and routing-key names: the one place that says where a message goes.
+
+- RPC queries go through the default exchange to one durable queue per method
+  (`<service>.rpc.<method>`); the reply comes back on RabbitMQ's direct reply-to.
+- Commands from clinics and operators go to durable queues (`<service>.<command>`).
+- Events go to the topic exchange `gosmed.events` with the routing key `<service>.<event>.v<N>`;
+  every consuming service binds its own durable queue (`<consumer>.on.<service>.<event>`).
+- Every queue has a twin `<queue>.dead-letter`, bound to `gosmed.dead-letter` by the queue's name.
+"""
+
+from enum import StrEnum
+
+EVENTS_EXCHANGE = "gosmed.events"
+DEAD_LETTER_EXCHANGE = "gosmed.dead-letter"
+DEAD_LETTER_SUFFIX = ".dead-letter"
+
+# Message headers set by gosmed on top of AMQP's own properties.
+HEADER_ERROR_CODE = "x-gosmed-error-code"
+HEADER_ERROR_REASON = "x-gosmed-error-reason"
+HEADER_ORIGINAL_QUEUE = "x-gosmed-original-queue"
+HEADER_REPLY_STATUS = "x-gosmed-reply-status"
+REPLY_STATUS_ERROR = "error"
+
+
+class Service(StrEnum):
+    IDENTITY = "identity"
+    RECORDS = "records"
+    REGISTRY = "registry"
+    DOCUMENTS = "documents"
+    SCHEDULING = "scheduling"
+    FEEDBACK = "feedback"
+
+
+def rpc_queue(service: Service, method: str) -> str:
+    return f"{service.value}.rpc.{method}"
+
+
+def command_queue(service: Service, command: str) -> str:
+    return f"{service.value}.{command}"
+
+
+def event_key(service: Service, event: str, version: int = 1) -> str:
+    return f"{service.value}.{event}.v{version}"
+
+
+def event_queue(consumer: Service, routing_key: str) -> str:
+    return f"{consumer.value}.on.{routing_key}"
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}{DEAD_LETTER_SUFFIX}"
+
+
+def ping_queue(service: Service) -> str:
+    return rpc_queue(service, "ping")

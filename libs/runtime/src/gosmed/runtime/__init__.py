@@ -1,0 +1,1 @@
+"""Plumbing every gosmed service reuses: settings, broker, RPC, store, telemetry, logging."""

@@ -1,0 +1,169 @@
+"""A RabbitMQ broker that loses nothing: persistent publishes with confirms, unroutable
+publishes raise, durable queues with a dead-letter twin, failed messages dead-lettered with
+their reason while the consumer keeps going."""
+
+import logging
+from types import TracebackType
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from faststream import BaseMiddleware
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange
+from faststream.rabbit import RabbitQueue
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+
+from gosmed.contracts import topology
+from gosmed.contracts.errors import ErrorCode, ErrorReply, ServiceError, summarize, validation_details
+from gosmed.runtime.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+EVENTS = RabbitExchange(topology.EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+MAX_REASON_LENGTH = 2000
+
+
+def describe_failure(exc: BaseException) -> ErrorReply:
+    """Turn an exception into the stable code and Russian message a sender can act on."""
+    if isinstance(exc, ServiceError):
+        return exc.to_reply()
+    if isinstance(exc, ValidationError):
+        # FastStream validates a handler's arguments as a model named after the function: the
+        # first location element is then the parameter name, not part of the message.
+        skip = 0 if exc.title[:1].isupper() else 1
+        details = validation_details(exc.errors(include_url=False), skip_loc=skip)
+        return ErrorReply(
+            code=ErrorCode.VALIDATION_FAILED,
+            message="Сообщение не прошло проверку: " + summarize(details),
+            details=details,
+        )
+    return ErrorReply(code=ErrorCode.INTERNAL, message=f"Ошибка обработки: {type(exc).__name__}")
+
+
+class DeadLetterMiddleware(BaseMiddleware):
+    """On a failed message: answer an RPC caller with an `ErrorReply`, and dead-letter the
+    message with its reason unless the failure was an ordinary business answer
+    (`ServiceError` on an RPC). Returning True acknowledges the original."""
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool:
+        if exc_val is None or not isinstance(exc_val, Exception):
+            return False
+        raw: AbstractIncomingMessage = self.msg
+        broker: RabbitBroker = self.context.get("broker")
+        queue = self.context.get_local("handler_").queue.name
+        if isinstance(exc_val, aio_pika.exceptions.DeliveryError) and raw.reply_to:
+            log.warning("reply to %s on %s could not be delivered", raw.correlation_id, queue)
+            return True
+        failure = describe_failure(exc_val)
+        if raw.reply_to:
+            await broker.publish(
+                failure.model_dump_json(),
+                routing_key=raw.reply_to,
+                correlation_id=raw.correlation_id,
+                headers={topology.HEADER_REPLY_STATUS: topology.REPLY_STATUS_ERROR},
+                content_type="application/json",
+                mandatory=False,
+            )
+            if isinstance(exc_val, ServiceError):
+                return True
+        if failure.code == ErrorCode.INTERNAL:
+            log.error("message on %s failed", queue, exc_info=exc_val)
+        await broker.publish(
+            raw.body,
+            exchange=DEAD_LETTERS,
+            routing_key=queue,
+            persist=True,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            content_type=raw.content_type,
+            headers={
+                **(raw.headers or {}),
+                topology.HEADER_ERROR_CODE: failure.code.value,
+                topology.HEADER_ERROR_REASON: failure.message[:MAX_REASON_LENGTH],
+                topology.HEADER_ORIGINAL_QUEUE: queue,
+            },
+        )
+        log.warning("message on %s dead-lettered: %s", queue, failure.code.value)
+        return True
+
+
+def create_broker(
+    settings: CommonSettings,
+    *,
+    service: str,
+    tracer_provider: TracerProvider | None = None,
+) -> RabbitBroker:
+    """The service's broker; per-message logs go to DEBUG so they cost nothing at INFO."""
+    middlewares: list[Any] = [DeadLetterMiddleware]
+    if tracer_provider is not None:
+        middlewares.insert(0, RabbitTelemetryMiddleware(tracer_provider=tracer_provider))
+    return RabbitBroker(
+        settings.amqp_url,
+        app_id=f"gosmed-{service}",
+        default_channel=Channel(
+            prefetch_count=settings.prefetch_count,
+            publisher_confirms=True,
+            on_return_raises=True,
+        ),
+        graceful_timeout=settings.graceful_timeout,
+        middlewares=middlewares,
+        log_level=logging.DEBUG,
+    )
+
+
+def durable_queue(
+    name: str,
+    settings: CommonSettings,
+    *,
+    routing_key: str = "",
+    dead_letter_rejected: bool = True,
+) -> RabbitQueue:
+    """A durable queue whose rejected messages go to its dead-letter twin.
+
+    `dead_letter_rejected=False` is for RPC queues: a request that expired unanswered is
+    dropped, not kept (the caller has given up on it); failed requests are still dead-lettered
+    explicitly, with their reason.
+    """
+    arguments: dict[str, Any] = {}
+    if dead_letter_rejected:
+        arguments["x-dead-letter-exchange"] = topology.DEAD_LETTER_EXCHANGE
+        arguments["x-dead-letter-routing-key"] = name
+    if settings.queue_type == "quorum":
+        return RabbitQueue(
+            name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments=arguments,  # type: ignore[arg-type]
+            routing_key=routing_key,
+        )
+    return RabbitQueue(name, durable=True, arguments=arguments, routing_key=routing_key)  # type: ignore[arg-type]
+
+
+async def declare_dead_letter_queues(broker: RabbitBroker, queues: list[str]) -> None:
+    """Declare the dead-letter exchange and one `<queue>.dead-letter` per consumed queue."""
+    exchange = await broker.declare_exchange(DEAD_LETTERS)
+    for name in queues:
+        dead = await broker.declare_queue(
+            RabbitQueue(topology.dead_letter_queue(name), durable=True)
+        )
+        await dead.bind(exchange, routing_key=name)
+
+
+async def publish_event(broker: RabbitBroker, message: Any, routing_key: str) -> None:
+    """Publish an event persistently to the events exchange; raises if nobody may receive it."""
+    await broker.publish(
+        message,
+        exchange=EVENTS,
+        routing_key=routing_key,
+        persist=True,
+        message_id=str(message.message_id),
+        message_type=routing_key,
+    )

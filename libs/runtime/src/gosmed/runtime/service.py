@@ -1,0 +1,97 @@
+"""Assembly of a broker-driven service: broker, store, ping, dead-letter queues, lifecycle."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+from faststream import FastStream
+from faststream.rabbit import RabbitBroker
+from opentelemetry.sdk.trace import TracerProvider
+
+from gosmed.contracts import topology
+from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply
+from gosmed.runtime.broker import create_broker, declare_dead_letter_queues, durable_queue
+from gosmed.runtime.logging import setup_logging
+from gosmed.runtime.settings import ServiceSettings
+from gosmed.runtime.store import Store, open_store
+from gosmed.runtime.telemetry import create_tracer_provider, install_tracer_provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a service's handlers need; built once per process."""
+
+    name: topology.Service
+    settings: ServiceSettings
+    broker: RabbitBroker
+    store: Store
+    version: str
+    app: FastStream = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.app = FastStream(self.broker, on_startup=[self._declare], on_shutdown=[self._close])
+
+    def queue(self, name: str, *, routing_key: str = "") -> object:
+        """A durable command/event queue of this service, with its dead-letter twin."""
+        return durable_queue(name, self.settings, routing_key=routing_key)
+
+    def rpc_queue(self, method: str) -> object:
+        return durable_queue(
+            topology.rpc_queue(self.name, method), self.settings, dead_letter_rejected=False
+        )
+
+    async def _declare(self) -> None:
+        await self.broker.connect()
+        queues = [subscriber.queue.name for subscriber in self.broker.subscribers]  # type: ignore[attr-defined]
+        await declare_dead_letter_queues(self.broker, queues)
+        log.info("%s %s declared %d queues", self.name.value, self.version, len(queues))
+
+    async def _close(self) -> None:
+        self.store.close()
+
+    async def ping(self, request: Ping) -> PingReply:
+        return PingReply(
+            service=self.name.value,
+            version=self.version,
+            dependencies={
+                "broker": DependencyStatus(state=DependencyState.UP),
+                "store": await self.store.status(),
+            },
+        )
+
+
+def build_service(
+    name: topology.Service,
+    settings: ServiceSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+) -> ServiceRuntime:
+    broker = create_broker(settings, service=name.value, tracer_provider=tracer_provider)
+    store = open_store(settings.mongodb_url, settings.mongodb_database or f"gosmed_{name.value}")
+    runtime = ServiceRuntime(
+        name=name,
+        settings=settings,
+        broker=broker,
+        store=store,
+        version=version(f"gosmed-{name.value}"),
+    )
+    broker.subscriber(runtime.rpc_queue("ping"), title=f"{name.value}.ping")(runtime.ping)
+    return runtime
+
+
+def run(create: Callable[[TracerProvider], ServiceRuntime], name: topology.Service) -> None:
+    """Process entry point: logging, tracing, then run until SIGINT/SIGTERM, finishing
+    in-flight messages before exit."""
+    settings = ServiceSettings()
+    setup_logging(name.value, settings.log_level, settings.log_format)
+    provider = create_tracer_provider(name.value, otlp_endpoint=settings.otlp_endpoint)
+    install_tracer_provider(provider)
+    runtime = create(provider)
+    try:
+        asyncio.run(runtime.app.run())
+    finally:
+        provider.shutdown()

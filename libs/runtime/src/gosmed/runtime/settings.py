@@ -1,0 +1,60 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Environment-driven settings; shared ones use the bare `GOSMED_` prefix.
+
+    A service subclass sets `env_prefix="GOSMED_<NAME>_"` for its own fields; the shared fields
+    below keep their fixed names whatever the prefix.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GOSMED_", extra="ignore", populate_by_name=True)
+
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        validation_alias=AliasChoices("GOSMED_AMQP_URL", "amqp_url"),
+    )
+    mongodb_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOSMED_MONGODB_URL", "mongodb_url"),
+        description="MongoDB URL; unset means the embedded in-process store.",
+    )
+    queue_type: Literal["classic", "quorum"] = Field(
+        default="classic",
+        validation_alias=AliasChoices("GOSMED_QUEUE_TYPE", "queue_type"),
+        description="`quorum` where RabbitMQ runs as a cluster.",
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("GOSMED_LOG_LEVEL", "log_level")
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="text", validation_alias=AliasChoices("GOSMED_LOG_FORMAT", "log_format")
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+    )
+    prefetch_count: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("GOSMED_PREFETCH_COUNT", "prefetch_count"),
+        description="Unacknowledged messages a service works on at once, per channel.",
+    )
+    graceful_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=AliasChoices("GOSMED_GRACEFUL_TIMEOUT", "graceful_timeout"),
+        description="Seconds a stopping service waits for in-flight messages.",
+    )
+
+
+class ServiceSettings(CommonSettings):
+    """Settings of a broker-driven service that owns a database."""
+
+    mongodb_database: str = Field(default="", description="Defaults to `gosmed_<service>`.")

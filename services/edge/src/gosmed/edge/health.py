@@ -1,0 +1,60 @@
+"""Liveness and readiness: is the process alive, and does every service answer?"""
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from gosmed.contracts import topology
+from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.system import Ping, PingReply
+from gosmed.edge.deps import RpcDep, SettingsDep
+from gosmed.edge.problems import problem
+from gosmed.runtime.rpc import RpcClient
+
+router = APIRouter(tags=["health"])
+
+
+async def _service_status(rpc: RpcClient, service: topology.Service, timeout: float) -> dict[str, Any]:
+    try:
+        reply = await rpc.call(topology.ping_queue(service), Ping(), PingReply, timeout=timeout)
+    except ServiceError as exc:
+        return {"state": "down", "code": exc.code.value, "detail": exc.message}
+    return {
+        "state": "up" if reply.healthy else "down",
+        "version": reply.version,
+        "dependencies": {k: v.model_dump(mode="json") for k, v in reply.dependencies.items()},
+    }
+
+
+@router.get("/healthz", summary="The edge process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@router.get(
+    "/readyz",
+    summary="The broker is reachable and every service answered ping",
+    responses={503: {"description": "A dependency is down (problem+json naming it)"}},
+)
+async def readyz(request: Request, rpc: RpcDep, settings: SettingsDep) -> JSONResponse:
+    services = list(topology.Service)
+    statuses = await asyncio.gather(
+        *(_service_status(rpc, s, settings.ping_timeout) for s in services)
+    )
+    report = {s.value: status for s, status in zip(services, statuses, strict=True)}
+    broker = "up" if rpc.connected else "down"
+    down = [name for name, status in report.items() if status["state"] != "up"]
+    if broker == "down" or down:
+        names = ", ".join(down) or "брокер"
+        return problem(
+            request,
+            503,
+            "not_ready",
+            f"Недоступны: {names}.",
+            title="Система не готова.",
+            broker=broker,
+            services=report,
+        )
+    return JSONResponse({"status": "ready", "broker": broker, "services": report})

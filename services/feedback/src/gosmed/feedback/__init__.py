@@ -1,0 +1,1 @@
+"""gosmed feedback service."""

@@ -1,0 +1,1 @@
+"""gosmed identity service."""

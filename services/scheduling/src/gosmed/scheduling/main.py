@@ -1,0 +1,13 @@
+from opentelemetry.sdk.trace import TracerProvider
+
+from gosmed.contracts.topology import Service
+from gosmed.scheduling.settings import SchedulingSettings
+from gosmed.runtime.service import ServiceRuntime, build_service
+
+
+def create(
+    tracer_provider: TracerProvider | None = None, settings: SchedulingSettings | None = None
+) -> ServiceRuntime:
+    return build_service(
+        Service.SCHEDULING, settings or SchedulingSettings(), tracer_provider=tracer_provider
+    )
