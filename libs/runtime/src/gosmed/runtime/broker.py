@@ -2,21 +2,37 @@
 publishes raise, durable queues with a dead-letter twin, failed messages dead-lettered with
 their reason while the consumer keeps going."""
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from faststream import BaseMiddleware
-from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange
-from faststream.rabbit import RabbitQueue
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitPublishCommand,
+    RabbitQueue,
+)
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from faststream.rabbit.schemas.queue import ClassicQueueArgs, QuorumQueueArgs
+from faststream.response import PublishCommand
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
 from gosmed.contracts import topology
-from gosmed.contracts.errors import ErrorCode, ErrorReply, ServiceError, summarize, validation_details
+from gosmed.contracts.errors import (
+    ErrorCode,
+    ErrorReply,
+    ServiceError,
+    summarize,
+    validation_details,
+)
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -24,6 +40,7 @@ log = logging.getLogger(__name__)
 EVENTS = RabbitExchange(topology.EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
 MAX_REASON_LENGTH = 2000
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 def describe_failure(exc: BaseException) -> ErrorReply:
@@ -40,6 +57,11 @@ def describe_failure(exc: BaseException) -> ErrorReply:
             message="Сообщение не прошло проверку: " + summarize(details),
             details=details,
         )
+    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+        return ErrorReply(
+            code=ErrorCode.VALIDATION_FAILED,
+            message="Сообщение не прошло проверку: тело не является корректным JSON в UTF-8",
+        )
     return ErrorReply(code=ErrorCode.INTERNAL, message=f"Ошибка обработки: {type(exc).__name__}")
 
 
@@ -47,6 +69,14 @@ class DeadLetterMiddleware(BaseMiddleware):
     """On a failed message: answer an RPC caller with an `ErrorReply`, and dead-letter the
     message with its reason unless the failure was an ordinary business answer
     (`ServiceError` on an RPC). Returning True acknowledges the original."""
+
+    async def publish_scope(
+        self, call_next: Callable[[Any], Awaitable[Any]], cmd: PublishCommand
+    ) -> Any:
+        # A reply whose caller has gone (timed out, disconnected) is dropped, not an error.
+        if isinstance(cmd, RabbitPublishCommand) and cmd.destination.startswith(DIRECT_REPLY_TO):
+            cmd.publish_options["mandatory"] = False
+        return await call_next(cmd)
 
     async def after_processed(
         self,
@@ -56,12 +86,9 @@ class DeadLetterMiddleware(BaseMiddleware):
     ) -> bool:
         if exc_val is None or not isinstance(exc_val, Exception):
             return False
-        raw: AbstractIncomingMessage = self.msg
+        raw: AbstractIncomingMessage = cast("AbstractIncomingMessage", self.msg)
         broker: RabbitBroker = self.context.get("broker")
         queue = self.context.get_local("handler_").queue.name
-        if isinstance(exc_val, aio_pika.exceptions.DeliveryError) and raw.reply_to:
-            log.warning("reply to %s on %s could not be delivered", raw.correlation_id, queue)
-            return True
         failure = describe_failure(exc_val)
         if raw.reply_to:
             await broker.publish(
@@ -140,15 +167,20 @@ def durable_queue(
         return RabbitQueue(
             name,
             queue_type=QueueType.QUORUM,
-            durable=True,
-            arguments=arguments,  # type: ignore[arg-type]
+            arguments=cast("QuorumQueueArgs", arguments),
             routing_key=routing_key,
         )
-    return RabbitQueue(name, durable=True, arguments=arguments, routing_key=routing_key)  # type: ignore[arg-type]
+    return RabbitQueue(
+        name,
+        durable=True,
+        arguments=cast("ClassicQueueArgs", arguments),
+        routing_key=routing_key,
+    )
 
 
-async def declare_dead_letter_queues(broker: RabbitBroker, queues: list[str]) -> None:
-    """Declare the dead-letter exchange and one `<queue>.dead-letter` per consumed queue."""
+async def declare_topology(broker: RabbitBroker, queues: list[str]) -> None:
+    """Declare the shared exchanges and one `<queue>.dead-letter` per consumed queue."""
+    await broker.declare_exchange(EVENTS)
     exchange = await broker.declare_exchange(DEAD_LETTERS)
     for name in queues:
         dead = await broker.declare_queue(

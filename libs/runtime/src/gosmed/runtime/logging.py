@@ -14,7 +14,10 @@ _MASKS: Final = (
     # e-mail: keep the first letter and the domain
     (re.compile(r"\b([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)\b"), r"\1***@\2"),
     # phones: +7 or 8 followed by 10 digits with optional separators
-    (re.compile(r"(?<!\d)(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*(\d{2})(?!\d)"), r"+7***\1"),
+    (
+        re.compile(r"(?<!\d)(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*(\d{2})(?!\d)"),
+        r"+7***\1",
+    ),
     # SNILS, formatted or bare 11 digits
     (re.compile(r"(?<!\d)\d{3}-\d{3}-\d{3}[ -]\d{2}(?!\d)"), "<snils>"),
     # long digit runs: OMS policies (16), SNILS (11), INN of a person (12), one-time codes (6)

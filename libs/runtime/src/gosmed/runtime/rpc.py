@@ -24,11 +24,11 @@ from pydantic import BaseModel, ValidationError
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ErrorReply, ServiceError
+from gosmed.runtime.broker import DIRECT_REPLY_TO
 
 log = logging.getLogger(__name__)
 
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
-DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 class RpcClient:
@@ -89,9 +89,7 @@ class RpcClient:
         if self._channel is None:
             raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, "Нет соединения с брокером.")
         correlation_id = uuid.uuid4().hex
-        future: asyncio.Future[AbstractIncomingMessage] = (
-            asyncio.get_running_loop().create_future()
-        )
+        future: asyncio.Future[AbstractIncomingMessage] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         with self._tracer.start_as_current_span(
             f"{queue} publish",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 
 from faststream import FastStream
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitQueue
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts import topology
 from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply
-from gosmed.runtime.broker import create_broker, declare_dead_letter_queues, durable_queue
+from gosmed.runtime.broker import create_broker, declare_topology, durable_queue
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import ServiceSettings
 from gosmed.runtime.store import Store, open_store
@@ -35,11 +35,11 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.app = FastStream(self.broker, on_startup=[self._declare], on_shutdown=[self._close])
 
-    def queue(self, name: str, *, routing_key: str = "") -> object:
+    def queue(self, name: str, *, routing_key: str = "") -> RabbitQueue:
         """A durable command/event queue of this service, with its dead-letter twin."""
         return durable_queue(name, self.settings, routing_key=routing_key)
 
-    def rpc_queue(self, method: str) -> object:
+    def rpc_queue(self, method: str) -> RabbitQueue:
         return durable_queue(
             topology.rpc_queue(self.name, method), self.settings, dead_letter_rejected=False
         )
@@ -47,11 +47,20 @@ class ServiceRuntime:
     async def _declare(self) -> None:
         await self.broker.connect()
         queues = [subscriber.queue.name for subscriber in self.broker.subscribers]  # type: ignore[attr-defined]
-        await declare_dead_letter_queues(self.broker, queues)
+        await declare_topology(self.broker, queues)
         log.info("%s %s declared %d queues", self.name.value, self.version, len(queues))
 
     async def _close(self) -> None:
         self.store.close()
+
+    async def start(self) -> None:
+        """Start without the FastStream app (in-process tests and tools)."""
+        await self._declare()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self._close()
 
     async def ping(self, request: Ping) -> PingReply:
         return PingReply(

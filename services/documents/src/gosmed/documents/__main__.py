@@ -1,5 +1,5 @@
-from gosmed.documents.main import create
 from gosmed.contracts.topology import Service
+from gosmed.documents.main import create
 from gosmed.runtime.service import run
 
 run(create, Service.DOCUMENTS)

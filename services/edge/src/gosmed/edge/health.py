@@ -16,7 +16,9 @@ from gosmed.runtime.rpc import RpcClient
 router = APIRouter(tags=["health"])
 
 
-async def _service_status(rpc: RpcClient, service: topology.Service, timeout: float) -> dict[str, Any]:
+async def _service_status(
+    rpc: RpcClient, service: topology.Service, timeout: float
+) -> dict[str, Any]:
     try:
         reply = await rpc.call(topology.ping_queue(service), Ping(), PingReply, timeout=timeout)
     except ServiceError as exc:
@@ -54,7 +56,6 @@ async def readyz(request: Request, rpc: RpcDep, settings: SettingsDep) -> JSONRe
             "not_ready",
             f"Недоступны: {names}.",
             title="Система не готова.",
-            broker=broker,
-            services=report,
+            extensions={"broker": broker, "services": report},
         )
     return JSONResponse({"status": "ready", "broker": broker, "services": report})

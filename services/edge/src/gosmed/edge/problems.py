@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error the edge answers."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,9 +46,10 @@ def problem(
     detail: str,
     *,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extensions: Any,
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    """A problem+json response; `extensions` adds RFC 9457 extension members."""
     body = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title or detail,
@@ -56,7 +58,7 @@ def problem(
         "instance": request.url.path,
         "code": code,
         "request_id": getattr(request.state, "request_id", None),
-        **extensions,
+        **(extensions or {}),
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -64,14 +66,13 @@ def problem(
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     errors = [d.model_dump(exclude_none=True) for d in exc.details]
-    extra = {"errors": errors} if errors else {}
     return problem(
         request,
         STATUS_BY_CODE[exc.code],
         exc.code.value,
         exc.message,
         title=DEFAULT_MESSAGES[exc.code],
-        **extra,
+        extensions={"errors": errors} if errors else None,
     )
 
 
@@ -84,21 +85,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         ErrorCode.VALIDATION_FAILED.value,
         "Запрос не прошёл проверку: " + summarize(details),
         title=DEFAULT_MESSAGES[ErrorCode.VALIDATION_FAILED],
-        errors=[d.model_dump(exclude_none=True) for d in details],
+        extensions={"errors": [d.model_dump(exclude_none=True) for d in details]},
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code, message = CODE_BY_STATUS.get(exc.status_code, ("http_error", "Ошибка запроса."))
-    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else message
+    detail = (
+        exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else message
+    )
     return problem(request, exc.status_code, code, detail, headers=exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    return problem(
-        request, 500, ErrorCode.INTERNAL.value, DEFAULT_MESSAGES[ErrorCode.INTERNAL]
-    )
+    return problem(request, 500, ErrorCode.INTERNAL.value, DEFAULT_MESSAGES[ErrorCode.INTERNAL])
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -5,7 +5,9 @@ from gosmed.runtime.settings import CommonSettings
 
 
 class EdgeSettings(CommonSettings):
-    model_config = SettingsConfigDict(env_prefix="GOSMED_EDGE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GOSMED_EDGE_", extra="ignore", populate_by_name=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -4,4 +4,6 @@ from gosmed.runtime.settings import ServiceSettings
 
 
 class IdentitySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GOSMED_IDENTITY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GOSMED_IDENTITY_", extra="ignore", populate_by_name=True
+    )

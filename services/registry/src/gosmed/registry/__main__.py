@@ -1,5 +1,5 @@
-from gosmed.registry.main import create
 from gosmed.contracts.topology import Service
+from gosmed.registry.main import create
 from gosmed.runtime.service import run
 
 run(create, Service.REGISTRY)

@@ -1,5 +1,5 @@
-from gosmed.scheduling.main import create
 from gosmed.contracts.topology import Service
 from gosmed.runtime.service import run
+from gosmed.scheduling.main import create
 
 run(create, Service.SCHEDULING)

@@ -1,8 +1,8 @@
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.topology import Service
-from gosmed.scheduling.settings import SchedulingSettings
 from gosmed.runtime.service import ServiceRuntime, build_service
+from gosmed.scheduling.settings import SchedulingSettings
 
 
 def create(

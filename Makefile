@@ -1,0 +1,32 @@
+# gosmed: `make run` starts the whole system, `make test` runs every test.
+SHELL := bash
+UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: install run test lint format asyncapi bench
+
+install:  ## uv, WeasyPrint's system libraries and fonts, RabbitMQ if none is reachable, the venv
+	@deploy/local/bootstrap.sh
+
+run: install  ## all services as separate processes plus the edge on http://127.0.0.1:8000
+	uv run python -m gosmed.runtime.devstack
+
+test: install  ## the whole suite against the real RabbitMQ (own vhost `gosmed-test`)
+	@deploy/local/test-vhost.sh
+	uv run pytest
+
+lint: install
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy libs services tests
+
+format:
+	uv run ruff check --fix .
+	uv run ruff format .
+
+asyncapi: install  ## the AsyncAPI document for clinics and integrators
+	uv run python deploy/local/asyncapi.py docs/asyncapi.json
+
+bench: install  ## benchmarks that print their figures
+	@deploy/local/test-vhost.sh
+	uv run python -m tests.bench

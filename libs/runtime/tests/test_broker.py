@@ -1,0 +1,200 @@
+"""The broker factory on the real RabbitMQ: nothing is lost, failures are dead-lettered with
+their reason, the consumer keeps going."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from faststream.rabbit import RabbitBroker
+from pydantic import Field
+
+from gosmed.contracts import topology
+from gosmed.contracts.base import Message
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.runtime.broker import (
+    create_broker,
+    declare_topology,
+    durable_queue,
+    publish_event,
+)
+from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.settings import CommonSettings
+
+
+class Greet(Message):
+    name: str = Field(min_length=1, max_length=20)
+
+
+class Greeting(Message):
+    text: str
+
+
+class Handled:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.event = asyncio.Event()
+
+
+@pytest.fixture
+async def service(
+    settings: CommonSettings, queue_name: str, cleanup_queues: list[str]
+) -> AsyncIterator[tuple[RabbitBroker, Handled]]:
+    """A throw-away service: a command queue and an RPC queue on the real broker."""
+    broker = create_broker(settings, service="test")
+    handled = Handled()
+    rpc_queue = f"{queue_name}.rpc"
+    cleanup_queues += [
+        queue_name,
+        rpc_queue,
+        topology.dead_letter_queue(queue_name),
+        topology.dead_letter_queue(rpc_queue),
+    ]
+
+    @broker.subscriber(durable_queue(queue_name, settings))
+    async def on_greet(command: Greet) -> None:
+        if command.name == "boom":
+            raise RuntimeError("handler bug")
+        handled.names.append(command.name)
+        handled.event.set()
+
+    @broker.subscriber(durable_queue(rpc_queue, settings, dead_letter_rejected=False))
+    async def greet(query: Greet) -> Greeting:
+        if query.name == "nobody":
+            raise ServiceError(ErrorCode.NOT_FOUND, "Такого человека нет.")
+        return Greeting(text=f"Здравствуйте, {query.name}")
+
+    await broker.connect()
+    await declare_topology(broker, [queue_name, rpc_queue])
+    await broker.start()
+    yield broker, handled
+    await broker.stop()
+
+
+async def raw_publish(amqp_url: str, queue: str, body: bytes, **kwargs: object) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body, content_type="application/json", **kwargs),  # type: ignore[arg-type]
+            routing_key=queue,
+        )
+
+
+async def next_dead_letter(
+    amqp_url: str, queue: str, timeout: float = 5.0
+) -> aio_pika.abc.AbstractIncomingMessage:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        dead = await channel.get_queue(topology.dead_letter_queue(queue))
+        async with asyncio.timeout(timeout):
+            while (message := await dead.get(fail=False, no_ack=True)) is None:
+                await asyncio.sleep(0.05)
+        return message
+
+
+async def test_invalid_message_is_dead_lettered_with_reason_and_consumer_goes_on(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    _, handled = service
+    await raw_publish(amqp_url, queue_name, b'{"name": ""}', message_id="bad-1")
+
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert dead.body == b'{"name": ""}'
+    assert dead.message_id == "bad-1"
+    headers = dead.headers or {}
+    assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+    assert "name: строка слишком короткая" in str(headers[topology.HEADER_ERROR_REASON])
+    assert headers[topology.HEADER_ORIGINAL_QUEUE] == queue_name
+
+    await raw_publish(amqp_url, queue_name, Greet(name="Анна").model_dump_json().encode())
+    await asyncio.wait_for(handled.event.wait(), 5)
+    assert handled.names == ["Анна"]
+
+
+async def test_not_json_is_dead_lettered(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    await raw_publish(amqp_url, queue_name, b"\xff not json")
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+
+
+async def test_handler_crash_is_dead_lettered_as_internal_error(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    await raw_publish(amqp_url, queue_name, Greet(name="boom").model_dump_json().encode())
+    dead = await next_dead_letter(amqp_url, queue_name)
+    headers = dead.headers or {}
+    assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.INTERNAL.value
+    assert "RuntimeError" in str(headers[topology.HEADER_ERROR_REASON])
+
+
+async def test_rpc_business_error_is_answered_not_dead_lettered(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    rpc = RpcClient(amqp_url)
+    await rpc.connect()
+    try:
+        reply = await rpc.call(f"{queue_name}.rpc", Greet(name="Анна"), Greeting)
+        assert reply.text == "Здравствуйте, Анна"
+        with pytest.raises(ServiceError) as caught:
+            await rpc.call(f"{queue_name}.rpc", Greet(name="nobody"), Greeting)
+        assert caught.value.code == ErrorCode.NOT_FOUND
+        assert caught.value.message == "Такого человека нет."
+    finally:
+        await rpc.close()
+    with pytest.raises(TimeoutError):
+        await next_dead_letter(amqp_url, f"{queue_name}.rpc", timeout=0.5)
+
+
+async def test_invalid_rpc_request_gets_an_error_reply_and_is_dead_lettered(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    rpc = RpcClient(amqp_url)
+    await rpc.connect()
+    try:
+        with pytest.raises(ServiceError) as caught:
+            await rpc.call(f"{queue_name}.rpc", Greeting(text="not a Greet"), Greeting)
+    finally:
+        await rpc.close()
+    assert caught.value.code == ErrorCode.VALIDATION_FAILED
+    assert caught.value.details[0].field == "name"
+    dead = await next_dead_letter(amqp_url, f"{queue_name}.rpc")
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+
+
+async def test_unroutable_publish_raises(
+    service: tuple[RabbitBroker, Handled], queue_name: str
+) -> None:
+    broker, _ = service
+    with pytest.raises(aio_pika.exceptions.DeliveryError):
+        await publish_event(broker, Greeting(text="x"), f"nobody.listens.{queue_name}")
+
+
+async def test_events_are_persistent_and_carry_their_id(
+    service: tuple[RabbitBroker, Handled],
+    amqp_url: str,
+    queue_name: str,
+    cleanup_queues: list[str],
+) -> None:
+    broker, _ = service
+    routing_key = f"test.greeted.{queue_name}"
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            topology.EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        listener = await channel.declare_queue(f"{queue_name}.events", durable=True)
+        cleanup_queues.append(listener.name)
+        await listener.bind(exchange, routing_key)
+        event = Greeting(text="hi")
+        await publish_event(broker, event, routing_key)
+        async with asyncio.timeout(5):
+            while (received := await listener.get(fail=False, no_ack=True)) is None:
+                await asyncio.sleep(0.05)
+    assert received.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert received.message_id == str(event.message_id)
+    assert Greeting.model_validate_json(received.body) == event

@@ -1,0 +1,62 @@
+"""Every error the edge gives is RFC 9457 problem+json with a stable code and Russian text."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert str(body["type"]).endswith(code)
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["title"]
+    assert body["detail"]
+    return dict(body)
+
+
+async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/api/v1/no-such-thing"), 404, "not_found")
+    assert body["detail"] == "Такого адреса нет."
+    assert body["instance"] == "/api/v1/no-such-thing"
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/healthz"), 405, "method_not_allowed")
+
+
+async def test_huge_body_is_refused_before_it_is_read_whole(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/anything", content=b"x" * 5000)
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_streamed_huge_body_is_refused(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1000
+
+    response = await client.post("/api/v1/anything", content=chunks())
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_readyz_without_services_is_a_503_naming_each(client: httpx.AsyncClient) -> None:
+    # The edge under test runs alone: no service answers its ping within the timeout.
+    body = assert_problem(await client.get("/readyz"), 503, "not_ready")
+    services = body["services"]
+    assert isinstance(services, dict)
+    assert set(services) == {
+        "identity",
+        "records",
+        "registry",
+        "documents",
+        "scheduling",
+        "feedback",
+    }
+    assert all(s["state"] == "down" for s in services.values())
+    assert "registry" in str(body["detail"])
+    assert body["broker"] == "up"
