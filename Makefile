@@ -25,7 +25,7 @@ format:
 	uv run ruff format .
 
 asyncapi: install  ## the AsyncAPI document for clinics and integrators
-	uv run python deploy/local/asyncapi.py docs/asyncapi.json
+	uv run python -m gosmed.runtime.asyncapi docs/asyncapi.json
 
 bench: install  ## benchmarks that print their figures
 	@deploy/local/test-vhost.sh

@@ -65,7 +65,7 @@ async def service(
         return Greeting(text=f"Здравствуйте, {query.name}")
 
     await broker.connect()
-    await declare_topology(broker, [queue_name, rpc_queue])
+    await declare_topology(broker, [queue_name, rpc_queue], settings)
     await broker.start()
     yield broker, handled
     await broker.stop()
@@ -198,3 +198,32 @@ async def test_events_are_persistent_and_carry_their_id(
     assert received.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert received.message_id == str(event.message_id)
     assert Greeting.model_validate_json(received.body) == event
+
+
+async def test_stopping_finishes_in_flight_messages_first(
+    settings: CommonSettings, queue_name: str, cleanup_queues: list[str], amqp_url: str
+) -> None:
+    broker = create_broker(settings, service="test")
+    started, finished = asyncio.Event(), asyncio.Event()
+    cleanup_queues += [queue_name, topology.dead_letter_queue(queue_name)]
+
+    @broker.subscriber(durable_queue(queue_name, settings))
+    async def slow(command: Greet) -> None:
+        started.set()
+        await asyncio.sleep(0.5)
+        finished.set()
+
+    await broker.connect()
+    await declare_topology(broker, [queue_name], settings)
+    await broker.start()
+    await raw_publish(amqp_url, queue_name, Greet(name="Анна").model_dump_json().encode())
+    await asyncio.wait_for(started.wait(), 5)
+    await broker.stop()
+    assert finished.is_set()
+
+    # acknowledged before the connection closed: nothing is left to be delivered again
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(queue_name)
+        assert await queue.get(fail=False) is None

@@ -45,7 +45,7 @@ async def squares(
         return Squared(n=query.n, square=query.n * query.n)
 
     await broker.connect()
-    await declare_topology(broker, [queue_name])
+    await declare_topology(broker, [queue_name], settings)
     await broker.start()
     yield in_flight
     await broker.stop()

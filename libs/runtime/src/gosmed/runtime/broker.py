@@ -142,6 +142,7 @@ def create_broker(
         ),
         graceful_timeout=settings.graceful_timeout,
         middlewares=middlewares,
+        logger=logging.getLogger(f"gosmed.{service}.broker"),
         log_level=logging.DEBUG,
     )
 
@@ -178,13 +179,15 @@ def durable_queue(
     )
 
 
-async def declare_topology(broker: RabbitBroker, queues: list[str]) -> None:
+async def declare_topology(
+    broker: RabbitBroker, queues: list[str], settings: CommonSettings
+) -> None:
     """Declare the shared exchanges and one `<queue>.dead-letter` per consumed queue."""
     await broker.declare_exchange(EVENTS)
     exchange = await broker.declare_exchange(DEAD_LETTERS)
     for name in queues:
         dead = await broker.declare_queue(
-            RabbitQueue(topology.dead_letter_queue(name), durable=True)
+            durable_queue(topology.dead_letter_queue(name), settings, dead_letter_rejected=False)
         )
         await dead.bind(exchange, routing_key=name)
 

@@ -33,7 +33,12 @@ class ServiceRuntime:
     app: FastStream = field(init=False)
 
     def __post_init__(self) -> None:
-        self.app = FastStream(self.broker, on_startup=[self._declare], on_shutdown=[self._close])
+        self.app = FastStream(
+            self.broker,
+            logger=logging.getLogger(f"gosmed.{self.name.value}"),
+            on_startup=[self._declare],
+            on_shutdown=[self._close],
+        )
 
     def queue(self, name: str, *, routing_key: str = "") -> RabbitQueue:
         """A durable command/event queue of this service, with its dead-letter twin."""
@@ -47,7 +52,7 @@ class ServiceRuntime:
     async def _declare(self) -> None:
         await self.broker.connect()
         queues = [subscriber.queue.name for subscriber in self.broker.subscribers]  # type: ignore[attr-defined]
-        await declare_topology(self.broker, queues)
+        await declare_topology(self.broker, queues, self.settings)
         log.info("%s %s declared %d queues", self.name.value, self.version, len(queues))
 
     async def _close(self) -> None:

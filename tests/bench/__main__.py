@@ -1,0 +1,17 @@
+import asyncio
+import sys
+from importlib import import_module
+
+BENCHMARKS = ("rpc",)
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    for name in chosen:
+        if name not in BENCHMARKS:
+            sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+    for name in chosen:
+        asyncio.run(import_module(f"tests.bench.{name}").run())
+
+
+main()

@@ -1,0 +1,593 @@
+"""Keeps deploy/ honest: the manifests name real services, real settings and real exchanges.
+
+Nothing here needs Docker, Kubernetes or a broker: the files are parsed and checked against
+the code they deploy (the service packages, the settings classes, the broker topology).
+"""
+
+import importlib
+import json
+import os
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+from gosmed.contracts.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, Service
+from gosmed.edge.settings import EdgeSettings
+from gosmed.runtime.broker import DEAD_LETTERS, EVENTS
+from gosmed.runtime.settings import CommonSettings, ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
+COMPOSE_FILE = DEPLOY / "compose" / "docker-compose.yml"
+DEFINITIONS = DEPLOY / "rabbitmq" / "definitions.json"
+RABBITMQ_CONF = DEPLOY / "rabbitmq" / "rabbitmq.conf"
+K8S = DEPLOY / "k8s"
+# The directories this suite owns; deploy/local/ (developer scripts) has variables of its own.
+MANIFEST_DIRS = ("docker", "compose", "k8s", "rabbitmq")
+
+WEASYPRINT_PACKAGES = {
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "libharfbuzz0b",
+    "libharfbuzz-subset0",
+    "fonts-dejavu-core",
+    "fonts-liberation",
+}
+BASE_IMAGE = "python:3.11-slim-bookworm"
+CONFIG_MAP = "gosmed-config"
+SECRET = "gosmed-secrets"
+GOSMED_NAME = re.compile(r"\bGOSMED_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
+
+
+# --- what the code says ----------------------------------------------------------------------
+
+
+def service_packages() -> set[str]:
+    """Every runnable service package: services/<name>/src/gosmed/<name>/__main__.py."""
+    return {
+        path.name
+        for path in (ROOT / "services").iterdir()
+        if (path / "src" / "gosmed" / path.name / "__main__.py").is_file()
+    }
+
+
+PROCESSES = sorted(service_packages())
+
+
+def settings_class(process: str) -> type[CommonSettings]:
+    """The settings class a process reads: the one defined in gosmed.<process>.settings."""
+    module = importlib.import_module(f"gosmed.{process}.settings")
+    found = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, CommonSettings)
+        and obj.__module__ == module.__name__
+    ]
+    assert len(found) == 1, f"gosmed.{process}.settings should define one settings class"
+    return found[0]
+
+
+def env_names(cls: type[BaseSettings]) -> frozenset[str]:
+    """The environment variables a settings class reads (pydantic-settings is case-blind)."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for field_name, field in cls.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+        elif isinstance(alias, str):
+            names.add(alias)
+        elif field.alias:
+            names.add(field.alias)
+        else:
+            names.add(prefix + field_name)
+    return frozenset(name.upper() for name in names)
+
+
+SHARED_NAMES = env_names(CommonSettings)
+ALL_NAMES = frozenset().union(*(env_names(settings_class(p)) for p in PROCESSES))
+
+
+def load_settings(
+    cls: type[CommonSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> CommonSettings:
+    """Instantiate `cls` the way a container does: from these environment variables only."""
+    for key in list(os.environ):
+        if key.upper() in ALL_NAMES or key.upper().startswith("GOSMED_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return cls()
+
+
+def unknown_gosmed_names(names: set[str], known: frozenset[str]) -> set[str]:
+    return {name for name in names if name.upper().startswith("GOSMED_") and name not in known}
+
+
+# --- the code-side facts the checks below rely on --------------------------------------------
+
+
+def test_service_packages_are_the_topology_services_and_the_edge() -> None:
+    assert set(PROCESSES) == {s.value for s in Service} | {"edge"}
+
+
+def test_settings_classes_are_found_and_extend_the_shared_ones() -> None:
+    assert settings_class("edge") is EdgeSettings
+    assert "GOSMED_EDGE_HOST" in env_names(EdgeSettings)
+    for name in PROCESSES:
+        cls = settings_class(name)
+        assert env_names(cls) >= SHARED_NAMES
+        if name != "edge":
+            assert issubclass(cls, ServiceSettings)
+            assert f"GOSMED_{name.upper()}_MONGODB_DATABASE" in env_names(cls)
+    assert {"GOSMED_AMQP_URL", "GOSMED_QUEUE_TYPE", "GOSMED_LOG_FORMAT"} <= SHARED_NAMES
+    assert "GOSMED_RECORDS_MONGODB_DATABASE" not in env_names(EdgeSettings)
+
+
+# --- every YAML file parses ------------------------------------------------------------------
+
+
+YAML_FILES = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
+
+
+def test_the_expected_yaml_files_exist() -> None:
+    assert COMPOSE_FILE in YAML_FILES
+    assert K8S / "kustomization.yaml" in YAML_FILES
+    assert K8S / "secret.example.yaml" in YAML_FILES
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_yaml_parses(path: Path) -> None:
+    documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+    assert documents, f"{path} is empty"
+    assert all(isinstance(doc, dict) for doc in documents)
+
+
+def test_manifests_name_only_real_gosmed_settings() -> None:
+    """Any GOSMED_* in the manifests, comments included, is read by some process."""
+    seen: set[str] = set()
+    for directory in MANIFEST_DIRS:
+        for path in (DEPLOY / directory).rglob("*"):
+            if path.is_file():
+                names = set(GOSMED_NAME.findall(path.read_text()))
+                assert not names - ALL_NAMES, f"{path}: not a setting: {names - ALL_NAMES}"
+                seen |= names
+    assert {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL", "GOSMED_EDGE_HOST"} <= seen
+
+
+# --- Dockerfile ------------------------------------------------------------------------------
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        current += line
+        keyword, _, arguments = current.partition(" ")
+        instructions.append((keyword.upper(), " ".join(arguments.split())))
+        current = ""
+    assert not current, "Dockerfile ends inside a continuation line"
+    return instructions
+
+
+INSTRUCTIONS = dockerfile_instructions(DOCKERFILE.read_text())
+
+
+def stages() -> list[list[tuple[str, str]]]:
+    result: list[list[tuple[str, str]]] = []
+    for instruction in INSTRUCTIONS:
+        if instruction[0] == "FROM":
+            result.append([])
+        if result:
+            result[-1].append(instruction)
+    return result
+
+
+def env_instructions(stage: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for keyword, arguments in stage:
+        if keyword == "ENV":
+            for item in shlex.split(arguments):
+                key, _, value = item.partition("=")
+                env[key] = value
+    return env
+
+
+def test_dockerfile_builds_on_python_311_slim_bookworm() -> None:
+    arg_defaults = {
+        key: value
+        for keyword, arguments in INSTRUCTIONS
+        if keyword == "ARG" and "=" in arguments
+        for key, _, value in [arguments.partition("=")]
+    }
+    froms = [arguments.split()[0] for keyword, arguments in INSTRUCTIONS if keyword == "FROM"]
+    assert len(froms) >= 2, "a multi-stage build"
+    for image in froms:
+        resolved = re.sub(r"\$\{(\w+)\}", lambda m: arg_defaults.get(m.group(1), ""), image)
+        assert resolved == BASE_IMAGE
+
+
+def test_dockerfile_copies_every_workspace_member_manifest_before_the_first_sync() -> None:
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    members = sorted(
+        path.relative_to(ROOT).as_posix()
+        for pattern in workspace["members"]
+        for path in ROOT.glob(pattern)
+        if (path / "pyproject.toml").is_file()
+    )
+    assert len(members) == len(PROCESSES) + 2  # the services and libs/{contracts,runtime}
+    build = stages()[0]
+    syncs = [i for i, (kw, args) in enumerate(build) if kw == "RUN" and "uv sync" in args]
+    assert len(syncs) == 2, "dependencies first, then the workspace's own code"
+    before_sync = {args for kw, args in build[: syncs[0]] if kw == "COPY"}
+    assert "pyproject.toml uv.lock ./" in before_sync
+    for member in members:
+        assert f"{member}/pyproject.toml {member}/" in before_sync, member
+    assert not any(args.startswith(("libs/ ", "services/ ")) for args in before_sync)
+    between = {args for kw, args in build[syncs[0] : syncs[1]] if kw == "COPY"}
+    assert {"libs/ libs/", "services/ services/"} <= between
+    first, second = build[syncs[0]][1], build[syncs[1]][1]
+    for command in (first, second):
+        assert "--frozen" in command
+        assert "--no-dev" in command
+        assert '--package "gosmed-${SERVICE}"' in command
+    assert "--no-install-workspace" in first
+    assert "--no-editable" in second
+    assert any(kw == "RUN" and re.search(r"pip install .*\buv\b", a) for kw, a in build)
+    assert env_instructions(build)["UV_PROJECT_ENVIRONMENT"] == "/app/.venv"
+
+
+def test_dockerfile_installs_weasyprint_libraries_for_documents_only() -> None:
+    installs = [args for kw, args in INSTRUCTIONS if kw == "RUN" and "apt-get install" in args]
+    assert len(installs) == 1
+    (command,) = installs
+    assert '[ "${SERVICE}" = "documents" ]' in command
+    after_install = command.split("apt-get install", 1)[1].split("&&", 1)[0]
+    packages = {word for word in after_install.split() if not word.startswith("-")}
+    assert packages >= WEASYPRINT_PACKAGES
+    assert "rm -rf /var/lib/apt/lists/*" in command
+
+
+def test_dockerfile_runtime_stage_runs_the_service_as_non_root() -> None:
+    runtime = stages()[-1]
+    keywords = [kw for kw, _ in runtime]
+    assert ("COPY", "--from=build /app/.venv /app/.venv") in runtime
+    users = [args for kw, args in runtime if kw == "USER"]
+    assert users
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit()
+    assert int(uid) != 0
+    assert ("STOPSIGNAL", "SIGTERM") in runtime
+    assert keywords[-1] == "CMD"
+    cmd = json.loads(runtime[-1][1])
+    assert cmd[-1] == 'exec python -m "gosmed.${SERVICE}"'
+    env = env_instructions(runtime)
+    assert env["SERVICE"] == "${SERVICE}"
+    assert env["PATH"].startswith("/app/.venv/bin:")
+    assert env["GOSMED_LOG_FORMAT"] == "json"
+    assert not unknown_gosmed_names(set(env), SHARED_NAMES)
+
+
+def test_dockerignore_next_to_the_dockerfile_keeps_local_state_out() -> None:
+    ignored = {
+        line.strip()
+        for line in (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", "**/.venv", "**/__pycache__", "var/"} <= ignored
+    for needed in ("pyproject.toml", "uv.lock", "libs", "services", "libs/", "services/"):
+        assert needed not in ignored
+
+
+# --- docker compose --------------------------------------------------------------------------
+
+
+COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
+COMPOSE_SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+
+
+def interpolate(value: str) -> str:
+    """Compose's `${VAR:-default}` with every variable unset: the defaults."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", value)
+
+
+def compose_env(service: dict[str, Any]) -> dict[str, str]:
+    raw = service["environment"]
+    assert isinstance(raw, dict), "environment as a mapping"
+    return {key: interpolate(str(value)) for key, value in raw.items()}
+
+
+def seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)(s|m)", duration)
+    assert match, duration
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+def test_compose_has_one_container_per_service_built_from_the_dockerfile() -> None:
+    built = {name for name, service in COMPOSE_SERVICES.items() if "build" in service}
+    assert built == set(PROCESSES)
+    for name in PROCESSES:
+        service = COMPOSE_SERVICES[name]
+        build = service["build"]
+        assert build["args"]["SERVICE"] == name
+        context = (COMPOSE_FILE.parent / build["context"]).resolve()
+        assert context == ROOT
+        assert (context / build["dockerfile"]).resolve() == DOCKERFILE
+        assert service["image"].split(":")[0] == f"gosmed/{name}"
+        assert service["restart"] == "unless-stopped"
+
+
+def test_compose_infrastructure_is_healthchecked_and_waited_for() -> None:
+    rabbitmq, mongodb = COMPOSE_SERVICES["rabbitmq"], COMPOSE_SERVICES["mongodb"]
+    assert rabbitmq["image"] == "rabbitmq:3.13-management"
+    assert "rabbitmq-diagnostics -q ping" in " ".join(rabbitmq["healthcheck"]["test"])
+    assert mongodb["image"] == "mongo:7"
+    assert "healthcheck" in mongodb
+    for name in PROCESSES:
+        depends_on = COMPOSE_SERVICES[name]["depends_on"]
+        assert "rabbitmq" in depends_on
+        if name != "edge":
+            assert "mongodb" in depends_on
+        for dependency, condition in depends_on.items():
+            assert condition == {"condition": "service_healthy"}
+            assert "healthcheck" in COMPOSE_SERVICES[dependency]
+
+
+def test_compose_mounts_the_rabbitmq_definitions_and_config() -> None:
+    mounts = {}
+    for volume in COMPOSE_SERVICES["rabbitmq"]["volumes"]:
+        source, target = interpolate(volume).split(":")[:2]
+        mounts[target] = source
+    conf = (COMPOSE_FILE.parent / mounts["/etc/rabbitmq/rabbitmq.conf"]).resolve()
+    assert conf == RABBITMQ_CONF
+    definitions = (COMPOSE_FILE.parent / mounts["/etc/rabbitmq/definitions.json"]).resolve()
+    assert definitions == DEFINITIONS
+    assert "/var/lib/rabbitmq" in mounts, "durable queues survive a recreated container"
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_compose_environment_is_read_by_the_service(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = COMPOSE_SERVICES[name]
+    env = compose_env(service)
+    cls = settings_class(name)
+    assert not unknown_gosmed_names(set(env), env_names(cls))
+    settings = load_settings(cls, env, monkeypatch)
+    assert settings.log_format == "json"
+    assert settings.queue_type == "classic", "one broker node in compose"
+    amqp = urlsplit(settings.amqp_url)
+    assert amqp.hostname == "rabbitmq"
+    assert (amqp.username, amqp.path.lstrip("/")) in rabbitmq_grants()
+    assert settings.graceful_timeout < seconds(service["stop_grace_period"])
+    if isinstance(settings, ServiceSettings):
+        assert settings.mongodb_url, "the embedded store would lose data on restart"
+        assert urlsplit(settings.mongodb_url).hostname == "mongodb"
+
+
+def test_compose_edge_listens_publicly_and_is_checked_on_readyz(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    edge = COMPOSE_SERVICES["edge"]
+    settings = load_settings(EdgeSettings, compose_env(edge), monkeypatch)
+    assert isinstance(settings, EdgeSettings)
+    assert settings.host == "0.0.0.0"
+    assert f"8000:{settings.port}" in edge["ports"]
+    check = " ".join(edge["healthcheck"]["test"])
+    assert f"127.0.0.1:{settings.port}/readyz" in check
+
+
+# --- RabbitMQ --------------------------------------------------------------------------------
+
+
+DEFINITIONS_DATA: dict[str, Any] = json.loads(DEFINITIONS.read_text())
+
+
+def rabbitmq_grants() -> set[tuple[str, str]]:
+    """(user, vhost) pairs with full permissions in the definitions file."""
+    return {
+        (p["user"], p["vhost"])
+        for p in DEFINITIONS_DATA["permissions"]
+        if p["configure"] == p["write"] == p["read"] == ".*"
+    }
+
+
+def test_definitions_declare_the_topology_exchanges_as_the_services_do() -> None:
+    exchanges = {e["name"]: e for e in DEFINITIONS_DATA["exchanges"]}
+    assert set(exchanges) == {EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE}
+    vhosts = {v["name"] for v in DEFINITIONS_DATA["vhosts"]}
+    for declared in (EVENTS, DEAD_LETTERS):
+        # A mismatch would make the services' own declaration fail with PRECONDITION_FAILED.
+        exchange = exchanges[declared.name]
+        assert exchange["type"] == declared.type.value
+        assert exchange["durable"] is declared.durable
+        assert exchange["auto_delete"] is declared.auto_delete
+        assert exchange["internal"] is False
+        assert exchange["arguments"] == (declared.arguments or {})
+        assert exchange["vhost"] in vhosts
+    assert exchanges[EVENTS_EXCHANGE]["type"] == "topic"
+    assert exchanges[DEAD_LETTER_EXCHANGE]["type"] == "direct"
+
+
+def test_definitions_leave_queues_and_policies_to_the_services() -> None:
+    assert DEFINITIONS_DATA.get("queues", []) == []
+    assert DEFINITIONS_DATA.get("bindings", []) == []
+    assert DEFINITIONS_DATA.get("policies", []) == []
+
+
+def test_definitions_hold_placeholder_passwords_only() -> None:
+    users = {u["name"]: u for u in DEFINITIONS_DATA["users"]}
+    assert ("gosmed", "gosmed") in rabbitmq_grants()
+    assert "guest" not in users
+    for user in users.values():
+        assert "CHANGE-ME" in user["password"]
+    assert "administrator" not in users["gosmed"]["tags"], "the services need no admin rights"
+
+
+def test_rabbitmq_conf_loads_the_definitions() -> None:
+    settings = {
+        key.strip(): value.strip()
+        for line in RABBITMQ_CONF.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+        for key, _, value in [line.partition("=")]
+    }
+    assert settings["load_definitions"] == "/etc/rabbitmq/definitions.json"
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+def k8s_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+KUSTOMIZATION: dict[str, Any] = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+RESOURCES = [doc for name in KUSTOMIZATION["resources"] for doc in k8s_documents(K8S / name)]
+SECRET_EXAMPLE = k8s_documents(K8S / "secret.example.yaml")
+
+
+def resources_of(kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in RESOURCES if doc["kind"] == kind}
+
+
+DEPLOYMENTS = resources_of("Deployment")
+CONFIG_DATA: dict[str, str] = resources_of("ConfigMap")[CONFIG_MAP]["data"]
+
+
+def test_kustomization_applies_every_manifest_but_the_secret_template() -> None:
+    assert KUSTOMIZATION["namespace"] == "gosmed"
+    listed = set(KUSTOMIZATION["resources"])
+    on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == on_disk - {"secret.example.yaml"}
+    assert "gosmed" in resources_of("Namespace")
+    images = {image["name"] for image in KUSTOMIZATION["images"]}
+    assert images == {f"gosmed/{name}" for name in PROCESSES}
+
+
+def test_k8s_shared_config_and_secret_template() -> None:
+    assert CONFIG_DATA["GOSMED_QUEUE_TYPE"] == "quorum"
+    assert CONFIG_DATA["GOSMED_LOG_FORMAT"] == "json"
+    assert not unknown_gosmed_names(set(CONFIG_DATA), SHARED_NAMES)
+    assert not set(CONFIG_DATA) & {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL"}, "secrets"
+    (secret,) = SECRET_EXAMPLE
+    assert secret["kind"] == "Secret"
+    assert secret["metadata"]["name"] == SECRET
+    data: dict[str, str] = secret["stringData"]
+    assert set(data) == {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL"}
+    for value in data.values():
+        assert "REPLACE-ME" in value
+    assert urlsplit(data["GOSMED_AMQP_URL"]).path == "/gosmed"
+
+
+def test_k8s_has_one_deployment_per_service() -> None:
+    assert set(DEPLOYMENTS) == set(PROCESSES)
+
+
+def pod_env(container: dict[str, Any]) -> dict[str, str]:
+    """The environment a container starts with: gosmed-config, the Secret, then its own env."""
+    env: dict[str, str] = {}
+    sources = {
+        (source.get("configMapRef") or source["secretRef"])["name"]
+        for source in container["envFrom"]
+    }
+    assert sources == {CONFIG_MAP, SECRET}
+    env.update(CONFIG_DATA)
+    env.update(SECRET_EXAMPLE[0]["stringData"])
+    env.update({item["name"]: item["value"] for item in container.get("env", [])})
+    return env
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_k8s_deployment_runs_its_service_safely(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    deployment = DEPLOYMENTS[name]
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    assert spec["replicas"] == 2
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    (container,) = pod["containers"]
+    assert container["image"].split(":")[0] == f"gosmed/{name}"
+    assert container["command"] == ["python", "-m", f"gosmed.{name}"]
+    assert (ROOT / "services" / name / "src" / "gosmed" / name / "__main__.py").is_file()
+
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    volumes = {volume["name"] for volume in pod.get("volumes", [])}
+    assert {mount["name"] for mount in container.get("volumeMounts", [])} <= volumes
+    for bound in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"][bound])
+
+    env = pod_env(container)
+    cls = settings_class(name)
+    assert not unknown_gosmed_names(set(env), env_names(cls))
+    settings = load_settings(cls, env, monkeypatch)
+    assert settings.queue_type == "quorum"
+    assert settings.log_format == "json"
+    assert pod["terminationGracePeriodSeconds"] == 30
+    assert settings.graceful_timeout < pod["terminationGracePeriodSeconds"]
+    if isinstance(settings, ServiceSettings):
+        assert settings.mongodb_url
+        assert settings.mongodb_database == f"gosmed_{name}"
+
+
+@pytest.mark.parametrize("name", [p for p in PROCESSES if p != "edge"])
+def test_k8s_broker_services_have_no_http_probes(name: str) -> None:
+    (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert "httpGet" not in container.get(probe, {}), "they serve no HTTP"
+    assert "ports" not in container
+
+
+def test_k8s_edge_probes_service_and_disruption_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    deployment = DEPLOYMENTS["edge"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    settings = load_settings(EdgeSettings, pod_env(container), monkeypatch)
+    assert isinstance(settings, EdgeSettings)
+    assert settings.host == "0.0.0.0"
+
+    def probe_target(probe: str) -> tuple[str, int]:
+        get = container[probe]["httpGet"]
+        port = get["port"]
+        return get["path"], ports[port] if isinstance(port, str) else port
+
+    assert probe_target("livenessProbe") == ("/healthz", settings.port)
+    assert probe_target("readinessProbe") == ("/readyz", settings.port)
+
+    service = resources_of("Service")["edge"]["spec"]
+    assert service.get("type", "ClusterIP") == "ClusterIP"
+    assert service["selector"].items() <= labels.items()
+    (port,) = service["ports"]
+    assert port["port"] == 80
+    target = port["targetPort"]
+    assert (ports[target] if isinstance(target, str) else target) == settings.port
+
+    budgets = resources_of("PodDisruptionBudget")
+    assert "edge" in budgets
+    assert budgets["edge"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_k8s_disruption_budgets_select_a_deployment() -> None:
+    pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in DEPLOYMENTS.values()]
+    for name, budget in resources_of("PodDisruptionBudget").items():
+        selector = budget["spec"]["selector"]["matchLabels"]
+        assert any(selector.items() <= labels.items() for labels in pod_labels), name
