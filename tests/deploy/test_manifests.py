@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 

@@ -40,8 +40,9 @@ class AccessContext(Contract):
     patient_id: UUID | None = Field(
         default=None, description="The patient acted for; None when no patient is involved."
     )
-    basis: LegalBasis = Field(
-        default=LegalBasis.OWN_ACCOUNT, description="The legal basis claimed for this access."
+    basis: LegalBasis | None = Field(
+        default=None,
+        description="The basis the actor claims; None lets identity find the one that applies.",
     )
     basis_document_id: str | None = Field(
         default=None,
@@ -54,6 +55,8 @@ class AccessContext(Contract):
     def _document_matches_basis(self) -> "AccessContext":
         if self.basis in BASES_WITH_DOCUMENT and not self.basis_document_id:
             raise ValueError(f"основание {self.basis.value} требует номер документа")
-        if self.basis == LegalBasis.OWN_ACCOUNT and self.patient_id not in (None, self.actor_id):
-            raise ValueError("доступ к чужим данным требует основания")
         return self
+
+    @property
+    def acts_for_self(self) -> bool:
+        return self.patient_id is None or self.patient_id == self.actor_id

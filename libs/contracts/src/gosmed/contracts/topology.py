@@ -52,4 +52,5 @@ def dead_letter_queue(queue: str) -> str:
 
 
 def ping_queue(service: Service) -> str:
+    """The queue every service answers `Ping` on."""
     return rpc_queue(service, "ping")

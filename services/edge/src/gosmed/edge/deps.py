@@ -1,11 +1,19 @@
 """Typed FastAPI dependencies shared by the routers."""
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import AUTHENTICATE, Authenticate, Principal
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.rpc import RpcClient
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/mfa")
 
 
 def _rpc(request: Request) -> RpcClient:
@@ -20,3 +28,41 @@ def _settings(request: Request) -> EdgeSettings:
 
 RpcDep = Annotated[RpcClient, Depends(_rpc)]
 SettingsDep = Annotated[EdgeSettings, Depends(_settings)]
+
+
+async def _principal(
+    rpc: RpcDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller's live session, checked by identity on every request (logout acts at once)."""
+    if credentials is None:
+        raise ServiceError(
+            ErrorCode.UNAUTHENTICATED, "Нужен токен доступа (Authorization: Bearer)."
+        )
+    return await rpc.call(
+        topology.rpc_queue(topology.Service.IDENTITY, AUTHENTICATE),
+        Authenticate(access_token=credentials.credentials),
+        Principal,
+        timeout=settings.rpc_timeout,
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def patient_context(principal: Principal, patient_id: str) -> AccessContext:
+    """The access context of `principal` acting for `patient_id` (`me` is the caller)."""
+    if patient_id == "me":
+        patient = principal.account_id
+    else:
+        try:
+            patient = UUID(patient_id)
+        except ValueError:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Пациент не найден.") from None
+    return AccessContext(
+        actor_id=principal.account_id,
+        session_id=principal.session_id,
+        patient_id=patient,
+        roles=principal.roles,
+    )

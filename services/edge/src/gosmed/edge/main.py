@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.edge import health
 from gosmed.edge.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gosmed.edge.problems import install_problem_handlers
+from gosmed.edge.routes import ROUTERS
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.rpc import RpcClient
 
@@ -41,8 +42,8 @@ def create_app(
     app.state.rpc = rpc
     install_problem_handlers(app)
     app.include_router(health.router)
-    api = APIRouter(prefix=API_PREFIX)
-    app.include_router(api)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

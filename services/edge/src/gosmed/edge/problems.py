@@ -66,12 +66,14 @@ def problem(
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     errors = [d.model_dump(exclude_none=True) for d in exc.details]
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code == ErrorCode.UNAUTHENTICATED else None
     return problem(
         request,
         STATUS_BY_CODE[exc.code],
         exc.code.value,
         exc.message,
         title=DEFAULT_MESSAGES[exc.code],
+        headers=headers,
         extensions={"errors": errors} if errors else None,
     )
 

@@ -1,0 +1,120 @@
+"""The demo people `make run` seeds, shared so identity's accounts and the clinic simulator's
+records describe the same citizens. Not used outside demo seeding and tests."""
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    full_name: str
+    birth_date: date
+    snils: str
+    oms_policy: str
+    phone: str | None
+    email: str | None
+    password: str | None
+    totp_secret: str | None
+
+
+PATIENT = DemoPerson(
+    "patient",
+    "Иванова Анна Сергеевна",
+    date(1985, 4, 12),
+    "11223344595",
+    "7700000000000001",
+    "+79161000001",
+    "anna.ivanova@example.ru",
+    "Demo-Patient-2026",
+    "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+)
+PARENT = DemoPerson(
+    "parent",
+    "Петров Сергей Иванович",
+    date(1980, 9, 3),
+    "12345678964",
+    "7700000000000002",
+    "+79161000002",
+    "sergey.petrov@example.ru",
+    "Demo-Parent-2026",
+    "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+)
+CHILD_UNDER_15 = DemoPerson(
+    "child10",
+    "Петров Михаил Сергеевич",
+    date(2016, 3, 1),
+    "23456789100",
+    "7700000000000003",
+    None,
+    None,
+    None,
+    None,
+)
+CHILD_OVER_15 = DemoPerson(
+    "child16",
+    "Петрова Мария Сергеевна",
+    date(2010, 5, 20),
+    "34567891226",
+    "7700000000000004",
+    "+79161000004",
+    "maria.petrova@example.ru",
+    "Demo-Teen-2026",
+    "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK",
+)
+REPRESENTATIVE = DemoPerson(
+    "representative",
+    "Смирнова Ольга Петровна",
+    date(1975, 1, 15),
+    "45678912344",
+    "7700000000000005",
+    "+79161000005",
+    "olga.smirnova@example.ru",
+    "Demo-Agent-2026",
+    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+)
+INSURER = DemoPerson(
+    "insurer",
+    "Кузнецов Андрей Викторович (АО «Страховая компания»)",
+    date(1982, 6, 30),
+    "56789123453",
+    "7700000000000006",
+    "+79161000006",
+    "insurer@example.ru",
+    "Demo-Insurer-2026",
+    "ONSWG4TFORZXIZLTONSWG4TFORZXIZLT",
+)
+INSPECTOR = DemoPerson(
+    "inspector",
+    "Соколова Елена Дмитриевна (Росздравнадзор)",
+    date(1979, 11, 11),
+    "67891234553",
+    "7700000000000007",
+    "+79161000007",
+    "inspector@example.ru",
+    "Demo-Inspector-2026",
+    "NBSWY3DPO5XXE3DEMFZWK4TJNZTWK3TT",
+)
+OPERATOR = DemoPerson(
+    "operator",
+    "Оператор портала",
+    date(1990, 2, 2),
+    "78912345644",
+    "7700000000000008",
+    "+79161000008",
+    "operator@example.ru",
+    "Demo-Operator-2026",
+    "MZXW6YTBOJUWU23MNV2GCZ3LMFZWS3LE",
+)
+
+PEOPLE = (
+    PATIENT,
+    PARENT,
+    CHILD_UNDER_15,
+    CHILD_OVER_15,
+    REPRESENTATIVE,
+    INSURER,
+    INSPECTOR,
+    OPERATOR,
+)
+PATIENTS_WITH_HISTORY = (PATIENT, CHILD_UNDER_15, CHILD_OVER_15)

@@ -1,0 +1,14 @@
+"""The /api/v1 routers, one module per service behind them."""
+
+from fastapi import APIRouter
+
+from gosmed.edge.routes import documents, feedback, identity, records, registry, scheduling
+
+ROUTERS: tuple[APIRouter, ...] = (
+    identity.router,
+    registry.router,
+    records.router,
+    documents.router,
+    scheduling.router,
+    feedback.router,
+)

@@ -1,0 +1,5 @@
+"""Edge routes served by the identity service."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["identity"])
