@@ -20,6 +20,4 @@ def test_committed_document_is_current() -> None:
     document = build_document()
     committed = json.loads(COMMITTED.read_text())
     for part in ("channels", "operations", "components"):
-        assert committed[part] == document[part], (
-            "docs/asyncapi.json is stale: run `make asyncapi`"
-        )
+        assert committed[part] == document[part], "docs/asyncapi.json is stale: run `make asyncapi`"

@@ -19,9 +19,14 @@ import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-from gosmed.contracts.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, Service
+from gosmed.contracts.topology import (
+    DEAD_LETTER_EXCHANGE,
+    EVENTS_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    Service,
+)
 from gosmed.edge.settings import EdgeSettings
-from gosmed.runtime.broker import DEAD_LETTERS, EVENTS
+from gosmed.runtime.broker import DEAD_LETTERS, EVENTS, UNROUTED
 from gosmed.runtime.settings import CommonSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -411,9 +416,9 @@ def rabbitmq_grants() -> set[tuple[str, str]]:
 
 def test_definitions_declare_the_topology_exchanges_as_the_services_do() -> None:
     exchanges = {e["name"]: e for e in DEFINITIONS_DATA["exchanges"]}
-    assert set(exchanges) == {EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE}
+    assert set(exchanges) == {EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE, UNROUTED_EXCHANGE}
     vhosts = {v["name"] for v in DEFINITIONS_DATA["vhosts"]}
-    for declared in (EVENTS, DEAD_LETTERS):
+    for declared in (EVENTS, DEAD_LETTERS, UNROUTED):
         # A mismatch would make the services' own declaration fail with PRECONDITION_FAILED.
         exchange = exchanges[declared.name]
         assert exchange["type"] == declared.type.value

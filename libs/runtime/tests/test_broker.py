@@ -165,12 +165,30 @@ async def test_invalid_rpc_request_gets_an_error_reply_and_is_dead_lettered(
     assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
 
 
-async def test_unroutable_publish_raises(
+async def test_unroutable_command_raises(
     service: tuple[RabbitBroker, Handled], queue_name: str
 ) -> None:
     broker, _ = service
     with pytest.raises(aio_pika.exceptions.DeliveryError):
-        await publish_event(broker, Greeting(text="x"), f"nobody.listens.{queue_name}")
+        await broker.publish(Greeting(text="x"), f"{queue_name}.no-such-queue", persist=True)
+
+
+async def test_event_nobody_listens_to_is_kept_in_unrouted(
+    service: tuple[RabbitBroker, Handled], queue_name: str, amqp_url: str
+) -> None:
+    broker, _ = service
+    event = Greeting(text="x")
+    await publish_event(broker, event, f"nobody.listens.{queue_name}")
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        unrouted = await channel.get_queue(topology.UNROUTED_QUEUE)
+        async with asyncio.timeout(5):
+            while True:
+                message = await unrouted.get(fail=False, no_ack=True)
+                if message is not None and message.message_id == str(event.message_id):
+                    break
+    assert message.routing_key == f"nobody.listens.{queue_name}"
 
 
 async def test_events_are_persistent_and_carry_their_id(
@@ -184,9 +202,7 @@ async def test_events_are_persistent_and_carry_their_id(
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            topology.EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        exchange = await channel.get_exchange(topology.EVENTS_EXCHANGE)
         listener = await channel.declare_queue(f"{queue_name}.events", durable=True)
         cleanup_queues.append(listener.name)
         await listener.bind(exchange, routing_key)

@@ -5,12 +5,18 @@
 - Commands from clinics and operators go to durable queues (`<service>.<command>`).
 - Events go to the topic exchange `gosmed.events` with the routing key `<service>.<event>.v<N>`;
   every consuming service binds its own durable queue (`<consumer>.on.<service>.<event>`).
+- Events that match no binding go to the queue `gosmed.unrouted` (bounded, oldest dropped).
 - Every queue has a twin `<queue>.dead-letter`, bound to `gosmed.dead-letter` by the queue's name.
 """
 
 from enum import StrEnum
 
 EVENTS_EXCHANGE = "gosmed.events"
+# Events no queue is bound for are kept here (the events exchange's alternate exchange), so a
+# publisher never fails because nobody listens yet, and a mistyped routing key is visible.
+UNROUTED_EXCHANGE = "gosmed.unrouted"
+UNROUTED_QUEUE = "gosmed.unrouted"
+UNROUTED_MAX_LENGTH = 100_000
 DEAD_LETTER_EXCHANGE = "gosmed.dead-letter"
 DEAD_LETTER_SUFFIX = ".dead-letter"
 

@@ -37,7 +37,13 @@ from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
-EVENTS = RabbitExchange(topology.EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+EVENTS = RabbitExchange(
+    topology.EVENTS_EXCHANGE,
+    type=ExchangeType.TOPIC,
+    durable=True,
+    arguments={"alternate-exchange": topology.UNROUTED_EXCHANGE},
+)
+UNROUTED = RabbitExchange(topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
 DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
 MAX_REASON_LENGTH = 2000
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
@@ -183,6 +189,14 @@ async def declare_topology(
     broker: RabbitBroker, queues: list[str], settings: CommonSettings
 ) -> None:
     """Declare the shared exchanges and one `<queue>.dead-letter` per consumed queue."""
+    unrouted = await broker.declare_queue(
+        RabbitQueue(
+            topology.UNROUTED_QUEUE,
+            durable=True,
+            arguments={"x-max-length": topology.UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
+        )
+    )
+    await unrouted.bind(await broker.declare_exchange(UNROUTED))
     await broker.declare_exchange(EVENTS)
     exchange = await broker.declare_exchange(DEAD_LETTERS)
     for name in queues:
@@ -193,7 +207,8 @@ async def declare_topology(
 
 
 async def publish_event(broker: RabbitBroker, message: Any, routing_key: str) -> None:
-    """Publish an event persistently to the events exchange; raises if nobody may receive it."""
+    """Publish an event persistently, confirmed; with no subscriber yet it waits in
+    `gosmed.unrouted`."""
     await broker.publish(
         message,
         exchange=EVENTS,
