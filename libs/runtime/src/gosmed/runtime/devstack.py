@@ -21,6 +21,9 @@ from gosmed.contracts.topology import Service
 from gosmed.runtime.settings import CommonSettings
 
 SERVICES = tuple(s.value for s in Service)
+# Modules run as `python -m <module>` once the system is ready, in order, when demo data is
+# asked for: they load demo data the way a client would (through the broker or the edge).
+DEMO_LOADERS: tuple[str, ...] = ()
 STOP_TIMEOUT = 20.0
 
 BROKER_HELP = """\
@@ -103,6 +106,10 @@ class DevStack:
             log.close()
         self._logs.clear()
 
+    def load_demo_data(self) -> None:
+        for module in DEMO_LOADERS:
+            subprocess.run([sys.executable, "-m", module], env=self.env, check=True)  # noqa: S603
+
     def exited(self) -> dict[str, int]:
         return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
 
@@ -133,10 +140,15 @@ def main() -> int:
         parts = urlsplit(settings.amqp_url)
         print(BROKER_HELP.format(host=parts.hostname, port=parts.port or 5672), file=sys.stderr)
         return 1
-    stack = DevStack(edge_port=int(os.environ.get("GOSMED_EDGE_PORT", "8000")))
+    stack = DevStack(
+        edge_port=int(os.environ.get("GOSMED_EDGE_PORT", "8000")),
+        env={"GOSMED_DEMO_DATA": os.environ.get("GOSMED_DEMO_DATA", "1")},
+    )
     stack.start()
     try:
         stack.wait_ready()
+        if stack.env["GOSMED_DEMO_DATA"] == "1":
+            stack.load_demo_data()
         print(
             f"\ngosmed is up: {stack.base_url}/readyz, API docs at {stack.base_url}/docs. "
             "Ctrl-C stops everything.\n",

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
@@ -31,12 +31,13 @@ class ServiceRuntime:
     store: Store
     version: str
     app: FastStream = field(init=False)
+    startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.app = FastStream(
             self.broker,
             logger=logging.getLogger(f"gosmed.{self.name.value}"),
-            on_startup=[self._declare],
+            on_startup=[self._start_up],
             on_shutdown=[self._close],
         )
 
@@ -49,18 +50,25 @@ class ServiceRuntime:
             topology.rpc_queue(self.name, method), self.settings, dead_letter_rejected=False
         )
 
-    async def _declare(self) -> None:
+    def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` at start, after the queues are declared and before consuming begins
+        (indexes, demo data, RPC clients)."""
+        self.startup_hooks.append(hook)
+
+    async def _start_up(self) -> None:
         await self.broker.connect()
         queues = [subscriber.queue.name for subscriber in self.broker.subscribers]  # type: ignore[attr-defined]
         await declare_topology(self.broker, queues, self.settings)
-        log.info("%s %s declared %d queues", self.name.value, self.version, len(queues))
+        for hook in self.startup_hooks:
+            await hook()
+        log.info("%s %s started, consuming %d queues", self.name.value, self.version, len(queues))
 
     async def _close(self) -> None:
         self.store.close()
 
     async def start(self) -> None:
         """Start without the FastStream app (in-process tests and tools)."""
-        await self._declare()
+        await self._start_up()
         await self.broker.start()
 
     async def stop(self) -> None:

@@ -39,6 +39,11 @@ class CommonSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     )
+    demo_data: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("GOSMED_DEMO_DATA", "demo_data"),
+        description="Seed the demo data set at start (`make run` sets it).",
+    )
     prefetch_count: int = Field(
         default=64,
         ge=1,
