@@ -70,3 +70,5 @@ class RenderedServiceView(Contract):
     cost: Cost
     coverage: Coverage
     status: str
+    department_name: str | None = None
+    procedures: tuple[str, ...] = ()
