@@ -1,0 +1,326 @@
+"""What goes into each document: layouts per kind and purpose, masking, totals, lifecycle."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from gosmed.contracts.documents.requests import (
+    CertificatePurpose,
+    DocumentFormat,
+    DocumentKind,
+    DocumentStatus,
+)
+from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.records.views import CostKind, CoverageKind, RenderedServiceView
+from gosmed.contracts.types import DateRange
+
+Cell = date | str | Decimal | None
+
+COVERAGE_TITLES: dict[CoverageKind, str] = {
+    CoverageKind.OMS: "ОМС",
+    CoverageKind.VOLUNTARY_INSURANCE: "ДМС",
+    CoverageKind.PAID_BY_PATIENT: "Платно",
+}
+MEDIA_TYPES: dict[DocumentFormat, str] = {
+    DocumentFormat.PDF: "application/pdf",
+    DocumentFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TITLES: dict[DocumentKind, str] = {
+    DocumentKind.STATEMENT: "Сведения об оказанных медицинских услугах",
+    DocumentKind.EXTRACT: "Выписка об оказанной медицинской услуге",
+    DocumentKind.CERTIFICATE: "Справка об обращениях за медицинской помощью",
+}
+PURPOSE_PHRASES: dict[CertificatePurpose, str] = {
+    CertificatePurpose.EMPLOYER: "для предъявления по месту работы",
+    CertificatePurpose.SCHOOL: "для предъявления по месту учёбы",
+    CertificatePurpose.INSURER: "для предъявления в страховую организацию",
+}
+NARROW_NBSP = "\u202f"
+
+
+class CellKind(StrEnum):
+    DATE = "date"
+    TEXT = "text"
+    MONEY = "money"
+
+
+def ddmmyyyy(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def rubles(kopecks: int) -> Decimal:
+    return Decimal(kopecks) / 100
+
+
+def format_rubles(amount: Decimal) -> str:
+    """«1 234,50 ₽» with a narrow no-break space between thousands."""
+    whole, _, fraction = f"{amount:,.2f}".partition(".")
+    return whole.replace(",", NARROW_NBSP) + f",{fraction} ₽"
+
+
+def cost_cell(item: RenderedServiceView) -> Cell:
+    if item.cost.kind == CostKind.EXACT and item.cost.amount is not None:
+        return rubles(item.cost.amount)
+    if item.cost.kind == CostKind.FREE:
+        return Decimal(0)
+    return "по согласованию"
+
+
+def coverage_title(item: RenderedServiceView) -> str:
+    title = COVERAGE_TITLES[item.coverage.kind]
+    if item.coverage.insurer_name:
+        return f"{title} ({item.coverage.insurer_name})"
+    return title
+
+
+def _joined(*parts: str | None) -> str | None:
+    text = " ".join(p for p in parts if p)
+    return text or None
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: CellKind
+    width: int
+    value: Callable[[RenderedServiceView], Cell]
+
+
+def _rendered_on(item: RenderedServiceView) -> Cell:
+    return item.rendered_on
+
+
+def _time(item: RenderedServiceView) -> Cell:
+    return "–".join(t.strftime("%H:%M") for t in (item.start_time, item.end_time) if t) or None
+
+
+def _service(item: RenderedServiceView) -> Cell:
+    return item.service_name
+
+
+def _code(item: RenderedServiceView) -> Cell:
+    return item.service_code
+
+
+def _organization(item: RenderedServiceView) -> Cell:
+    return item.organization_name
+
+
+def _specialist(item: RenderedServiceView) -> Cell:
+    specialty = item.specialist_specialty and f"({item.specialist_specialty})"
+    return _joined(item.specialist_name, specialty)
+
+
+def _diagnosis(item: RenderedServiceView) -> Cell:
+    return _joined(item.diagnosis_code, item.diagnosis_text)
+
+
+def _outcome(item: RenderedServiceView) -> Cell:
+    return item.outcome
+
+
+# Module-level functions (not lambdas), so a composed document pickles to the worker processes.
+DATE = Column("Дата", CellKind.DATE, 11, _rendered_on)
+TIME = Column("Время", CellKind.TEXT, 12, _time)
+SERVICE = Column("Услуга", CellKind.TEXT, 40, _service)
+CODE = Column("Код", CellKind.TEXT, 14, _code)
+ORGANIZATION = Column("Организация", CellKind.TEXT, 30, _organization)
+SPECIALIST = Column("Специалист", CellKind.TEXT, 26, _specialist)
+DIAGNOSIS = Column("Диагноз", CellKind.TEXT, 26, _diagnosis)
+OUTCOME = Column("Результат", CellKind.TEXT, 20, _outcome)
+COST = Column("Стоимость", CellKind.MONEY, 13, cost_cell)
+COVERAGE = Column("Оплата", CellKind.TEXT, 14, coverage_title)
+
+STATEMENT_COLUMNS = (
+    DATE,
+    SERVICE,
+    CODE,
+    ORGANIZATION,
+    SPECIALIST,
+    DIAGNOSIS,
+    OUTCOME,
+    COST,
+    COVERAGE,
+)
+# Each purpose sees only what it needs: an employer or a school the fact and time of a visit,
+# an insurer what was paid and how; none of them a diagnosis.
+CERTIFICATE_COLUMNS: dict[CertificatePurpose, tuple[Column, ...]] = {
+    CertificatePurpose.EMPLOYER: (DATE, TIME, ORGANIZATION),
+    CertificatePurpose.SCHOOL: (DATE, TIME, ORGANIZATION),
+    CertificatePurpose.INSURER: (DATE, SERVICE, CODE, ORGANIZATION, COST, COVERAGE),
+}
+
+
+def mask_snils(snils: str) -> str:
+    """«***-***-789 64»: enough to recognise, not to reuse."""
+    return f"***-***-{snils[6:9]} {snils[9:]}"
+
+
+def mask_name(full_name: str) -> str:
+    """«Иванова Анна Сергеевна» -> «И****** А. С.»."""
+    surname, *given = full_name.split()
+    return " ".join([surname[0] + "*" * (len(surname) - 1), *(f"{n[0]}." for n in given)])
+
+
+def describe_period(period: DateRange | None, items: Iterable[RenderedServiceView]) -> str:
+    if period is not None:
+        return f"с {ddmmyyyy(period.start)} по {ddmmyyyy(period.end)}"
+    days = [i.rendered_on for i in items]
+    if not days:
+        return "за всё время"
+    return f"за всё время (с {ddmmyyyy(min(days))} по {ddmmyyyy(max(days))})"
+
+
+@dataclass(frozen=True)
+class Total:
+    title: str
+    count: int
+    amount: Decimal
+
+
+def totals_by_coverage(items: Iterable[RenderedServiceView]) -> tuple[Total, ...]:
+    """Services and exact amounts per kind of payment, then the grand total."""
+    counts = dict.fromkeys(CoverageKind, 0)
+    amounts = dict.fromkeys(CoverageKind, Decimal(0))
+    for item in items:
+        counts[item.coverage.kind] += 1
+        if item.cost.amount is not None:
+            amounts[item.coverage.kind] += rubles(item.cost.amount)
+    rows = [Total(COVERAGE_TITLES[k], counts[k], amounts[k]) for k in CoverageKind if counts[k]]
+    rows.append(Total("Итого", sum(counts.values()), sum(amounts.values(), Decimal(0))))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """What was asked for."""
+
+    kind: DocumentKind
+    format: DocumentFormat
+    period: DateRange | None = None
+    purpose: CertificatePurpose | None = None
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """Everything a renderer puts on paper or in a sheet; no I/O, picklable."""
+
+    document_id: UUID
+    number: str
+    title: str
+    issued_at: datetime
+    header: tuple[tuple[str, str], ...]
+    intro: str | None
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    totals: tuple[Total, ...]
+    details: tuple[tuple[str, str], ...]
+    verify_url: str
+    notice: str | None
+
+
+def compose(
+    spec: DocumentSpec,
+    *,
+    document_id: UUID,
+    number: str,
+    issued_at: datetime,
+    patient: PatientRef,
+    items: tuple[RenderedServiceView, ...],
+    basis_label: str,
+    truncated: bool,
+    verify_url: str,
+) -> DocumentContent:
+    """Lay out the document of `spec` for `patient` and the services records exported."""
+    items = tuple(sorted(items, key=lambda i: (i.rendered_on, i.start_time or datetime.min.time())))
+    name_and_birth = (
+        ("Пациент", patient.full_name),
+        ("Дата рождения", ddmmyyyy(patient.birth_date)),
+    )
+    identifiers = (
+        ("СНИЛС", mask_snils(patient.snils)),
+        ("Полис ОМС", patient.oms_policy or "не указан"),
+    )
+    issued = (("Дата выдачи", ddmmyyyy(issued_at.date())),)
+    basis = (("Основание", basis_label),) if basis_label else ()
+    notice = (
+        "Показаны не все услуги: сведений больше, чем помещается в один документ. "
+        "Уточните период или фильтры."
+        if truncated
+        else None
+    )
+    columns: tuple[Column, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()
+    intro = None
+    totals: tuple[Total, ...] = ()
+    if spec.kind == DocumentKind.STATEMENT:
+        header = (
+            *name_and_birth,
+            *identifiers,
+            ("Период", describe_period(spec.period, items)),
+            *issued,
+            *basis,
+        )
+        columns, totals = STATEMENT_COLUMNS, totals_by_coverage(items)
+    elif spec.kind == DocumentKind.EXTRACT:
+        header = (*name_and_birth, *identifiers, *issued, *basis)
+        details = tuple(
+            (column.title, display(column.value(item)))
+            for item in items[:1]
+            for column in (*STATEMENT_COLUMNS[:1], TIME, *STATEMENT_COLUMNS[1:])
+        )
+    else:
+        assert spec.purpose is not None
+        columns = CERTIFICATE_COLUMNS[spec.purpose]
+        header = (*name_and_birth, ("Период", describe_period(spec.period, items)), *issued)
+        if spec.purpose == CertificatePurpose.INSURER:
+            header = (*header[:2], *identifiers, *header[2:])
+            totals = totals_by_coverage(items)
+        intro = (
+            f"Справка выдана {PURPOSE_PHRASES[spec.purpose]} в подтверждение того, что "
+            f"пациент обращался за медицинской помощью в указанные дни."
+        )
+    return DocumentContent(
+        document_id=document_id,
+        number=number,
+        title=TITLES[spec.kind],
+        issued_at=issued_at,
+        header=header,
+        intro=intro,
+        columns=columns,
+        rows=tuple(tuple(c.value(item) for c in columns) for item in items),
+        totals=totals,
+        details=details,
+        verify_url=verify_url,
+        notice=notice,
+    )
+
+
+def display(value: Cell) -> str:
+    """A cell as printed text: dates ДД.ММ.ГГГГ, money in rubles, «—» for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format_rubles(value)
+    if isinstance(value, date):
+        return ddmmyyyy(value)
+    return value
+
+
+def document_number(issued_on: date, sequence: int) -> str:
+    return f"СМУ-{issued_on:%Y%m%d}-{sequence:06d}"
+
+
+def effective_status(stored: DocumentStatus, expires_at: datetime, now: datetime) -> DocumentStatus:
+    """A ready or pending document past its expiry answers as expired."""
+    if stored in (DocumentStatus.READY, DocumentStatus.PENDING) and now >= expires_at:
+        return DocumentStatus.EXPIRED
+    return stored
+
+
+def may_access(document_actor_id: UUID, document_patient_id: UUID, caller_id: UUID) -> bool:
+    """Only the person who requested a document, or its patient, may see or act on it."""
+    return caller_id in (document_actor_id, document_patient_id)

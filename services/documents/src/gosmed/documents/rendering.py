@@ -1,0 +1,163 @@
+"""HTML -> PDF (WeasyPrint) and XLSX (openpyxl) from a composed document.
+
+These functions are CPU-bound and run in worker processes (`RenderPool`), never on the event
+loop.
+"""
+
+import asyncio
+import io
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+
+import segno
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+from gosmed.contracts.documents.requests import DocumentFormat
+from gosmed.documents.domain import CellKind, DocumentContent, display
+
+ISSUER = "Сведения об оказанных медицинских услугах"
+ISSUER_GENITIVE = "сервиса «Сведения об оказанных медицинских услугах»"
+DATE_NUMBER_FORMAT = "DD.MM.YYYY"
+RUBLE_NUMBER_FORMAT = '#,##0.00 "₽"'
+WIDE_TABLE_COLUMNS = 6  # more columns than this print in landscape
+HEADER_FILL = PatternFill("solid", fgColor="E8EEF9")
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("gosmed.documents", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.filters["display"] = display
+    return env
+
+
+@cache
+def _stylesheet() -> Markup:
+    """Our own CSS, inserted verbatim (escaping would break its quoted font names)."""
+    return Markup(files("gosmed.documents").joinpath("templates/document.css").read_text("utf-8"))  # noqa: S704
+
+
+def qr_data_uri(url: str) -> str:
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=0))
+
+
+def render_html(content: DocumentContent) -> str:
+    total_width = sum(column.width for column in content.columns) or 1
+    template = _environment().get_template("document.html")
+    return template.render(
+        doc=content,
+        orientation="landscape" if len(content.columns) > WIDE_TABLE_COLUMNS else "portrait",
+        column_widths=[round(95 * c.width / total_width, 1) for c in content.columns],
+        qr=qr_data_uri(content.verify_url),
+        stylesheet=_stylesheet(),
+        issuer=ISSUER,
+        issuer_genitive=ISSUER_GENITIVE,
+    )
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # heavy import, only in the worker processes
+
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
+
+
+def render_xlsx(content: DocumentContent) -> bytes:
+    """One sheet of typed service rows (header, filters, frozen header) and one about the
+    document itself (who, period, totals, verification link)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Услуги"
+    sheet.append([column.title for column in content.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in content.rows:
+        sheet.append([_sheet_value(value) for value in row])
+    for index, column in enumerate(content.columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        number_format = {CellKind.DATE: DATE_NUMBER_FORMAT, CellKind.MONEY: RUBLE_NUMBER_FORMAT}
+        if column.kind in number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                if not isinstance(cell.value, str):
+                    cell.number_format = number_format[column.kind]
+    if content.columns:
+        sheet.auto_filter.ref = sheet.dimensions
+    sheet.freeze_panes = "A2"
+
+    about = book.create_sheet("Документ")
+    about.append([content.title])
+    about["A1"].font = Font(bold=True, size=12)
+    about.append(["Номер документа", content.number])
+    for label, value in (*content.header, *content.details):
+        about.append([label, value])
+    if content.notice:
+        about.append(["Внимание", content.notice])
+    if content.totals:
+        about.append([])
+        about.append(["Итоги по видам оплаты", "Услуг", "Сумма"])
+        for total in content.totals:
+            about.append([total.title, total.count, total.amount])
+            about.cell(about.max_row, 3).number_format = RUBLE_NUMBER_FORMAT
+    about.append([])
+    about.append(["Проверка подлинности", content.verify_url])
+    about.column_dimensions["A"].width = 28
+    about.column_dimensions["B"].width = 60
+    book.properties.title = f"{content.title} № {content.number}"
+    book.properties.creator = ISSUER
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _sheet_value(value: date | str | Decimal | None) -> date | str | float | None:
+    # openpyxl writes Decimal as a number too, but float keeps the cell type obvious to readers
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def render(content: DocumentContent, document_format: DocumentFormat) -> bytes:
+    """The worker-process entry point."""
+    if document_format == DocumentFormat.XLSX:
+        return render_xlsx(content)
+    return html_to_pdf(render_html(content))
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint and load the fonts once per worker, so a first document is fast."""
+    html_to_pdf("<p>ё</p>")
+
+
+class RenderPool:
+    """A pool of worker processes that render documents off the event loop."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    async def warm_up(self) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self._workers))
+        )
+
+    async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, render, content, document_format)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

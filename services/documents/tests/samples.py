@@ -1,0 +1,98 @@
+"""Contract values for rendering tests: a patient and a history of rendered services."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID, uuid4
+
+from gosmed.contracts import demo
+from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.records.views import (
+    Cost,
+    CostKind,
+    Coverage,
+    CoverageKind,
+    RenderedServiceView,
+)
+from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.documents.domain import DocumentContent, DocumentSpec, compose
+
+PATIENT = PatientRef(
+    account_id=UUID("00000000-0000-4000-8000-000000000001"),
+    snils=demo.PATIENT.snils,
+    oms_policy=demo.PATIENT.oms_policy,
+    full_name=demo.PATIENT.full_name,
+    birth_date=demo.PATIENT.birth_date,
+)
+ORGANIZATION_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+FIRST_DAY = date(2025, 1, 9)
+
+_SERVICES = (
+    (
+        "B01.047.001",
+        "Приём (осмотр, консультация) врача-терапевта первичный",
+        "J06.9",
+        "Острая инфекция верхних дыхательных путей",
+        "Выздоровление",
+        Cost(kind=CostKind.FREE),
+        Coverage(kind=CoverageKind.OMS),
+    ),
+    (
+        "A09.05.023",
+        "Исследование уровня глюкозы в крови",
+        None,
+        None,
+        "Выполнено",
+        Cost(kind=CostKind.EXACT, amount=45_000),
+        Coverage(kind=CoverageKind.VOLUNTARY_INSURANCE, insurer_name="АО «СОГАЗ»"),
+    ),
+    (
+        "B01.064.002",
+        "Приём врача-стоматолога-терапевта повторный",
+        "K02.1",
+        "Кариес дентина",
+        "Улучшение",
+        Cost(kind=CostKind.EXACT, amount=250_050),
+        Coverage(kind=CoverageKind.PAID_BY_PATIENT),
+    ),
+)
+
+
+def service(index: int) -> RenderedServiceView:
+    code, name, icd, diagnosis, outcome, cost, coverage = _SERVICES[index % len(_SERVICES)]
+    return RenderedServiceView(
+        id=uuid4(),
+        rendered_on=FIRST_DAY + timedelta(days=index),
+        start_time=time(9, 30),
+        end_time=time(9, 50),
+        service_code=code,
+        service_name=name,
+        category=ServiceCategory.OUTPATIENT_VISIT,
+        organization_id=ORGANIZATION_ID,
+        organization_name="ГБУЗ «Городская поликлиника № 2 ДЗМ»",
+        specialist_name="Смирнов Павел Олегович",
+        specialist_specialty="терапевт",
+        diagnosis_code=icd,
+        diagnosis_text=diagnosis,
+        outcome=outcome,
+        cost=cost,
+        coverage=coverage,
+        status="active",
+    )
+
+
+def history(count: int) -> tuple[RenderedServiceView, ...]:
+    return tuple(service(i) for i in range(count))
+
+
+def content(spec: DocumentSpec, items: tuple[RenderedServiceView, ...]) -> DocumentContent:
+    document_id = uuid4()
+    return compose(
+        spec,
+        document_id=document_id,
+        number="СМУ-20260105-000042",
+        issued_at=datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+        patient=PATIENT,
+        items=items,
+        basis_label="",
+        truncated=False,
+        verify_url=f"https://gosmed.example/api/v1/verify/{document_id}",
+    )
