@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.settings import ServiceSettings
@@ -6,4 +7,17 @@ from gosmed.runtime.settings import ServiceSettings
 class RecordsSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_RECORDS_", extra="ignore", populate_by_name=True
+    )
+
+    rpc_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="Seconds to wait for identity and the registry."
+    )
+    sync_cooldown_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="A clinic is asked to re-send a patient's data at most "
+        "once in this time, however often «Обновить» is pressed.",
+    )
+    sync_answer_seconds: int = Field(
+        default=600, ge=1, description="After this, a clinic that has not re-sent is named."
     )

@@ -1,0 +1,36 @@
+"""The access journal: who read a patient's records, on which legal basis, what and when."""
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts.base import Contract, Message
+
+GET_ACCESS_LOG = "get-access-log"
+MAX_LOG_PAGE = 200
+
+
+class GetAccessLog(Message):
+    """The patient's own journal, newest first (only the patient reads it)."""
+
+    context: AccessContext
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=MAX_LOG_PAGE)
+
+
+class AccessLogEntry(Contract):
+    id: UUID
+    at: AwareDatetime
+    actor_id: UUID
+    basis: LegalBasis | None
+    basis_document_id: str | None = None
+    basis_label: str = ""
+    what: str = Field(description="`list`, `detail` or `export`.")
+    record_ids: tuple[UUID, ...] = Field(default=(), description="Records shown (up to 100).")
+    record_count: int = Field(description="How many records were shown.")
+
+
+class AccessLogPage(Message):
+    items: tuple[AccessLogEntry, ...]
+    next_cursor: str | None = None

@@ -1,0 +1,36 @@
+"""«Обновить»: ask each clinic that served the patient to re-send its data."""
+
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.base import Contract, Message
+
+REFRESH_SERVICES = "refresh-services"
+
+
+class SyncState(StrEnum):
+    REQUESTED = "requested"
+    ALREADY_REQUESTED = "already_requested"
+    NO_CHANNEL = "no_channel"
+    UNREACHABLE = "unreachable"
+
+
+class RefreshServices(Message):
+    context: AccessContext
+
+
+class ClinicSyncStatus(Contract):
+    organization_id: UUID
+    organization_name: str | None = None
+    state: SyncState
+    requested_at: AwareDatetime | None = Field(default=None, description="Last request sent.")
+    last_report_at: AwareDatetime | None = Field(
+        default=None, description="Last time the clinic reported this patient's services."
+    )
+
+
+class RefreshReport(Message):
+    clinics: tuple[ClinicSyncStatus, ...]

@@ -1,0 +1,200 @@
+"""Rules of rendered-service records: identity, restricted diagnoses, periods, cursors, consent,
+cost history and price checks. No I/O here."""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
+from gosmed.contracts.records.queries import Notice, NoticeCode, PeriodPreset
+from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.registry.tariffs import Tariff
+from gosmed.contracts.types import DateRange
+
+RECORD_NAMESPACE = uuid5(NAMESPACE_URL, "https://gosmed.example/records")
+
+# ICD-10 chapters hidden from anyone but the patient unless their legal basis covers them:
+# mental disorders (F00-F99), HIV disease (B20-B24), sexually transmitted infections (A50-A64).
+RESTRICTED_ICD10_RANGES = (("F00", "F99"), ("B20", "B24"), ("A50", "A64"))
+
+PERIOD_DAYS = {
+    PeriodPreset.LAST_MONTH: 30,
+    PeriodPreset.LAST_QUARTER: 91,
+    PeriodPreset.LAST_YEAR: 365,
+}
+
+
+def record_id(organization_id: UUID, clinic_record_id: str) -> UUID:
+    """The stable id of a clinic's record: the same (organization, clinic id) gives the same id."""
+    return uuid5(RECORD_NAMESPACE, f"{organization_id}/{clinic_record_id}")
+
+
+def is_restricted(diagnosis_code: str | None) -> bool:
+    if not diagnosis_code:
+        return False
+    block = diagnosis_code[:3].upper()
+    return any(low <= block <= high for low, high in RESTRICTED_ICD10_RANGES)
+
+
+def resolve_period(
+    period: DateRange | None, preset: PeriodPreset | None, today: date
+) -> DateRange | None:
+    """An explicit period wins; a preset counts back from today."""
+    if period is not None or preset is None:
+        return period
+    return DateRange(start=today - timedelta(days=PERIOD_DAYS[preset]), end=today)
+
+
+def search_words(text: str | None) -> list[str]:
+    """Lower-cased words of a free-text query, regex-escaped for a substring match."""
+    return [re.escape(word) for word in (text or "").lower().split()][:10]
+
+
+def search_text(*parts: str | None) -> str:
+    """What free text is searched in: service, diagnosis, procedures, department."""
+    return " ".join(p for p in parts if p).lower()
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a newest-first page ends: the sort key (an ISO date or time) and the entry id."""
+
+    key: str
+    ident: str
+
+    def encode(self) -> str:
+        raw = f"{self.key}|{self.ident}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "Position":
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            key, ident = base64.urlsafe_b64decode(padded).decode().split("|")
+            datetime.fromisoformat(key)
+            UUID(ident)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED, "Некорректный курсор страницы (cursor)."
+            ) from None
+        return cls(key, ident)
+
+    @property
+    def moment(self) -> datetime:
+        return datetime.fromisoformat(self.key)
+
+
+@dataclass(frozen=True)
+class DataConsent:
+    """The patient's consent to receive clinic data; none given means nothing is shown."""
+
+    all_clinics: bool = False
+    organization_ids: frozenset[UUID] = frozenset()
+    updated_at: datetime | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.all_clinics or bool(self.organization_ids)
+
+
+def cost_history(versions: list[RecordVersionView]) -> list[CostChangeView]:
+    """Versions where the cost changed, oldest first; rows are appended, never rewritten."""
+    rows: list[CostChangeView] = []
+    for version in sorted(versions, key=lambda v: v.version):
+        if not rows or rows[-1].cost != version.cost:
+            rows.append(
+                CostChangeView(
+                    version=version.version, reported_at=version.reported_at, cost=version.cost
+                )
+            )
+    return rows
+
+
+def check_price(cost: Cost, coverage: Coverage, tariff: Tariff | None) -> list[PriceFlag]:
+    """A patient-paid amount above the tariff in force, or an OMS service charged to the
+    patient; each flag names the tariff and its normative document when known."""
+    flags = []
+    charged = cost.kind == CostKind.EXACT and (cost.amount or 0) > 0
+    basis = f" Тариф: {rubles(tariff.price)}, {_document(tariff)}." if tariff else ""
+    if coverage.kind == CoverageKind.OMS and charged:
+        flags.append(
+            PriceFlag(
+                code="oms_charged",
+                message="Услуга оказана по ОМС, но с пациента взята плата "
+                f"{rubles(cost.amount or 0)}: по ОМС она бесплатна." + basis,
+            )
+        )
+    if (
+        coverage.kind == CoverageKind.PAID_BY_PATIENT
+        and charged
+        and tariff is not None
+        and (cost.amount or 0) > tariff.price
+    ):
+        flags.append(
+            PriceFlag(
+                code="above_tariff",
+                message=f"Стоимость {rubles(cost.amount or 0)} выше действующего тарифа." + basis,
+            )
+        )
+    return flags
+
+
+def _document(tariff: Tariff) -> str:
+    doc = tariff.document
+    return f"{doc.title} № {doc.number} от {doc.date.strftime('%d.%m.%Y')}"
+
+
+def rubles(kopecks: int) -> str:
+    whole, cents = divmod(kopecks, 100)
+    return f"{whole:,}".replace(",", "\u00a0") + f",{cents:02d}\u00a0₽"
+
+
+def notice(code: NoticeCode, count: int | None = None) -> Notice:
+    messages = {
+        NoticeCode.PROCESSING: "Медицинские организации передают обновлённые данные, "
+        "они появятся в течение нескольких минут.",
+        NoticeCode.CONSENT_MISSING: "Часть записей скрыта: нет согласия на получение данных "
+        "от этих медицинских организаций.",
+        NoticeCode.RESTRICTED_HIDDEN: "Часть записей относится к категориям с ограниченным "
+        "доступом и показывается только самому пациенту.",
+        NoticeCode.CLINIC_NOT_REPORTED: "Некоторые медицинские организации не ответили "
+        "на запрос обновления данных.",
+        NoticeCode.REGISTRY_UNAVAILABLE: "Справочник организаций временно недоступен: "
+        "названия клиник и врачей не показаны.",
+    }
+    return Notice(code=code, message=messages[code], count=count)
+
+
+@dataclass(frozen=True)
+class ClinicSync:
+    """A patient's data exchange with one clinic: last re-send request and last report."""
+
+    organization_id: UUID
+    requested_at: datetime | None = None
+    last_report_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.requested_at is not None and (
+            self.last_report_at is None or self.last_report_at < self.requested_at
+        )
+
+    def may_request(self, now: datetime, cooldown: timedelta) -> bool:
+        """Repeated presses of «Обновить» within the cooldown do not reach the clinic again."""
+        return self.requested_at is None or now - self.requested_at >= cooldown
+
+
+def sync_notices(syncs: list[ClinicSync], now: datetime, answer_within: timedelta) -> list[Notice]:
+    """Pending re-send requests: still processing, or the clinic has not reported in time."""
+    waiting = [s for s in syncs if s.waiting and s.requested_at is not None]
+    late = sum(1 for s in waiting if s.requested_at and now - s.requested_at > answer_within)
+    notices = []
+    if len(waiting) > late:
+        notices.append(notice(NoticeCode.PROCESSING, len(waiting) - late))
+    if late:
+        notices.append(notice(NoticeCode.CLINIC_NOT_REPORTED, late))
+    return notices

@@ -1,0 +1,141 @@
+"""The other services records talks to: identity (authorize, notify), the registry (cards,
+tariffs), clinics (re-send requests), and the events exchange."""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import TypeVar
+from uuid import UUID
+
+from aio_pika.exceptions import DeliveryError
+from faststream.rabbit import RabbitBroker
+from pydantic import BaseModel, ValidationError
+
+from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.records.intake import RECORD_ADDED, RecordAdded, RequestClinicSync
+from gosmed.contracts.registry.organizations import (
+    GET_ORGANIZATIONS,
+    MAX_BATCH,
+    GetOrganizations,
+    OrganizationCard,
+    OrganizationsView,
+)
+from gosmed.contracts.registry.specialists import (
+    GET_SPECIALISTS,
+    GetSpecialists,
+    SpecialistCard,
+    SpecialistsView,
+)
+from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff, TariffView
+from gosmed.runtime.broker import publish_event
+from gosmed.runtime.rpc import RpcClient
+
+log = logging.getLogger(__name__)
+Service = topology.Service
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+
+
+class Identity:
+    """Access decisions on the original person's rights."""
+
+    def __init__(self, rpc: RpcClient, timeout: float) -> None:
+        self.rpc = rpc
+        self.timeout = timeout
+
+    async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
+        return await self.rpc.call(
+            topology.rpc_queue(Service.IDENTITY, AUTHORIZE),
+            Authorize(context=context, action=action),
+            AccessDecision,
+            timeout=self.timeout,
+        )
+
+
+class Registry:
+    """Cards and tariffs; None means the registry did not answer (callers degrade, not fail)."""
+
+    def __init__(self, rpc: RpcClient, timeout: float) -> None:
+        self.rpc = rpc
+        self.timeout = timeout
+
+    async def organizations(self, ids: Iterable[UUID]) -> dict[UUID, OrganizationCard] | None:
+        requests = [GetOrganizations(ids=chunk) for chunk in _chunks(ids)]
+        views = await self._gather(GET_ORGANIZATIONS, requests, OrganizationsView)
+        return None if views is None else {c.id: c for view in views for c in view.items}
+
+    async def specialists(self, ids: Iterable[UUID]) -> dict[UUID, SpecialistCard] | None:
+        requests = [GetSpecialists(ids=chunk) for chunk in _chunks(ids)]
+        views = await self._gather(GET_SPECIALISTS, requests, SpecialistsView)
+        return None if views is None else {c.id: c for view in views for c in view.items}
+
+    async def _gather(
+        self, method: str, requests: Sequence[BaseModel], reply: type[ReplyT]
+    ) -> list[ReplyT] | None:
+        """The batch calls in parallel (one per page of a list), or None if any failed."""
+        queue = topology.rpc_queue(Service.REGISTRY, method)
+        try:
+            return list(
+                await asyncio.gather(
+                    *(self.rpc.call(queue, r, reply, timeout=self.timeout) for r in requests)
+                )
+            )
+        except ServiceError as error:
+            log.warning("registry %s unavailable: %s", method, error.code.value)
+            return None
+
+    async def tariff(self, service_code: str, on: date, organization_id: UUID) -> Tariff | None:
+        try:
+            request = GetTariff(service_code=service_code, on=on, organization_id=organization_id)
+        except ValidationError:
+            return None  # not a nomenclature code: no tariff can apply
+        try:
+            view = await self.rpc.call(
+                topology.rpc_queue(Service.REGISTRY, GET_TARIFF),
+                request,
+                TariffView,
+                timeout=self.timeout,
+            )
+        except ServiceError as error:
+            log.warning("registry tariff unavailable: %s", error.code.value)
+            return None
+        return view.tariff
+
+
+class Outbox:
+    """What records publishes: events, notifications through identity, clinic re-send requests."""
+
+    def __init__(self, broker: RabbitBroker) -> None:
+        self.broker = broker
+
+    async def announce(
+        self, events: list[RecordAdded], notifications: list[SendNotification]
+    ) -> None:
+        key = topology.event_key(Service.RECORDS, RECORD_ADDED)
+        notify_queue = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
+        await asyncio.gather(
+            *(publish_event(self.broker, event, key) for event in events),
+            *(
+                self.broker.publish(n, notify_queue, persist=True, message_id=str(n.message_id))
+                for n in notifications
+            ),
+        )
+
+    async def request_sync(self, queue: str, request: RequestClinicSync) -> bool:
+        """False when the clinic's queue does not exist (nobody would read the request)."""
+        try:
+            await self.broker.publish(
+                request, queue, persist=True, message_id=str(request.message_id)
+            )
+        except DeliveryError:
+            return False
+        return True
+
+
+def _chunks(ids: Iterable[UUID]) -> list[tuple[UUID, ...]]:
+    unique = sorted(set(ids))
+    return [tuple(unique[i : i + MAX_BATCH]) for i in range(0, len(unique), MAX_BATCH)]

@@ -1,0 +1,435 @@
+"""Use cases: intake of clinic reports, and reading on the original person's rights, each read
+journaled with its legal basis."""
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts.base import utc_now
+from gosmed.contracts.demo import PATIENTS_WITH_HISTORY
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
+from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.records.consents import DataConsentView, GetDataConsent, SetDataConsent
+from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
+from gosmed.contracts.records.intake import (
+    RecordAdded,
+    ReportAccepted,
+    ReportRenderedServices,
+    RequestClinicSync,
+)
+from gosmed.contracts.records.journal import AccessLogPage, GetAccessLog
+from gosmed.contracts.records.queries import (
+    MAX_EXPORT,
+    ExportRenderedServices,
+    ListRenderedServices,
+    Notice,
+    NoticeCode,
+    RenderedServicesExport,
+    RenderedServicesPage,
+)
+from gosmed.contracts.records.sync import (
+    ClinicSyncStatus,
+    RefreshReport,
+    RefreshServices,
+    SyncState,
+)
+from gosmed.contracts.records.views import RenderedServiceView
+from gosmed.contracts.registry.organizations import OrganizationCard
+from gosmed.contracts.registry.specialists import SpecialistCard
+from gosmed.contracts.registry.specialties import SPECIALIST_TITLES
+from gosmed.records.domain import (
+    DataConsent,
+    Position,
+    check_price,
+    cost_history,
+    notice,
+    resolve_period,
+    search_words,
+    sync_notices,
+)
+from gosmed.records.ports import Identity, Outbox, Registry
+from gosmed.records.repository import (
+    ConsentsRepository,
+    JournalRepository,
+    RecordFilter,
+    RecordsRepository,
+    SyncRepository,
+)
+
+PATIENT_NOT_FOUND = "Пациент не найден."
+RECORD_NOT_FOUND = "Запись об оказанной услуге не найдена."
+DEMO_ACTOR = UUID(int=0)
+OWNER_BASES = frozenset({LegalBasis.OWN_ACCOUNT, LegalBasis.PARENT_OF_MINOR})
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often clinics may be asked to re-send, and how long they have to answer."""
+
+    sync_cooldown: timedelta
+    sync_answer_within: timedelta
+
+
+class Intake:
+    """Stores clinic reports idempotently and announces new records."""
+
+    def __init__(
+        self,
+        records: RecordsRepository,
+        syncs: SyncRepository,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.records = records
+        self.syncs = syncs
+        self.outbox = outbox
+        self.clock = clock
+
+    async def report(self, report: ReportRenderedServices) -> ReportAccepted:
+        now = self.clock()
+        outcomes = Counter[str]()
+        to_announce: dict[UUID, RecordAdded] = {}
+        for item in report.services:
+            stored = await self.records.store(report.organization_id, item, now)
+            outcomes["created" if stored.created else "updated" if stored.updated else "same"] += 1
+            if not stored.announced:
+                to_announce[stored.record_id] = RecordAdded(
+                    record_id=stored.record_id,
+                    organization_id=report.organization_id,
+                    patient_snils=item.patient_snils,
+                    category=item.category,
+                    rendered_on=item.rendered_on,
+                )
+        patients = {item.patient_snils for item in report.services}
+        await self.syncs.reported(report.organization_id, report.sync_queue, patients, now)
+        if to_announce:
+            events = list(to_announce.values())
+            await self.outbox.announce(events, _notifications(events))
+            await self.records.mark_announced(list(to_announce))
+        return ReportAccepted(
+            created=outcomes["created"], updated=outcomes["updated"], unchanged=outcomes["same"]
+        )
+
+
+def _notifications(events: list[RecordAdded]) -> list[SendNotification]:
+    """One notice per patient per report, however many records it brought."""
+    per_patient = Counter(event.patient_snils for event in events)
+    return [
+        SendNotification(
+            recipient_snils=snils,
+            title="Новые сведения об оказанных медицинских услугах",
+            body=f"Медицинская организация передала новые записи об оказанных вам услугах: "
+            f"{count}. Их можно посмотреть в разделе «Сведения об оказанных медицинских услугах».",
+            category="record_added",
+            link="/patients/me/services",
+        )
+        for snils, count in sorted(per_patient.items())
+    ]
+
+
+class Reading:
+    """Reads of a patient's records, decided by identity and journaled with the basis."""
+
+    def __init__(
+        self,
+        records: RecordsRepository,
+        consents: ConsentsRepository,
+        syncs: SyncRepository,
+        journal: JournalRepository,
+        identity: Identity,
+        registry: Registry,
+        outbox: Outbox,
+        timing: Timing,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.records = records
+        self.consents = consents
+        self.syncs = syncs
+        self.journal = journal
+        self.identity = identity
+        self.registry = registry
+        self.outbox = outbox
+        self.timing = timing
+        self.clock = clock
+
+    async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
+        """The decision on the original person's rights; a stranger learns nothing (404)."""
+        decision = await self.identity.authorize(context, action)
+        if decision.allowed and decision.patient is not None:
+            return decision
+        if context.acts_for_self:
+            raise ServiceError(ErrorCode.FORBIDDEN, decision.reason or None)
+        raise ServiceError(ErrorCode.NOT_FOUND, PATIENT_NOT_FOUND)
+
+    async def list_services(self, query: ListRenderedServices) -> RenderedServicesPage:
+        decision = await self.authorize(query.context, Action.READ_SERVICES)
+        patient = _patient(decision)
+        consent = await self.consents.get(patient.snils)
+        where = RecordFilter(
+            patient_snils=patient.snils,
+            organization_ids=_visible_organizations(consent, query.organization_ids),
+            categories=query.categories,
+            period=resolve_period(query.period, query.preset, self.clock().date()),
+            specialist_ids=query.specialist_ids,
+            coverage=frozenset(c.value for c in query.coverage),
+            words=search_words(query.text),
+            include_restricted=decision.sees_restricted_categories,
+        )
+        after = Position.decode(query.cursor) if query.cursor else None
+        found = await self.records.page(where, after, query.limit + 1)
+        page, more = found[: query.limit], len(found) > query.limit
+        items, registry_up = await self._join(page)
+        notices = [] if after else await self._notices(patient, consent, decision)
+        if not registry_up:
+            notices.append(notice(NoticeCode.REGISTRY_UNAVAILABLE))
+        await self._journal(decision, "list", [i.id for i in items])
+        last = page[-1] if page else None
+        return RenderedServicesPage(
+            patient=patient,
+            items=tuple(items),
+            next_cursor=Position(last.rendered_on.isoformat(), str(last.id)).encode()
+            if more and last
+            else None,
+            notices=tuple(notices),
+            basis_label=decision.basis_label,
+        )
+
+    async def export_services(self, query: ExportRenderedServices) -> RenderedServicesExport:
+        decision = await self.authorize(query.context, Action.DOWNLOAD_DOCUMENTS)
+        patient = _patient(decision)
+        consent = await self.consents.get(patient.snils)
+        where = RecordFilter(
+            patient_snils=patient.snils,
+            organization_ids=_visible_organizations(consent, query.organization_ids),
+            categories=query.categories,
+            period=query.period,
+            coverage=frozenset(c.value for c in query.coverage),
+            include_restricted=decision.sees_restricted_categories,
+            record_ids=frozenset(query.record_ids) if query.record_ids is not None else None,
+        )
+        found = await self.records.page(where, None, MAX_EXPORT + 1)
+        items, _ = await self._join(found[:MAX_EXPORT])
+        await self._journal(decision, "export", [i.id for i in items])
+        return RenderedServicesExport(
+            patient=patient,
+            items=tuple(items),
+            truncated=len(found) > MAX_EXPORT,
+            basis_label=decision.basis_label,
+        )
+
+    async def get_service(self, query: GetRenderedService) -> RenderedServiceDetail:
+        decision = await self.authorize(query.context, Action.READ_SERVICES)
+        patient = _patient(decision)
+        consent = await self.consents.get(patient.snils)
+        try:
+            item, raw = await self.records.get(patient.snils, query.record_id)
+        except KeyError:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND) from None
+        visible = _visible_organizations(consent, frozenset())
+        if visible is not None and item.organization_id not in visible:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        if raw["restricted"] and not decision.sees_restricted_categories:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        organizations, specialists, versions, tariff = await asyncio.gather(
+            self.registry.organizations([item.organization_id]),
+            self.registry.specialists([item.specialist_id] if item.specialist_id else []),
+            self.records.versions_of(item.id),
+            self.registry.tariff(item.service_code, item.rendered_on, item.organization_id),
+        )
+        organization = (organizations or {}).get(item.organization_id)
+        specialist = (specialists or {}).get(item.specialist_id) if item.specialist_id else None
+        await self._journal(decision, "detail", [item.id])
+        return RenderedServiceDetail(
+            patient=patient,
+            item=_joined(item, organization, specialist),
+            clinic_record_id=raw["clinic_record_id"],
+            history=tuple(versions),
+            cost_history=tuple(cost_history(versions)),
+            tariff=tariff,
+            price_flags=tuple(check_price(item.cost, item.coverage, tariff)),
+            organization=organization,
+            specialist=specialist,
+            notices=(notice(NoticeCode.REGISTRY_UNAVAILABLE),)
+            if organizations is None or specialists is None
+            else (),
+            basis_label=decision.basis_label,
+        )
+
+    async def refresh(self, query: RefreshServices) -> RefreshReport:
+        """Ask each clinic that served the patient to re-send; repeated presses within the
+        cooldown do not reach the clinic again."""
+        decision = await self.authorize(query.context, Action.READ_SERVICES)
+        patient = _patient(decision)
+        now = self.clock()
+        syncs = {s.organization_id: s for s in await self.syncs.of_patient(patient.snils)}
+        organization_ids = await self.records.organizations_of(patient.snils)
+        names = await self.registry.organizations(organization_ids) or {}
+        statuses = []
+        for organization_id in organization_ids:
+            sync = syncs.get(organization_id)
+            requested_at = sync.requested_at if sync else None
+            if sync is not None and not sync.may_request(now, self.timing.sync_cooldown):
+                state = SyncState.ALREADY_REQUESTED
+            elif (queue := await self.syncs.sync_queue(organization_id)) is None:
+                state = SyncState.NO_CHANNEL
+            elif await self.outbox.request_sync(
+                queue,
+                RequestClinicSync(
+                    patient_snils=patient.snils,
+                    patient_oms_policy=patient.oms_policy,
+                    organization_id=organization_id,
+                ),
+            ):
+                state, requested_at = SyncState.REQUESTED, now
+                await self.syncs.requested(patient.snils, organization_id, now)
+            else:
+                state = SyncState.UNREACHABLE
+            card = names.get(organization_id)
+            statuses.append(
+                ClinicSyncStatus(
+                    organization_id=organization_id,
+                    organization_name=card.short_name if card else None,
+                    state=state,
+                    requested_at=requested_at,
+                    last_report_at=sync.last_report_at if sync else None,
+                )
+            )
+        return RefreshReport(clinics=tuple(statuses))
+
+    async def consent(self, query: GetDataConsent) -> DataConsentView:
+        patient = await self._owner(query.context)
+        return _consent_view(await self.consents.get(patient.snils))
+
+    async def set_consent(self, command: SetDataConsent) -> DataConsentView:
+        patient = await self._owner(command.context)
+        consent = DataConsent(
+            all_clinics=command.all_clinics,
+            organization_ids=frozenset() if command.all_clinics else command.organization_ids,
+            updated_at=self.clock(),
+        )
+        await self.consents.put(patient.snils, consent, command.context.actor_id)
+        return _consent_view(consent)
+
+    async def access_log(self, query: GetAccessLog) -> AccessLogPage:
+        decision = await self.authorize(query.context, Action.READ_SERVICES)
+        if decision.basis != LegalBasis.OWN_ACCOUNT:
+            raise ServiceError(ErrorCode.FORBIDDEN, "Журнал доступа читает только сам пациент.")
+        patient = _patient(decision)
+        after = Position.decode(query.cursor) if query.cursor else None
+        found = await self.journal.page(patient.account_id, after, query.limit + 1)
+        page = found[: query.limit]
+        last = page[-1] if page else None
+        return AccessLogPage(
+            items=tuple(page),
+            next_cursor=Position(last.at.isoformat(), str(last.id)).encode()
+            if len(found) > query.limit and last
+            else None,
+        )
+
+    async def _owner(self, context: AccessContext) -> PatientRef:
+        """The patient, or the parent of a minor one: who may give the consent."""
+        decision = await self.authorize(context, Action.READ_SERVICES)
+        if decision.basis not in OWNER_BASES:
+            raise ServiceError(
+                ErrorCode.FORBIDDEN,
+                "Согласие даёт только сам пациент или законный представитель ребёнка.",
+            )
+        return _patient(decision)
+
+    async def _join(
+        self, items: list[RenderedServiceView]
+    ) -> tuple[list[RenderedServiceView], bool]:
+        """Join the registry's current names: one batch call each for organizations and
+        specialists, in parallel; records are returned even when the registry is down."""
+        organizations, specialists = await asyncio.gather(
+            self.registry.organizations(i.organization_id for i in items),
+            self.registry.specialists(i.specialist_id for i in items if i.specialist_id),
+        )
+        joined = [
+            _joined(
+                item,
+                (organizations or {}).get(item.organization_id),
+                (specialists or {}).get(item.specialist_id) if item.specialist_id else None,
+            )
+            for item in items
+        ]
+        return joined, organizations is not None and specialists is not None
+
+    async def _notices(
+        self, patient: PatientRef, consent: DataConsent, decision: AccessDecision
+    ) -> list[Notice]:
+        notices = []
+        if hidden := await self.records.count_hidden_by_consent(patient.snils, consent):
+            notices.append(notice(NoticeCode.CONSENT_MISSING, hidden))
+        if not decision.sees_restricted_categories and (
+            restricted := await self.records.count_restricted(patient.snils, consent)
+        ):
+            notices.append(notice(NoticeCode.RESTRICTED_HIDDEN, restricted))
+        syncs = await self.syncs.of_patient(patient.snils)
+        return notices + sync_notices(syncs, self.clock(), self.timing.sync_answer_within)
+
+    async def _journal(self, decision: AccessDecision, what: str, record_ids: list[UUID]) -> None:
+        await self.journal.add(
+            patient_id=_patient(decision).account_id,
+            actor_id=decision.actor_id,
+            basis=decision.basis,
+            basis_document_id=decision.basis_document_id,
+            basis_label=decision.basis_label,
+            what=what,
+            record_ids=record_ids,
+            at=self.clock(),
+        )
+
+
+def _patient(decision: AccessDecision) -> PatientRef:
+    assert decision.patient is not None  # `Reading.authorize` returns only allowed decisions
+    return decision.patient
+
+
+def _visible_organizations(consent: DataConsent, asked: frozenset[UUID]) -> frozenset[UUID] | None:
+    """Organizations whose records may be shown: those asked for, within the consent
+    (None: any)."""
+    if consent.all_clinics:
+        return asked or None
+    return (asked & consent.organization_ids) if asked else consent.organization_ids
+
+
+def _joined(
+    item: RenderedServiceView,
+    organization: OrganizationCard | None,
+    specialist: SpecialistCard | None,
+) -> RenderedServiceView:
+    update: dict[str, str] = {}
+    if organization is not None:
+        update |= {
+            "organization_name": organization.short_name,
+            "organization_address": organization.address.one_line,
+        }
+    if specialist is not None:
+        update |= {
+            "specialist_name": specialist.full_name,
+            "specialist_specialty": SPECIALIST_TITLES.get(
+                specialist.specialty, specialist.specialty.value
+            ),
+        }
+    return item.model_copy(update=update) if update else item
+
+
+def _consent_view(consent: DataConsent) -> DataConsentView:
+    return DataConsentView(
+        all_clinics=consent.all_clinics,
+        organization_ids=consent.organization_ids,
+        updated_at=consent.updated_at,
+    )
+
+
+async def give_demo_consents(consents: ConsentsRepository, now: datetime) -> None:
+    """The demo patients agree to receive data from all clinics, so `make run` shows records."""
+    for person in PATIENTS_WITH_HISTORY:
+        consent = DataConsent(all_clinics=True, updated_at=now)
+        await consents.put(person.snils, consent, DEMO_ACTOR)
