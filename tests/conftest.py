@@ -18,7 +18,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def stack(amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+def stack_env() -> dict[str, str]:
+    """Extra environment of the stack's processes; a test module overrides this fixture, e.g.
+    with `{"GOSMED_DEMO_DATA": "1"}` to log in as the demo people."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(
+    amqp_url: str, stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DevStack]:
     """The whole system, started once per test module and stopped after it.
 
     Logs of each process are in the module's temporary folder and are printed on failure to
@@ -27,7 +36,7 @@ def stack(amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
     log_dir: Path = tmp_path_factory.mktemp("stack-logs")
     running = DevStack(
         edge_port=free_port(),
-        env={"GOSMED_AMQP_URL": amqp_url, "GOSMED_LOG_LEVEL": "INFO"},
+        env={"GOSMED_AMQP_URL": amqp_url, "GOSMED_LOG_LEVEL": "INFO", **stack_env},
         log_dir=log_dir,
     )
     running.start()

@@ -51,6 +51,15 @@ async def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
+def _client_address(request: Request) -> str:
+    """The caller's network address (for login rate limits); behind a proxy, run uvicorn
+    with --proxy-headers so this is the client's, not the proxy's."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(_client_address)]
+
+
 def patient_context(principal: Principal, patient_id: str) -> AccessContext:
     """The access context of `principal` acting for `patient_id` (`me` is the caller)."""
     if patient_id == "me":

@@ -1,6 +1,11 @@
 from opentelemetry.sdk.trace import TracerProvider
 
+from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
+from gosmed.identity import demo, handlers
+from gosmed.identity.credentials import TokenSigner
+from gosmed.identity.delivery import JsonLinesSmsGateway, SmtpMailer
+from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -8,6 +13,23 @@ from gosmed.runtime.service import ServiceRuntime, build_service
 def create(
     tracer_provider: TracerProvider | None = None, settings: IdentitySettings | None = None
 ) -> ServiceRuntime:
-    return build_service(
-        Service.IDENTITY, settings or IdentitySettings(), tracer_provider=tracer_provider
+    settings = settings or IdentitySettings()
+    runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
+    repos = Repositories.over(runtime.store.database)
+    signer = TokenSigner.load(settings.jwt_private_key_path, settings.access_token_ttl)
+    login = LoginService(
+        repos,
+        signer,
+        settings,
+        JsonLinesSmsGateway(settings.sms_outbox_path),
+        SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
     )
+    handlers.register(runtime, login, AccessService(repos))
+
+    async def prepare_store() -> None:
+        await repos.ensure_indexes()
+        if settings.demo_data:
+            await demo.seed(repos, utc_now())
+
+    runtime.on_startup(prepare_store)
+    return runtime

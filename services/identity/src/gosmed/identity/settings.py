@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.settings import ServiceSettings
@@ -7,3 +10,33 @@ class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_IDENTITY_", extra="ignore", populate_by_name=True
     )
+
+    jwt_private_key_path: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 key signing access tokens; unset: a key is "
+        "generated at start (tokens then die with the process).",
+    )
+    access_token_ttl: int = Field(default=300, ge=10, description="Seconds an access token lives.")
+    session_idle_timeout: int = Field(default=1800, ge=10, description="Seconds of inactivity.")
+    session_absolute_timeout: int = Field(default=43_200, ge=10, description="Seconds at most.")
+    login_attempt_ttl: int = Field(default=600, ge=10, description="Seconds to pass the factor.")
+    code_ttl: int = Field(default=300, ge=10, description="Seconds an SMS/e-mail code is valid.")
+    code_max_tries: int = Field(default=5, ge=1, description="Wrong codes per login attempt.")
+    code_resend_interval: int = Field(default=60, ge=0, description="Seconds between resends.")
+    lock_after_failures: int = Field(
+        default=5, ge=1, description="Failed logins of one phone before it is locked."
+    )
+    address_lock_after_failures: int = Field(
+        default=20, ge=1, description="Failed logins from one client address before it is locked."
+    )
+    lock_seconds: int = Field(default=900, ge=1, description="How long a lock lasts.")
+    slowdown_seconds: float = Field(
+        default=0.5, ge=0, description="Extra delay per failure before the lock (capped at 3 s)."
+    )
+    sms_outbox_path: Path = Field(
+        default=Path("var/sms-outbox.jsonl"),
+        description="Development SMS gateway: each SMS is appended here as a JSON line.",
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_sender: str = "Госуслуги <no-reply@gosmed.example>"

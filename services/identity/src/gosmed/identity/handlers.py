@@ -1,0 +1,40 @@
+"""RPC subscribers: contract in -> use case -> contract out."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gosmed.contracts.identity.access import (
+    AUTHENTICATE,
+    AUTHORIZE,
+)
+from gosmed.contracts.identity.auth import (
+    END_SESSIONS,
+    GET_PROFILE,
+    LIST_PATIENTS,
+    LIST_SESSIONS,
+    REFRESH_SESSION,
+    SEND_LOGIN_CODE,
+    START_LOGIN,
+    VERIFY_LOGIN,
+)
+from gosmed.identity.service import AccessService, LoginService
+from gosmed.runtime.service import ServiceRuntime
+
+
+def register(runtime: ServiceRuntime, login: LoginService, access: AccessService) -> None:
+    """Each RPC queue answers with one use case; its parameter and return types are the
+    contracts FastStream validates and documents."""
+    use_cases: dict[str, Callable[[Any], Awaitable[Any]]] = {
+        START_LOGIN: login.start,
+        SEND_LOGIN_CODE: login.send_code,
+        VERIFY_LOGIN: login.verify,
+        REFRESH_SESSION: login.refresh,
+        END_SESSIONS: login.end_sessions,
+        LIST_SESSIONS: login.list_sessions,
+        AUTHENTICATE: login.authenticate,
+        AUTHORIZE: access.authorize,
+        GET_PROFILE: access.profile,
+        LIST_PATIENTS: access.patients,
+    }
+    for method, use_case in use_cases.items():
+        runtime.broker.subscriber(runtime.rpc_queue(method), title=f"identity.{method}")(use_case)

@@ -1,0 +1,447 @@
+"""MongoDB mapping of identity's aggregates; every single-use step is a conditional update."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from gosmed.contracts.access import Role
+from gosmed.contracts.identity.access import Action, ConfirmationLevel
+from gosmed.identity.domain import (
+    Account,
+    Delegation,
+    DelegationBasis,
+    DelegationStatus,
+    FailureCount,
+    InspectorOrder,
+    InsurerConsent,
+)
+
+Document = dict[str, Any]
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+def _account(doc: Document) -> Account:
+    return Account(
+        id=UUID(doc["_id"]),
+        full_name=doc["full_name"],
+        birth_date=date.fromisoformat(doc["birth_date"]),
+        snils=doc["snils"],
+        oms_policy=doc.get("oms_policy"),
+        phone=doc.get("phone"),
+        email=doc.get("email"),
+        confirmation_level=ConfirmationLevel(doc["confirmation_level"]),
+        roles=frozenset(Role(r) for r in doc["roles"]),
+        parent_ids=frozenset(UUID(p) for p in doc.get("parent_ids", [])),
+        password_hash=doc.get("password_hash"),
+        totp_secret=doc.get("totp_secret"),
+    )
+
+
+class AccountRepository:
+    def __init__(self, database: Any) -> None:
+        self.accounts = database["accounts"]
+
+    async def ensure_indexes(self) -> None:
+        await self.accounts.create_index("snils", unique=True)
+        await self.accounts.create_index(
+            "phone", unique=True, partialFilterExpression={"phone": {"$type": "string"}}
+        )
+        await self.accounts.create_index("parent_ids")
+
+    async def add(self, account: Account) -> bool:
+        """Insert; False when an account with that id, SNILS or phone exists already."""
+        doc: Document = {
+            "_id": str(account.id),
+            "full_name": account.full_name,
+            "birth_date": _day(account.birth_date),
+            "snils": account.snils,
+            "oms_policy": account.oms_policy,
+            "email": account.email,
+            "confirmation_level": account.confirmation_level.value,
+            "roles": sorted(r.value for r in account.roles),
+            "parent_ids": sorted(str(p) for p in account.parent_ids),
+            "password_hash": account.password_hash,
+            "totp_secret": account.totp_secret,
+            "totp_last_step": -1,
+        }
+        if account.phone is not None:
+            doc["phone"] = account.phone
+        try:
+            await self.accounts.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, account_id: UUID) -> Account | None:
+        doc = await self.accounts.find_one({"_id": str(account_id)})
+        return _account(doc) if doc else None
+
+    async def by_phone(self, phone: str) -> Account | None:
+        doc = await self.accounts.find_one({"phone": phone})
+        return _account(doc) if doc else None
+
+    async def children_of(self, parent_id: UUID) -> list[Account]:
+        return [_account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
+
+    async def many(self, account_ids: set[UUID]) -> list[Account]:
+        ids = [str(i) for i in account_ids]
+        return [_account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
+
+    async def use_totp_step(self, account_id: UUID, step: int) -> bool:
+        """Record a TOTP step as used; False if it or a later one was used (a replay)."""
+        result = await self.accounts.update_one(
+            {"_id": str(account_id), "totp_last_step": {"$lt": step}},
+            {"$set": {"totp_last_step": step}},
+        )
+        return bool(result.modified_count)
+
+
+@dataclass(frozen=True)
+class SentCode:
+    digest: str
+    expires_at: datetime
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    id: UUID
+    account_id: UUID
+    expires_at: datetime
+    failures: int
+    completed: bool
+    codes: dict[str, SentCode]
+
+
+class LoginAttemptRepository:
+    def __init__(self, database: Any) -> None:
+        self.attempts = database["login_attempts"]
+
+    async def ensure_indexes(self) -> None:
+        await self.attempts.create_index("expires_at", expireAfterSeconds=3600)
+
+    async def add(self, attempt_id: UUID, account_id: UUID, expires_at: datetime) -> None:
+        await self.attempts.insert_one(
+            {
+                "_id": str(attempt_id),
+                "account_id": str(account_id),
+                "expires_at": expires_at,
+                "failures": 0,
+                "completed": False,
+                "codes": {},
+            }
+        )
+
+    async def get(self, attempt_id: UUID) -> LoginAttempt | None:
+        doc = await self.attempts.find_one({"_id": str(attempt_id)})
+        if doc is None:
+            return None
+        return LoginAttempt(
+            id=attempt_id,
+            account_id=UUID(doc["account_id"]),
+            expires_at=doc["expires_at"],
+            failures=doc["failures"],
+            completed=doc["completed"],
+            codes={k: SentCode(**v) for k, v in doc["codes"].items()},
+        )
+
+    async def store_code(
+        self, attempt_id: UUID, factor: str, code: SentCode, resend_after: timedelta
+    ) -> bool:
+        """Keep a new code of `factor`; False if the previous one was sent too recently."""
+        not_recent = {
+            "$or": [
+                {f"codes.{factor}": {"$exists": False}},
+                {f"codes.{factor}.sent_at": {"$lte": code.sent_at - resend_after}},
+            ]
+        }
+        result = await self.attempts.update_one(
+            {"_id": str(attempt_id), "completed": False, **not_recent},
+            {"$set": {f"codes.{factor}": code.__dict__}},
+        )
+        return bool(result.modified_count)
+
+    async def count_failure(self, attempt_id: UUID) -> int:
+        doc = await self.attempts.find_one_and_update(
+            {"_id": str(attempt_id)},
+            {"$inc": {"failures": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["failures"]) if doc else 0
+
+    async def complete(self, attempt_id: UUID, max_failures: int) -> bool:
+        """Mark the attempt used; only one concurrent caller can succeed."""
+        result = await self.attempts.update_one(
+            {"_id": str(attempt_id), "completed": False, "failures": {"$lt": max_failures}},
+            {"$set": {"completed": True}},
+        )
+        return bool(result.modified_count)
+
+
+class FailureRepository:
+    """Failed logins per phone and per client address (keys are `phone:…` / `address:…`)."""
+
+    def __init__(self, database: Any) -> None:
+        self.failures = database["login_failures"]
+
+    async def get(self, key: str) -> FailureCount:
+        doc = await self.failures.find_one({"_id": key})
+        if doc is None:
+            return FailureCount()
+        return FailureCount(doc["failures"], doc.get("locked_until"))
+
+    async def count(self, key: str, now: datetime, limit: int, lock: timedelta) -> FailureCount:
+        """Add a failure; at `limit` failures lock the key and start counting anew."""
+        doc = await self.failures.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"failures": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc["failures"] >= limit:
+            await self.failures.update_one(
+                {"_id": key}, {"$set": {"failures": 0, "locked_until": now + lock}}
+            )
+            return FailureCount(doc["failures"], now + lock)
+        return FailureCount(doc["failures"], doc.get("locked_until"))
+
+    async def clear(self, key: str) -> None:
+        await self.failures.delete_one({"_id": key})
+
+
+@dataclass(frozen=True)
+class Session:
+    id: UUID
+    account_id: UUID
+    device: str
+    client_address: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended: bool
+
+
+def _session(doc: Document) -> Session:
+    return Session(
+        id=UUID(doc["_id"]),
+        account_id=UUID(doc["account_id"]),
+        device=doc["device"],
+        client_address=doc["client_address"],
+        created_at=doc["created_at"],
+        last_seen_at=doc["last_seen_at"],
+        expires_at=doc["expires_at"],
+        ended=doc["ended_at"] is not None,
+    )
+
+
+class SessionRepository:
+    """Server-side sessions; a session is the family of its rotating refresh tokens."""
+
+    def __init__(self, database: Any) -> None:
+        self.sessions = database["sessions"]
+
+    async def ensure_indexes(self) -> None:
+        await self.sessions.create_index([("account_id", ASCENDING), ("ended_at", ASCENDING)])
+        await self.sessions.create_index("refresh_digests")
+
+    async def add(self, session: Session, refresh_digest: str) -> None:
+        await self.sessions.insert_one(
+            {
+                "_id": str(session.id),
+                "account_id": str(session.account_id),
+                "device": session.device,
+                "client_address": session.client_address,
+                "created_at": session.created_at,
+                "last_seen_at": session.last_seen_at,
+                "expires_at": session.expires_at,
+                "ended_at": None,
+                "refresh_digest": refresh_digest,
+                "refresh_digests": [refresh_digest],
+            }
+        )
+
+    async def get(self, session_id: UUID) -> Session | None:
+        doc = await self.sessions.find_one({"_id": str(session_id)})
+        return _session(doc) if doc else None
+
+    async def touch(self, session_id: UUID, now: datetime, idle: timedelta) -> Session | None:
+        """Extend a live session's idle timer; None if it ended, idled out or expired."""
+        doc = await self.sessions.find_one_and_update(
+            {
+                "_id": str(session_id),
+                "ended_at": None,
+                "expires_at": {"$gt": now},
+                "last_seen_at": {"$gt": now - idle},
+            },
+            {"$set": {"last_seen_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _session(doc) if doc else None
+
+    async def rotate(
+        self, old_digest: str, new_digest: str, now: datetime, idle: timedelta
+    ) -> Session | None:
+        """Swap the current refresh token of a live session; None if `old_digest` is not
+        current (then see `family_of`)."""
+        doc = await self.sessions.find_one_and_update(
+            {
+                "refresh_digest": old_digest,
+                "ended_at": None,
+                "expires_at": {"$gt": now},
+                "last_seen_at": {"$gt": now - idle},
+            },
+            {
+                "$set": {"refresh_digest": new_digest, "last_seen_at": now},
+                "$push": {"refresh_digests": new_digest},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _session(doc) if doc else None
+
+    async def family_of(self, digest: str) -> Session | None:
+        """The session a refresh token (current or already used) belongs to."""
+        doc = await self.sessions.find_one({"refresh_digests": digest})
+        return _session(doc) if doc else None
+
+    async def end(self, account_id: UUID, session_id: UUID | None, now: datetime) -> int:
+        query: Document = {"account_id": str(account_id), "ended_at": None}
+        if session_id is not None:
+            query["_id"] = str(session_id)
+        result = await self.sessions.update_many(query, {"$set": {"ended_at": now}})
+        return int(result.modified_count)
+
+    async def live(self, account_id: UUID, now: datetime, idle: timedelta) -> list[Session]:
+        cursor = self.sessions.find(
+            {
+                "account_id": str(account_id),
+                "ended_at": None,
+                "expires_at": {"$gt": now},
+                "last_seen_at": {"$gt": now - idle},
+            }
+        ).sort("created_at", -1)
+        return [_session(d) async for d in cursor]
+
+
+def _delegation(doc: Document) -> Delegation:
+    return Delegation(
+        id=doc["_id"],
+        principal_id=UUID(doc["principal_id"]),
+        agent_id=UUID(doc["agent_id"]),
+        basis=DelegationBasis(doc["basis"]),
+        scopes=frozenset(Action(s) for s in doc["scopes"]),
+        valid_from=date.fromisoformat(doc["valid_from"]),
+        valid_until=date.fromisoformat(doc["valid_until"]),
+        status=DelegationStatus(doc["status"]),
+        register_number=doc.get("register_number"),
+    )
+
+
+def _insurer_consent(doc: Document) -> InsurerConsent:
+    return InsurerConsent(
+        id=doc["_id"],
+        insurer_id=UUID(doc["insurer_id"]),
+        patient_id=UUID(doc["patient_id"]),
+        contract_number=doc["contract_number"],
+        contract_valid_until=date.fromisoformat(doc["contract_valid_until"]),
+        consent_valid_until=date.fromisoformat(doc["consent_valid_until"]),
+        scopes=frozenset(Action(s) for s in doc["scopes"]),
+        revoked=doc["revoked"],
+        request_confirmed_until=doc.get("request_confirmed_until"),
+    )
+
+
+def _inspector_order(doc: Document) -> InspectorOrder:
+    return InspectorOrder(
+        id=doc["_id"],
+        inspector_id=UUID(doc["inspector_id"]),
+        number=doc["number"],
+        order_date=date.fromisoformat(doc["order_date"]),
+        patient_ids=frozenset(UUID(p) for p in doc["patient_ids"]),
+        scopes=frozenset(Action(s) for s in doc["scopes"]),
+        valid_from=date.fromisoformat(doc["valid_from"]),
+        valid_until=date.fromisoformat(doc["valid_until"]),
+        revoked=doc["revoked"],
+    )
+
+
+class GrantRepository:
+    """Delegations, insurer consents and inspector orders: what gives access to others."""
+
+    def __init__(self, database: Any) -> None:
+        self.delegations = database["delegations"]
+        self.insurer_consents = database["insurer_consents"]
+        self.inspector_orders = database["inspector_orders"]
+
+    async def ensure_indexes(self) -> None:
+        await self.delegations.create_index([("agent_id", ASCENDING), ("principal_id", ASCENDING)])
+        await self.delegations.create_index("principal_id")
+        await self.insurer_consents.create_index(
+            [("insurer_id", ASCENDING), ("patient_id", ASCENDING)]
+        )
+        await self.inspector_orders.create_index("inspector_id")
+
+    async def add_delegation(self, d: Delegation) -> None:
+        await self.delegations.replace_one(
+            {"_id": d.id},
+            {
+                "principal_id": str(d.principal_id),
+                "agent_id": str(d.agent_id),
+                "basis": d.basis.value,
+                "scopes": sorted(s.value for s in d.scopes),
+                "valid_from": _day(d.valid_from),
+                "valid_until": _day(d.valid_until),
+                "status": d.status.value,
+                "register_number": d.register_number,
+            },
+            upsert=True,
+        )
+
+    async def add_insurer_consent(self, c: InsurerConsent) -> None:
+        await self.insurer_consents.replace_one(
+            {"_id": c.id},
+            {
+                "insurer_id": str(c.insurer_id),
+                "patient_id": str(c.patient_id),
+                "contract_number": c.contract_number,
+                "contract_valid_until": _day(c.contract_valid_until),
+                "consent_valid_until": _day(c.consent_valid_until),
+                "scopes": sorted(s.value for s in c.scopes),
+                "revoked": c.revoked,
+                "request_confirmed_until": c.request_confirmed_until,
+            },
+            upsert=True,
+        )
+
+    async def add_inspector_order(self, o: InspectorOrder) -> None:
+        await self.inspector_orders.replace_one(
+            {"_id": o.id},
+            {
+                "inspector_id": str(o.inspector_id),
+                "number": o.number,
+                "order_date": _day(o.order_date),
+                "patient_ids": sorted(str(p) for p in o.patient_ids),
+                "scopes": sorted(s.value for s in o.scopes),
+                "valid_from": _day(o.valid_from),
+                "valid_until": _day(o.valid_until),
+                "revoked": o.revoked,
+            },
+            upsert=True,
+        )
+
+    async def delegations_to(self, agent_id: UUID) -> list[Delegation]:
+        return [_delegation(d) async for d in self.delegations.find({"agent_id": str(agent_id)})]
+
+    async def insurer_consents_of(self, insurer_id: UUID) -> list[InsurerConsent]:
+        cursor = self.insurer_consents.find({"insurer_id": str(insurer_id)})
+        return [_insurer_consent(d) async for d in cursor]
+
+    async def inspector_orders_of(self, inspector_id: UUID) -> list[InspectorOrder]:
+        cursor = self.inspector_orders.find({"inspector_id": str(inspector_id)})
+        return [_inspector_order(d) async for d in cursor]

@@ -1,0 +1,434 @@
+"""Identity's use cases: login with a second factor, sessions, and access decisions."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID, uuid4
+
+from gosmed.contracts.base import utc_now
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import AccessDecision, Authenticate, Authorize, Principal
+from gosmed.contracts.identity.auth import (
+    ActablePatient,
+    EndSessions,
+    GetProfile,
+    ListPatients,
+    ListSessions,
+    LoginChallenge,
+    LoginCodeSent,
+    PatientsView,
+    Profile,
+    RefreshSession,
+    SecondFactor,
+    SendLoginCode,
+    SessionsEnded,
+    SessionsView,
+    SessionTokens,
+    SessionView,
+    StartLogin,
+    VerifyLogin,
+)
+from gosmed.identity import credentials
+from gosmed.identity.credentials import AccessClaims, TokenSigner
+from gosmed.identity.domain import NO_BASIS, AccessFacts, Account, decide, grants, slowdown
+from gosmed.identity.repository import (
+    AccountRepository,
+    FailureRepository,
+    GrantRepository,
+    LoginAttempt,
+    LoginAttemptRepository,
+    SentCode,
+    Session,
+    SessionRepository,
+)
+from gosmed.identity.settings import IdentitySettings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+WRONG_CREDENTIALS = "Неверный номер телефона или пароль."
+LOCKED = "Слишком много неудачных попыток входа. Повторите позже."
+ATTEMPT_GONE = "Попытка входа не найдена, истекла или уже завершена. Начните вход заново."
+TOO_MANY_CODES = "Превышено число попыток ввода кода. Начните вход заново."
+WRONG_CODE = "Неверный или просроченный код."
+CODE_REUSED = "Этот код уже использован. Дождитесь следующего кода в приложении."
+SESSION_ENDED = "Сеанс завершён или истёк. Войдите снова."
+BAD_TOKEN = "Токен доступа недействителен или истёк."  # noqa: S105 (a message)
+BAD_REFRESH = "Токен обновления недействителен. Войдите снова."
+
+
+class SmsGateway(Protocol):
+    async def send(self, phone: str, text: str, sent_at: datetime) -> None: ...
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, subject: str, text: str) -> None: ...
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:2]}***{phone[-4:]}"
+
+
+def mask_email(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+@dataclass
+class Repositories:
+    accounts: AccountRepository
+    attempts: LoginAttemptRepository
+    failures: FailureRepository
+    sessions: SessionRepository
+    grants: GrantRepository
+
+    @classmethod
+    def over(cls, database: object) -> "Repositories":
+        return cls(
+            AccountRepository(database),
+            LoginAttemptRepository(database),
+            FailureRepository(database),
+            SessionRepository(database),
+            GrantRepository(database),
+        )
+
+    async def ensure_indexes(self) -> None:
+        for repository in (self.accounts, self.attempts, self.sessions, self.grants):
+            await repository.ensure_indexes()
+
+
+class LoginService:
+    """Phone + password, then one second factor; sessions with rotating refresh tokens."""
+
+    def __init__(
+        self,
+        repos: Repositories,
+        signer: TokenSigner,
+        settings: IdentitySettings,
+        sms: SmsGateway,
+        mailer: Mailer,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.repos = repos
+        self.signer = signer
+        self.settings = settings
+        self.sms = sms
+        self.mailer = mailer
+        self.clock = clock
+
+    @property
+    def _lock(self) -> timedelta:
+        return timedelta(seconds=self.settings.lock_seconds)
+
+    async def _refuse_if_locked(self, phone: str, client_address: str) -> None:
+        now = self.clock()
+        for key in (f"phone:{phone}", f"address:{client_address}"):
+            if (await self.repos.failures.get(key)).locked(now):
+                raise ServiceError(ErrorCode.RATE_LIMITED, LOCKED)
+
+    async def _count_failure(self, phone: str, client_address: str) -> None:
+        """Count a failed step for the phone and the address; slow down, lock at the limit."""
+        now, failures = self.clock(), self.repos.failures
+        by_phone = await failures.count(
+            f"phone:{phone}", now, self.settings.lock_after_failures, self._lock
+        )
+        by_address = await failures.count(
+            f"address:{client_address}", now, self.settings.address_lock_after_failures, self._lock
+        )
+        if by_phone.locked(now) or by_address.locked(now):
+            log.warning("login locked after repeated failures")
+            raise ServiceError(ErrorCode.RATE_LIMITED, LOCKED)
+        await asyncio.sleep(slowdown(by_phone.failures, self.settings.slowdown_seconds))
+
+    async def start(self, request: StartLogin) -> LoginChallenge:
+        await self._refuse_if_locked(request.phone, request.client_address)
+        account = await self.repos.accounts.by_phone(request.phone)
+        password_hash = account.password_hash if account else None
+        if account is None or not credentials.password_matches(password_hash, request.password):
+            await self._count_failure(request.phone, request.client_address)
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS)
+        attempt_id = uuid4()
+        expires_at = self.clock() + timedelta(seconds=self.settings.login_attempt_ttl)
+        await self.repos.attempts.add(attempt_id, account.id, expires_at)
+        return LoginChallenge(
+            attempt_id=attempt_id, factors=_factors_of(account), expires_at=expires_at
+        )
+
+    async def _live_attempt(self, attempt_id: UUID) -> tuple[LoginAttempt, Account]:
+        attempt = await self.repos.attempts.get(attempt_id)
+        if attempt is None or attempt.completed or attempt.expires_at <= self.clock():
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        if attempt.failures >= self.settings.code_max_tries:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
+        account = await self.repos.accounts.get(attempt.account_id)
+        if account is None:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        return attempt, account
+
+    async def send_code(self, request: SendLoginCode) -> LoginCodeSent:
+        attempt, account = await self._live_attempt(request.attempt_id)
+        destination = account.phone if request.factor == SecondFactor.SMS else account.email
+        if destination is None:
+            raise ServiceError(ErrorCode.CONFLICT, "Для этой учётной записи способ недоступен.")
+        now, code = self.clock(), credentials.new_code()
+        expires_at = now + timedelta(seconds=self.settings.code_ttl)
+        resend = timedelta(seconds=self.settings.code_resend_interval)
+        sent = SentCode(credentials.code_digest(attempt.id, code), expires_at, now)
+        if not await self.repos.attempts.store_code(attempt.id, request.factor.value, sent, resend):
+            raise ServiceError(
+                ErrorCode.RATE_LIMITED, "Код уже отправлен. Повторная отправка чуть позже."
+            )
+        try:
+            if request.factor == SecondFactor.SMS:
+                text = f"Код для входа: {code}. Никому его не сообщайте."
+                await self.sms.send(destination, text, now)
+            else:
+                text = (
+                    f"Код для входа в «Сведения об оказанных медицинских услугах»: {code}.\n"
+                    "Код действует 5 минут. Если вы не входили, смените пароль."
+                )
+                await self.mailer.send(destination, "Код для входа", text)
+        except OSError as exc:
+            log.warning("login code delivery by %s failed: %s", request.factor.value, type(exc))
+            raise ServiceError(
+                ErrorCode.SERVICE_UNAVAILABLE, "Не удалось отправить код, выберите другой способ."
+            ) from None
+        return LoginCodeSent(
+            factor=request.factor,
+            destination=mask_phone(destination)
+            if request.factor == SecondFactor.SMS
+            else mask_email(destination),
+            expires_at=expires_at,
+            resend_after=now + resend,
+        )
+
+    async def _code_is_valid(self, attempt: LoginAttempt, account: Account, r: VerifyLogin) -> bool:
+        now = self.clock()
+        if r.factor == SecondFactor.TOTP:
+            if account.totp_secret is None:
+                return False
+            step = credentials.totp_step(account.totp_secret, r.code, now)
+            if step is None:
+                return False
+            if not await self.repos.accounts.use_totp_step(account.id, step):
+                raise ServiceError(ErrorCode.UNAUTHENTICATED, CODE_REUSED)
+            return True
+        sent = attempt.codes.get(r.factor.value)
+        return (
+            sent is not None
+            and now < sent.expires_at
+            and credentials.codes_equal(sent.digest, attempt.id, r.code)
+        )
+
+    async def verify(self, request: VerifyLogin) -> SessionTokens:
+        attempt, account = await self._live_attempt(request.attempt_id)
+        assert account.phone is not None  # a login attempt starts from the phone
+        if not await self._code_is_valid(attempt, account, request):
+            failures = await self.repos.attempts.count_failure(attempt.id)
+            await self._count_failure(account.phone, request.client_address)
+            left = max(0, self.settings.code_max_tries - failures)
+            if left == 0:
+                raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, f"{WRONG_CODE} Осталось попыток: {left}.")
+        if not await self.repos.attempts.complete(attempt.id, self.settings.code_max_tries):
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        await self.repos.failures.clear(f"phone:{account.phone}")
+        return await self._open_session(account, request.device, request.client_address)
+
+    async def _open_session(self, account: Account, device: str, address: str) -> SessionTokens:
+        now = self.clock()
+        session = Session(
+            id=uuid4(),
+            account_id=account.id,
+            device=device,
+            client_address=address,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=self.settings.session_absolute_timeout),
+            ended=False,
+        )
+        refresh = credentials.new_refresh_secret()
+        await self.repos.sessions.add(session, credentials.token_digest(refresh))
+        log.info("session opened")
+        return self._tokens(session, refresh)
+
+    def _tokens(self, session: Session, refresh: str) -> SessionTokens:
+        access = self.signer.sign(AccessClaims(session.account_id, session.id), self.clock())
+        return SessionTokens(
+            session_id=session.id,
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self.signer.ttl,
+        )
+
+    @property
+    def _idle(self) -> timedelta:
+        return timedelta(seconds=self.settings.session_idle_timeout)
+
+    async def refresh(self, request: RefreshSession) -> SessionTokens:
+        now, sessions = self.clock(), self.repos.sessions
+        old = credentials.token_digest(request.refresh_token)
+        new_refresh = credentials.new_refresh_secret()
+        session = await sessions.rotate(old, credentials.token_digest(new_refresh), now, self._idle)
+        if session is None:
+            family = await sessions.family_of(old)
+            if family is not None and not family.ended:
+                await sessions.end(family.account_id, family.id, now)
+                log.warning("refresh token reused: its session was ended")
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, BAD_REFRESH)
+        return self._tokens(session, new_refresh)
+
+    async def authenticate(self, request: Authenticate) -> Principal:
+        now = self.clock()
+        claims = self.signer.verify(request.access_token, now)
+        if claims is None:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, BAD_TOKEN)
+        session = await self.repos.sessions.touch(claims.session_id, now, self._idle)
+        if session is None or session.account_id != claims.account_id:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, SESSION_ENDED)
+        account = await self.repos.accounts.get(claims.account_id)
+        if account is None:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, SESSION_ENDED)
+        return Principal(
+            account_id=account.id,
+            session_id=session.id,
+            roles=account.roles,
+            confirmation_level=account.confirmation_level,
+        )
+
+    async def end_sessions(self, request: EndSessions) -> SessionsEnded:
+        ended = await self.repos.sessions.end(request.account_id, request.session_id, self.clock())
+        if request.session_id is not None and ended == 0:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Сеанс не найден.")
+        return SessionsEnded(ended=ended)
+
+    async def list_sessions(self, request: ListSessions) -> SessionsView:
+        live = await self.repos.sessions.live(request.account_id, self.clock(), self._idle)
+        return SessionsView(
+            sessions=tuple(
+                SessionView(
+                    session_id=s.id,
+                    device=s.device,
+                    client_address=s.client_address,
+                    created_at=s.created_at,
+                    last_seen_at=s.last_seen_at,
+                    current=s.id == request.current_session_id,
+                )
+                for s in live
+            )
+        )
+
+
+def _factors_of(account: Account) -> tuple[SecondFactor, ...]:
+    available = (
+        (SecondFactor.TOTP, account.totp_secret),
+        (SecondFactor.SMS, account.phone),
+        (SecondFactor.EMAIL, account.email),
+    )
+    return tuple(factor for factor, contact in available if contact)
+
+
+class AccessService:
+    """Profiles and the access decisions every service asks for."""
+
+    def __init__(self, repos: Repositories, clock: Clock = utc_now) -> None:
+        self.repos = repos
+        self.clock = clock
+
+    async def _facts(self, actor: Account, patient: Account) -> AccessFacts:
+        grants_repo = self.repos.grants
+        return AccessFacts(
+            actor=actor,
+            patient=patient,
+            delegations=tuple(await grants_repo.delegations_to(actor.id)),
+            insurer_consents=tuple(await grants_repo.insurer_consents_of(actor.id)),
+            inspector_orders=tuple(await grants_repo.inspector_orders_of(actor.id)),
+        )
+
+    async def authorize(self, request: Authorize) -> AccessDecision:
+        context = request.context
+        actor = await self.repos.accounts.get(context.actor_id)
+        patient = await self.repos.accounts.get(context.patient_id or context.actor_id)
+        if actor is None or patient is None:
+            return AccessDecision(allowed=False, actor_id=context.actor_id, reason=NO_BASIS)
+        decision = decide(
+            await self._facts(actor, patient),
+            request.action,
+            self.clock(),
+            basis=context.basis,
+            document_id=context.basis_document_id,
+        )
+        if not decision.allowed or decision.grant is None:
+            return AccessDecision(allowed=False, actor_id=actor.id, reason=decision.reason)
+        grant = decision.grant
+        return AccessDecision(
+            allowed=True,
+            actor_id=actor.id,
+            patient=patient.ref(),
+            basis=grant.basis,
+            basis_document_id=grant.document_id,
+            basis_label=grant.label,
+            sees_restricted_categories=grant.sees_restricted_categories,
+        )
+
+    async def profile(self, request: GetProfile) -> Profile:
+        account = await self.repos.accounts.get(request.account_id)
+        if account is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        return Profile(
+            account_id=account.id,
+            full_name=account.full_name,
+            birth_date=account.birth_date,
+            snils=account.snils,
+            oms_policy=account.oms_policy,
+            phone=account.phone,
+            email=account.email,
+            confirmation_level=account.confirmation_level,
+            roles=account.roles,
+            totp_enabled=account.totp_secret is not None,
+        )
+
+    async def patients(self, request: ListPatients) -> PatientsView:
+        actor = await self.repos.accounts.get(request.account_id)
+        if actor is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        facts = await self._facts(actor, actor)
+        candidate_ids = (
+            {actor.id}
+            | {c.id for c in await self.repos.accounts.children_of(actor.id)}
+            | {d.principal_id for d in facts.delegations}
+            | {c.patient_id for c in facts.insurer_consents}
+            | {p for o in facts.inspector_orders for p in o.patient_ids}
+        )
+        now = self.clock()
+        found: list[ActablePatient] = []
+        for patient in sorted(await self.repos.accounts.many(candidate_ids), key=_own_first(actor)):
+            for grant in grants(
+                AccessFacts(
+                    actor,
+                    patient,
+                    facts.delegations,
+                    facts.insurer_consents,
+                    facts.inspector_orders,
+                ),
+                now,
+            ):
+                found.append(
+                    ActablePatient(
+                        patient=patient.ref(),
+                        basis=grant.basis,
+                        basis_document_id=grant.document_id,
+                        basis_label=grant.label,
+                        scopes=tuple(sorted(grant.scopes)),
+                        valid_until=grant.valid_until,
+                    )
+                )
+        return PatientsView(patients=tuple(found))
+
+
+def _own_first(actor: Account) -> Callable[[Account], tuple[bool, str]]:
+    return lambda patient: (patient.id != actor.id, patient.full_name)
