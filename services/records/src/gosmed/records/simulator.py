@@ -1,0 +1,276 @@
+"""A clinic simulator: publishes rendered-service reports over the broker, as a clinic's
+information system would, and waits for each report's answer.
+
+    python -m gosmed.records.simulator                      # demo histories (`make run`)
+    python -m gosmed.records.simulator --count 50 --patient 11223344595 [--clinic ORG_ID]
+
+Organizations, specialists and service codes come from the registry's demo data set
+(`gosmed.registry.demo`); everything is deterministic (fixed seed).
+"""
+
+import argparse
+import asyncio
+import random
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from uuid import UUID
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+
+from gosmed.contracts import topology
+from gosmed.contracts.demo import PATIENTS_WITH_HISTORY, DemoPerson
+from gosmed.contracts.errors import ErrorReply
+from gosmed.contracts.records.intake import (
+    MAX_BATCH,
+    RENDERED_SERVICES,
+    Diagnosis,
+    RecordStatus,
+    ReportAccepted,
+    ReportedService,
+    ReportRenderedServices,
+)
+from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.registry.catalog import MedicalService, ServiceCategory
+from gosmed.contracts.registry.organizations import OrganizationCard
+from gosmed.contracts.registry.specialists import SpecialistCard
+from gosmed.contracts.registry.specialties import SPECIALTY_TITLES
+from gosmed.runtime.settings import CommonSettings
+
+SEED = 20261125
+DEMO_COUNT = 120
+HISTORY_ENDS = date(2026, 11, 20)
+HISTORY_DAYS = 3 * 365
+QUEUE = topology.command_queue(topology.Service.RECORDS, RENDERED_SERVICES)
+INSURERS = ("АО «СОГАЗ»", "СПАО «Ингосстрах»", "АО «АльфаСтрахование»")
+DIAGNOSES = (
+    ("J06.9", "Острая инфекция верхних дыхательных путей неуточненная"),
+    ("I10", "Эссенциальная (первичная) гипертензия"),
+    ("M54.5", "Боль внизу спины"),
+    ("K29.7", "Гастрит неуточненный"),
+    ("Z00.0", "Общий медицинский осмотр"),
+    ("H52.1", "Миопия"),
+    ("K02.1", "Кариес дентина"),
+    ("S93.4", "Растяжение связок голеностопного сустава"),
+    ("E11.9", "Сахарный диабет 2 типа без осложнений"),
+    ("F41.1", "Генерализованное тревожное расстройство"),
+)
+OUTCOMES = ("Выздоровление", "Улучшение", "Без перемен", "Направлен на обследование")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The registry's demo clinics, their specialists and the nomenclature by category."""
+
+    clinics: tuple[OrganizationCard, ...]
+    specialists: dict[UUID, tuple[SpecialistCard, ...]]
+    services: dict[ServiceCategory, tuple[MedicalService, ...]]
+
+    @classmethod
+    def demo(cls) -> "Catalogue":
+        from gosmed.registry import demo  # the registry's deterministic demo data set
+
+        clinics = tuple(o for o in demo.organizations() if o.address.region_code == "77")
+        staff: dict[UUID, list[SpecialistCard]] = defaultdict(list)
+        for card in demo.specialists():
+            staff[card.organization_id].append(card)
+        services: dict[ServiceCategory, list[MedicalService]] = defaultdict(list)
+        for service in demo.nomenclature():
+            services[service.category].append(service)
+        return cls(
+            clinics=clinics,
+            specialists={k: tuple(v) for k, v in staff.items()},
+            services={k: tuple(v) for k, v in services.items()},
+        )
+
+
+def history(
+    person: DemoPerson,
+    count: int,
+    catalogue: Catalogue,
+    *,
+    clinic: UUID | None = None,
+    seed: int = SEED,
+    prefix: str = "sim",
+) -> dict[UUID, list[ReportedService]]:
+    """`count` services of one patient over three years, across all eight categories and
+    several clinics, with every kind of cost and coverage; grouped by reporting clinic."""
+    rng = random.Random(f"{seed}:{person.snils}:{clinic}")  # noqa: S311 (demo data, not secrets)
+    clinics = [c for c in catalogue.clinics if clinic is None or c.id == clinic]
+    if not clinics:
+        raise ValueError(f"no demo clinic {clinic}")
+    by_clinic: dict[UUID, list[ReportedService]] = defaultdict(list)
+    categories = list(ServiceCategory)
+    for number in range(count):
+        category = categories[number % len(categories)]
+        org = clinics[number % len(clinics)] if len(clinics) > 1 else clinics[0]
+        service = rng.choice(catalogue.services[category])
+        staff = catalogue.specialists.get(org.id, ())
+        specialist = rng.choice(staff) if staff and rng.random() < 0.85 else None
+        cost, coverage = _payment(rng, category, number)
+        code, text = rng.choice(DIAGNOSES)
+        start = time(rng.randint(8, 19), rng.choice((0, 15, 30, 45)))
+        with_time = category not in (ServiceCategory.INPATIENT, ServiceCategory.LABORATORY)
+        by_clinic[org.id].append(
+            ReportedService(
+                clinic_record_id=f"{prefix}-{person.snils}-{number:05d}",
+                patient_snils=person.snils,
+                patient_oms_policy=person.oms_policy,
+                department_name=SPECIALTY_TITLES[specialist.specialty] if specialist else None,
+                department_id=specialist.department_id if specialist else None,
+                specialist_id=specialist.id if specialist else None,
+                service_code=service.code,
+                service_name=service.name,
+                category=category,
+                rendered_on=HISTORY_ENDS - timedelta(days=rng.randint(0, HISTORY_DAYS)),
+                start_time=start if with_time else None,
+                end_time=time(start.hour, start.minute + 10) if with_time else None,
+                diagnosis=Diagnosis(code=code, text=text)
+                if category != ServiceCategory.LABORATORY
+                else None,
+                procedures=("Сбор анамнеза", "Осмотр") if specialist else (),
+                outcome=rng.choice(OUTCOMES) if specialist else None,
+                cost=cost,
+                coverage=coverage,
+                status=RecordStatus.CANCELLED if number % 37 == 36 else RecordStatus.COMPLETED,
+            )
+        )
+    return by_clinic
+
+
+def _payment(rng: random.Random, category: ServiceCategory, number: int) -> tuple[Cost, Coverage]:
+    """Every kind of cost and coverage: OMS free (mostly), voluntary insurance, paid exact or
+    negotiable, and now and then an OMS service wrongly charged (the price check flags it)."""
+    if category == ServiceCategory.PAID or number % 11 == 5:
+        if number % 3 == 0:
+            return (
+                Cost(
+                    kind=CostKind.NEGOTIABLE,
+                    comment="Стоимость рассчитывается по прейскуранту после осмотра",
+                ),
+                Coverage(kind=CoverageKind.PAID_BY_PATIENT),
+            )
+        amount = rng.randint(8, 120) * 10_000
+        return Cost(kind=CostKind.EXACT, amount=amount), Coverage(kind=CoverageKind.PAID_BY_PATIENT)
+    if category == ServiceCategory.DENTISTRY or number % 13 == 7:
+        return Cost(kind=CostKind.EXACT, amount=rng.randint(15, 90) * 10_000), Coverage(
+            kind=CoverageKind.VOLUNTARY_INSURANCE, insurer_name=rng.choice(INSURERS)
+        )
+    if number % 41 == 40:
+        return Cost(kind=CostKind.EXACT, amount=150_000), Coverage(kind=CoverageKind.OMS)
+    return Cost(kind=CostKind.FREE), Coverage(kind=CoverageKind.OMS)
+
+
+def reports(
+    services: dict[UUID, list[ReportedService]], sync_queue: str | None = None
+) -> Iterator[ReportRenderedServices]:
+    """Batches of at most 500 services, one clinic each."""
+    for organization_id, items in sorted(services.items()):
+        for start in range(0, len(items), MAX_BATCH):
+            yield ReportRenderedServices(
+                organization_id=organization_id,
+                sync_queue=sync_queue,
+                services=tuple(items[start : start + MAX_BATCH]),
+            )
+
+
+class Clinic:
+    """A clinic's connection: publishes reports and collects the answers on its reply queue."""
+
+    def __init__(self, channel: AbstractChannel, replies: AbstractQueue) -> None:
+        self.channel = channel
+        self.replies = replies
+        self.waiting: dict[str, asyncio.Future[ReportAccepted]] = {}
+
+    @classmethod
+    async def open(cls, channel: AbstractChannel) -> "Clinic":
+        replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+        clinic = cls(channel, replies)
+        await replies.consume(clinic._on_reply, no_ack=True)
+        return clinic
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        future = self.waiting.pop(message.correlation_id or "", None)
+        if future is None or future.done():
+            return
+        if (message.headers or {}).get(topology.HEADER_REPLY_STATUS):
+            error = ErrorReply.model_validate_json(message.body)
+            future.set_exception(RuntimeError(f"report rejected: {error.message}"))
+        else:
+            future.set_result(ReportAccepted.model_validate_json(message.body))
+
+    async def send(self, report: ReportRenderedServices) -> asyncio.Future[ReportAccepted]:
+        """Publish (persistent, confirmed); the future resolves once records has stored it."""
+        return await self.send_json(report.model_dump_json().encode(), str(report.message_id))
+
+    async def send_json(self, body: bytes, message_id: str) -> asyncio.Future[ReportAccepted]:
+        """Publish a report as raw JSON (also one that records will reject)."""
+        correlation_id = uuid.uuid4().hex
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[correlation_id] = future
+        await self.channel.default_exchange.publish(
+            aio_pika.Message(
+                body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=message_id,
+                correlation_id=correlation_id,
+                reply_to=self.replies.name,
+            ),
+            routing_key=QUEUE,
+            mandatory=True,
+        )
+        return future
+
+
+async def publish(amqp_url: str, batches: list[ReportRenderedServices]) -> list[ReportAccepted]:
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        clinic = await Clinic.open(channel)
+        futures = [await clinic.send(batch) for batch in batches]
+        return list(await asyncio.wait_for(asyncio.gather(*futures), timeout=300))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, help="services to publish (default: demo set)")
+    parser.add_argument("--patient", help="SNILS of a demo patient")
+    parser.add_argument("--clinic", type=UUID, help="registry id of one demo clinic")
+    parser.add_argument("--prefix", default="sim", help="prefix of the clinic record ids")
+    args = parser.parse_args(argv)
+    catalogue = Catalogue.demo()
+    people: tuple[DemoPerson, ...] = PATIENTS_WITH_HISTORY
+    if args.patient:
+        people = tuple(p for p in PATIENTS_WITH_HISTORY if p.snils == args.patient)
+        if not people:
+            parser.error("--patient must be the SNILS of a demo patient with history")
+    batches = [
+        batch
+        for person in people
+        for batch in reports(
+            history(
+                person,
+                args.count or DEMO_COUNT,
+                catalogue,
+                clinic=args.clinic,
+                prefix=args.prefix,
+            )
+        )
+    ]
+    answers = asyncio.run(publish(CommonSettings().amqp_url, batches))
+    created = sum(a.created for a in answers)
+    updated = sum(a.updated for a in answers)
+    print(
+        f"clinic simulator: {len(batches)} reports, {created} new records, {updated} updated",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

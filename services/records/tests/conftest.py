@@ -1,0 +1,45 @@
+"""An in-process records service on the real broker, and a clinic that talks to it."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+
+from gosmed.records.main import create
+from gosmed.records.settings import RecordsSettings
+from gosmed.records.simulator import Catalogue, Clinic
+from gosmed.runtime.service import ServiceRuntime
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return Catalogue.demo()
+
+
+@pytest.fixture
+async def records(amqp_url: str) -> AsyncIterator[ServiceRuntime]:
+    """The records service with a database of this test alone."""
+    runtime = create(
+        settings=RecordsSettings(
+            amqp_url=amqp_url,
+            mongodb_database=f"records_{uuid.uuid4().hex[:8]}",
+            graceful_timeout=2.0,
+        )
+    )
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+async def channel(amqp_url: str) -> AsyncIterator[AbstractChannel]:
+    connection: AbstractRobustConnection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
+
+
+@pytest.fixture
+async def clinic(channel: AbstractChannel) -> Clinic:
+    return await Clinic.open(channel)
