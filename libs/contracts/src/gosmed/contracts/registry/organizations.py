@@ -2,7 +2,7 @@
 
 from datetime import date, time
 from uuid import UUID
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -105,8 +105,10 @@ class WorkingHours(Contract):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise PydanticCustomError("timezone_unknown", "неизвестный часовой пояс")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone_unknown", "неизвестный часовой пояс") from None
         return value
 
     @field_validator("weekly")

@@ -1,0 +1,420 @@
+"""Source tables of the demo data set: cities, organization kinds, names, prices.
+
+`demo_nomenclature.csv` lists services after the national nomenclature (order 804н) beyond
+the visits `demo.nomenclature()` derives from the specialties."""
+
+from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.registry.specialties import Specialty
+
+
+class City:
+    def __init__(
+        self,
+        region: str,
+        region_code: str,
+        city: str,
+        postal_prefix: str,
+        phone_code: str,
+        latitude: float,
+        longitude: float,
+        timezone: str,
+        streets: tuple[str, ...],
+    ) -> None:
+        self.region = region
+        self.region_code = region_code
+        self.city = city
+        self.postal_prefix = postal_prefix
+        self.phone_code = phone_code
+        self.latitude = latitude
+        self.longitude = longitude
+        self.timezone = timezone
+        self.streets = streets
+
+
+CITIES = (
+    City(
+        "г. Москва",
+        "77",
+        "г. Москва",
+        "1",
+        "495",
+        55.7558,
+        37.6173,
+        "Europe/Moscow",
+        ("ул. Тверская", "Ленинский пр-т", "ул. Профсоюзная", "ул. Полянка", "Варшавское ш."),
+    ),
+    City(
+        "г. Санкт-Петербург",
+        "78",
+        "г. Санкт-Петербург",
+        "19",
+        "812",
+        59.9386,
+        30.3141,
+        "Europe/Moscow",
+        ("Невский пр-т", "ул. Садовая", "Московский пр-т", "ул. Марата"),
+    ),
+    City(
+        "Московская область",
+        "50",
+        "г. Химки",
+        "141",
+        "495",
+        55.8970,
+        37.4297,
+        "Europe/Moscow",
+        ("ул. Московская", "Юбилейный пр-т", "ул. Кирова"),
+    ),
+    City(
+        "Республика Татарстан",
+        "16",
+        "г. Казань",
+        "420",
+        "843",
+        55.7963,
+        49.1088,
+        "Europe/Moscow",
+        ("ул. Баумана", "пр-т Победы", "ул. Карла Маркса", "ул. Чистопольская"),
+    ),
+    City(
+        "Свердловская область",
+        "66",
+        "г. Екатеринбург",
+        "620",
+        "343",
+        56.8389,
+        60.6057,
+        "Asia/Yekaterinburg",
+        ("ул. Ленина", "ул. Малышева", "ул. Репина", "ул. Щорса"),
+    ),
+    City(
+        "Новосибирская область",
+        "54",
+        "г. Новосибирск",
+        "630",
+        "383",
+        55.0302,
+        82.9204,
+        "Asia/Novosibirsk",
+        ("Красный пр-т", "ул. Кирова", "ул. Немировича-Данченко"),
+    ),
+    City(
+        "Нижегородская область",
+        "52",
+        "г. Нижний Новгород",
+        "603",
+        "831",
+        56.3269,
+        44.0059,
+        "Europe/Moscow",
+        ("ул. Большая Покровская", "ул. Родионова", "пр-т Гагарина"),
+    ),
+    City(
+        "Краснодарский край",
+        "23",
+        "г. Краснодар",
+        "350",
+        "861",
+        45.0355,
+        38.9753,
+        "Europe/Moscow",
+        ("ул. Красная", "ул. Северная", "ул. Ставропольская"),
+    ),
+)
+
+# (full name pattern, short name pattern, legal form, specializations); {n} is a number.
+ORGANIZATION_KINDS = (
+    (
+        "Государственное бюджетное учреждение здравоохранения «Городская поликлиника № {n}»",
+        "ГП № {n}",
+        "ГБУЗ",
+        (
+            Specialty.THERAPY,
+            Specialty.GENERAL_PRACTICE,
+            Specialty.CARDIOLOGY,
+            Specialty.NEUROLOGY,
+            Specialty.OPHTHALMOLOGY,
+            Specialty.OTORHINOLARYNGOLOGY,
+            Specialty.SURGERY,
+            Specialty.ENDOCRINOLOGY,
+            Specialty.UROLOGY,
+            Specialty.CLINICAL_LABORATORY_DIAGNOSTICS,
+            Specialty.ULTRASOUND_DIAGNOSTICS,
+            Specialty.RADIOLOGY,
+            Specialty.PHYSIOTHERAPY,
+        ),
+    ),
+    (
+        "Государственное бюджетное учреждение здравоохранения «Детская городская поликлиника "
+        "№ {n}»",
+        "ДГП № {n}",
+        "ГБУЗ",
+        (
+            Specialty.PEDIATRICS,
+            Specialty.NEUROLOGY,
+            Specialty.OPHTHALMOLOGY,
+            Specialty.OTORHINOLARYNGOLOGY,
+            Specialty.SURGERY,
+            Specialty.ORTHODONTICS,
+            Specialty.CLINICAL_LABORATORY_DIAGNOSTICS,
+            Specialty.ULTRASOUND_DIAGNOSTICS,
+        ),
+    ),
+    (
+        "Государственное бюджетное учреждение здравоохранения «Городская клиническая больница "
+        "№ {n}»",
+        "ГКБ № {n}",
+        "ГБУЗ",
+        (
+            Specialty.THERAPY,
+            Specialty.CARDIOLOGY,
+            Specialty.NEUROLOGY,
+            Specialty.SURGERY,
+            Specialty.TRAUMATOLOGY_ORTHOPEDICS,
+            Specialty.UROLOGY,
+            Specialty.GASTROENTEROLOGY,
+            Specialty.PULMONOLOGY,
+            Specialty.OBSTETRICS_GYNECOLOGY,
+            Specialty.ONCOLOGY,
+            Specialty.INFECTIOUS_DISEASES,
+            Specialty.RADIOLOGY,
+            Specialty.CLINICAL_LABORATORY_DIAGNOSTICS,
+        ),
+    ),
+    (
+        "Государственное автономное учреждение здравоохранения «Стоматологическая поликлиника "
+        "№ {n}»",
+        "СП № {n}",
+        "ГАУЗ",
+        (Specialty.DENTISTRY, Specialty.ORTHODONTICS, Specialty.RADIOLOGY),
+    ),
+    (
+        "Государственное бюджетное учреждение здравоохранения «Женская консультация № {n}»",
+        "ЖК № {n}",
+        "ГБУЗ",
+        (
+            Specialty.OBSTETRICS_GYNECOLOGY,
+            Specialty.ULTRASOUND_DIAGNOSTICS,
+            Specialty.CLINICAL_LABORATORY_DIAGNOSTICS,
+        ),
+    ),
+    (
+        "Общество с ограниченной ответственностью «Медицинский центр «{brand}»",
+        "МЦ «{brand}»",
+        "ООО",
+        (
+            Specialty.THERAPY,
+            Specialty.CARDIOLOGY,
+            Specialty.DERMATOVENEREOLOGY,
+            Specialty.OBSTETRICS_GYNECOLOGY,
+            Specialty.ENDOCRINOLOGY,
+            Specialty.UROLOGY,
+            Specialty.GASTROENTEROLOGY,
+            Specialty.ULTRASOUND_DIAGNOSTICS,
+            Specialty.PHYSIOTHERAPY,
+            Specialty.PSYCHIATRY,
+        ),
+    ),
+)
+PRIVATE_BRANDS = (
+    "Здоровье",
+    "Медицина плюс",
+    "Семейный доктор",
+    "Авиценна",
+    "Парацельс",
+    "Доктор рядом",
+    "Мать и дитя",
+    "Клиника эксперт",
+    "Гиппократ",
+    "Центр диагностики",
+)
+
+DEPARTMENT_NAMES: dict[Specialty, str] = {
+    Specialty.THERAPY: "Терапевтическое отделение",
+    Specialty.GENERAL_PRACTICE: "Отделение общей врачебной практики",
+    Specialty.PEDIATRICS: "Педиатрическое отделение",
+    Specialty.CARDIOLOGY: "Кардиологическое отделение",
+    Specialty.NEUROLOGY: "Неврологическое отделение",
+    Specialty.OPHTHALMOLOGY: "Офтальмологический кабинет",
+    Specialty.OTORHINOLARYNGOLOGY: "Оториноларингологический кабинет",
+    Specialty.OBSTETRICS_GYNECOLOGY: "Гинекологическое отделение",
+    Specialty.SURGERY: "Хирургическое отделение",
+    Specialty.TRAUMATOLOGY_ORTHOPEDICS: "Травматолого-ортопедическое отделение",
+    Specialty.ENDOCRINOLOGY: "Эндокринологический кабинет",
+    Specialty.DERMATOVENEREOLOGY: "Дерматовенерологический кабинет",
+    Specialty.UROLOGY: "Урологическое отделение",
+    Specialty.INFECTIOUS_DISEASES: "Инфекционное отделение",
+    Specialty.PULMONOLOGY: "Пульмонологическое отделение",
+    Specialty.GASTROENTEROLOGY: "Гастроэнтерологическое отделение",
+    Specialty.ONCOLOGY: "Онкологическое отделение",
+    Specialty.PSYCHIATRY: "Кабинет психиатра",
+    Specialty.RADIOLOGY: "Рентгенологическое отделение",
+    Specialty.ULTRASOUND_DIAGNOSTICS: "Отделение ультразвуковой диагностики",
+    Specialty.CLINICAL_LABORATORY_DIAGNOSTICS: "Клинико-диагностическая лаборатория",
+    Specialty.PHYSIOTHERAPY: "Физиотерапевтическое отделение",
+    Specialty.DENTISTRY: "Терапевтическое стоматологическое отделение",
+    Specialty.ORTHODONTICS: "Ортодонтическое отделение",
+}
+
+MALE_SURNAMES = (
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Федоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семенов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьев",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьев",
+)
+MALE_NAMES = (
+    "Александр",
+    "Сергей",
+    "Дмитрий",
+    "Андрей",
+    "Алексей",
+    "Максим",
+    "Евгений",
+    "Иван",
+    "Михаил",
+    "Артем",
+    "Николай",
+    "Павел",
+    "Владимир",
+    "Олег",
+    "Игорь",
+    "Роман",
+)
+FEMALE_NAMES = (
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Татьяна",
+    "Ирина",
+    "Анна",
+    "Мария",
+    "Светлана",
+    "Екатерина",
+    "Юлия",
+    "Марина",
+    "Анастасия",
+    "Людмила",
+    "Галина",
+    "Надежда",
+    "Виктория",
+)
+PATRONYMIC_ROOTS = (
+    "Александров",
+    "Сергеев",
+    "Дмитриев",
+    "Андреев",
+    "Алексеев",
+    "Викторов",
+    "Иванов",
+    "Михайлов",
+    "Николаев",
+    "Павлов",
+    "Владимиров",
+    "Олегов",
+    "Игорев",
+    "Петров",
+)
+
+# Specialty -> (nomenclature specialty number, «врача-X», «врачом-X») for visit services.
+VISITING_SPECIALTIES: dict[Specialty, tuple[str, str, str]] = {
+    Specialty.OBSTETRICS_GYNECOLOGY: (
+        "001",
+        "врача-акушера-гинеколога",
+        "врачом-акушером-гинекологом",
+    ),
+    Specialty.GASTROENTEROLOGY: ("004", "врача-гастроэнтеролога", "врачом-гастроэнтерологом"),
+    Specialty.DERMATOVENEREOLOGY: ("008", "врача-дерматовенеролога", "врачом-дерматовенерологом"),
+    Specialty.INFECTIOUS_DISEASES: ("014", "врача-инфекциониста", "врачом-инфекционистом"),
+    Specialty.CARDIOLOGY: ("015", "врача-кардиолога", "врачом-кардиологом"),
+    Specialty.NEUROLOGY: ("023", "врача-невролога", "врачом-неврологом"),
+    Specialty.GENERAL_PRACTICE: (
+        "026",
+        "врача общей практики (семейного врача)",
+        "врачом общей практики (семейным врачом)",
+    ),
+    Specialty.ONCOLOGY: ("027", "врача-онколога", "врачом-онкологом"),
+    Specialty.OTORHINOLARYNGOLOGY: (
+        "028",
+        "врача-оториноларинголога",
+        "врачом-оториноларингологом",
+    ),
+    Specialty.OPHTHALMOLOGY: ("029", "врача-офтальмолога", "врачом-офтальмологом"),
+    Specialty.PEDIATRICS: ("031", "врача-педиатра", "врачом-педиатром"),
+    Specialty.PSYCHIATRY: ("035", "врача-психиатра", "врачом-психиатром"),
+    Specialty.PULMONOLOGY: ("037", "врача-пульмонолога", "врачом-пульмонологом"),
+    Specialty.THERAPY: ("047", "врача-терапевта", "врачом-терапевтом"),
+    Specialty.TRAUMATOLOGY_ORTHOPEDICS: (
+        "050",
+        "врача-травматолога-ортопеда",
+        "врачом-травматологом-ортопедом",
+    ),
+    Specialty.UROLOGY: ("053", "врача-уролога", "врачом-урологом"),
+    Specialty.PHYSIOTHERAPY: ("054", "врача-физиотерапевта", "врачом-физиотерапевтом"),
+    Specialty.SURGERY: ("057", "врача-хирурга", "врачом-хирургом"),
+    Specialty.ENDOCRINOLOGY: ("058", "врача-эндокринолога", "врачом-эндокринологом"),
+    Specialty.ORTHODONTICS: ("063", "врача-ортодонта", "врачом-ортодонтом"),
+    Specialty.DENTISTRY: ("064", "врача-стоматолога", "врачом-стоматологом"),
+}
+DENTAL_SPECIALTIES = frozenset({Specialty.DENTISTRY, Specialty.ORTHODONTICS})
+# Specialties whose patients are treated in a hospital ward (daily rounds are a service).
+WARD_SPECIALTIES = frozenset(
+    {
+        Specialty.THERAPY,
+        Specialty.CARDIOLOGY,
+        Specialty.NEUROLOGY,
+        Specialty.SURGERY,
+        Specialty.TRAUMATOLOGY_ORTHOPEDICS,
+        Specialty.UROLOGY,
+        Specialty.GASTROENTEROLOGY,
+        Specialty.PULMONOLOGY,
+        Specialty.OBSTETRICS_GYNECOLOGY,
+        Specialty.ONCOLOGY,
+        Specialty.INFECTIOUS_DISEASES,
+        Specialty.PEDIATRICS,
+        Specialty.ENDOCRINOLOGY,
+        Specialty.OTORHINOLARYNGOLOGY,
+        Specialty.OPHTHALMOLOGY,
+        Specialty.PSYCHIATRY,
+        Specialty.DERMATOVENEREOLOGY,
+    }
+)
+
+# Base OMS price of a service of each category, in kopecks (the regions apply coefficients).
+BASE_PRICES: dict[ServiceCategory, int] = {
+    ServiceCategory.OUTPATIENT_VISIT: 1_250_00,
+    ServiceCategory.INPATIENT: 38_400_00,
+    ServiceCategory.LABORATORY: 310_00,
+    ServiceCategory.IMAGING: 2_150_00,
+    ServiceCategory.PREVENTION: 980_00,
+    ServiceCategory.REHABILITATION: 870_00,
+    ServiceCategory.DENTISTRY: 1_640_00,
+    ServiceCategory.PAID: 2_500_00,
+}

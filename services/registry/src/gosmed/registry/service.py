@@ -1,0 +1,236 @@
+"""The registry's use cases: versioned upserts that announce changes, batch-gets, searches and
+the tariff in force."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from datetime import datetime
+
+from gosmed.contracts.base import Message, utc_now
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.registry.catalog import MedicalService, SearchServices, ServicePage
+from gosmed.contracts.registry.organizations import (
+    ORGANIZATION_UPDATED,
+    GetOrganizations,
+    OrganizationCard,
+    OrganizationPage,
+    OrganizationsView,
+    OrganizationUpdated,
+    SearchOrganizations,
+)
+from gosmed.contracts.registry.specialists import (
+    SPECIALIST_UPDATED,
+    GetSpecialists,
+    SpecialistCard,
+    SpecialistProfile,
+    SpecialistsView,
+    SpecialistUpdated,
+)
+from gosmed.contracts.registry.tariffs import GetTariff, Tariff, TariffView
+from gosmed.registry import demo
+from gosmed.registry.domain import (
+    code_prefix,
+    decode_cursor,
+    encode_cursor,
+    is_open,
+    query_terms,
+)
+from gosmed.registry.repository import (
+    NomenclatureRepository,
+    OrganizationRepository,
+    SpecialistRepository,
+    TariffRepository,
+)
+
+EventPublisher = Callable[[Message, str], Awaitable[None]]
+# Events about one version of a card have one message id, so consumers drop re-publications.
+EVENT_NAMESPACE = uuid.UUID("0b6f2a8e-3c1d-5e4f-8a7b-9c0d1e2f3a4b")
+
+
+def _event_id(kind: str, key: uuid.UUID, updated_at: datetime) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, f"{kind}:{key}:{updated_at.isoformat()}")
+
+
+def _no_words() -> ServiceError:
+    return ServiceError(
+        ErrorCode.VALIDATION_FAILED, "В запросе нет слов для поиска: нужно хотя бы две буквы."
+    )
+
+
+class Registry:
+    def __init__(
+        self,
+        organizations: OrganizationRepository,
+        specialists: SpecialistRepository,
+        nomenclature: NomenclatureRepository,
+        tariffs: TariffRepository,
+        publish: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.organizations = organizations
+        self.specialists = specialists
+        self.nomenclature = nomenclature
+        self.tariffs = tariffs
+        self._publish = publish
+        self._clock = clock
+
+    async def prepare(self, *, demo_data: bool) -> None:
+        """At start: indexes, the demo data set if asked for, events a crash left unsent."""
+        for repository in (self.organizations, self.specialists, self.nomenclature, self.tariffs):
+            await repository.ensure_indexes()
+        if demo_data:
+            await self.organizations.seed(demo.organizations())
+            await self.specialists.seed(demo.specialists())
+            await self.nomenclature.seed(demo.nomenclature())
+            await self.tariffs.seed(demo.tariffs())
+        await self.relay_events()
+
+    async def relay_events(self) -> None:
+        """Publish every stored change whose event is not out yet (the outbox)."""
+        for organization in await self.organizations.pending_events():
+            await self._announce_organization(organization)
+        for specialist in await self.specialists.pending_events():
+            await self._announce_specialist(specialist)
+
+    async def _announce_organization(self, card: OrganizationCard) -> None:
+        event = OrganizationUpdated(
+            message_id=_event_id("organization", card.id, card.updated_at), organization=card
+        )
+        await self._publish(event, ORGANIZATION_UPDATED)
+        await self.organizations.event_published(card)
+
+    async def _announce_specialist(self, card: SpecialistCard) -> None:
+        event = SpecialistUpdated(
+            message_id=_event_id("specialist", card.id, card.updated_at), specialist=card
+        )
+        await self._publish(event, SPECIALIST_UPDATED)
+        await self.specialists.event_published(card)
+
+    async def upsert_organization(self, card: OrganizationCard) -> None:
+        await self.organizations.save_if_newer(card)
+        # Also relays an event left unsent by an earlier attempt at this very message.
+        await self.relay_events()
+
+    async def upsert_specialist(self, profile: SpecialistProfile) -> None:
+        """Refuse a profile whose organization or department the registry does not know."""
+        organizations = await self.organizations.get_many([profile.organization_id])
+        if not organizations:
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "specialist.organization_id: организация не найдена в реестре",
+            )
+        departments = {d.id for d in organizations[0].departments}
+        if profile.department_id is not None and profile.department_id not in departments:
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "specialist.department_id: у организации нет такого подразделения",
+            )
+        await self.specialists.save_if_newer(profile)
+        await self.relay_events()
+
+    async def upsert_service(self, service: MedicalService) -> None:
+        await self.nomenclature.save_if_newer(service)
+
+    async def upsert_tariff(self, tariff: Tariff) -> None:
+        """Refuse a tariff of an unknown service or organization."""
+        if not await self.nomenclature.exists(tariff.service_code):
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "tariff.service_code: такой услуги нет в номенклатуре",
+            )
+        if tariff.organization_id is not None and not await self.organizations.get_many(
+            [tariff.organization_id]
+        ):
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "tariff.organization_id: организация не найдена в реестре",
+            )
+        await self.tariffs.save_if_newer(tariff)
+
+    async def get_organizations(self, query: GetOrganizations) -> OrganizationsView:
+        wanted = list(dict.fromkeys(query.ids))
+        found = {card.id: card for card in await self.organizations.get_many(wanted)}
+        return OrganizationsView(
+            items=tuple(found[i] for i in wanted if i in found),
+            missing=tuple(i for i in wanted if i not in found),
+        )
+
+    async def get_specialists(self, query: GetSpecialists) -> SpecialistsView:
+        wanted = list(dict.fromkeys(query.ids))
+        found = {card.id: card for card in await self.specialists.get_many(wanted)}
+        return SpecialistsView(
+            items=tuple(found[i] for i in wanted if i in found),
+            missing=tuple(i for i in wanted if i not in found),
+        )
+
+    async def search_organizations(self, query: SearchOrganizations) -> OrganizationPage:
+        """One page in name order; `open_now` is decided per card at the current instant."""
+        terms = query_terms(query.q) if query.q else []
+        if query.q and not terms:
+            raise _no_words()
+        after = decode_cursor(query.cursor, 2) if query.cursor else None
+        now = self._clock()
+        found: list[tuple[OrganizationCard, list[str]]] = []
+        matches = self.organizations.search(
+            terms=terms, city=query.city, specialization=query.specialization, after=after
+        )
+        async with aclosing(matches):
+            async for card, position in matches:
+                if query.open_now and not is_open(card.working_hours, now):
+                    continue
+                found.append((card, position))
+                if len(found) > query.limit:
+                    break
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return OrganizationPage(
+            items=tuple(card for card, _ in page),
+            next_cursor=encode_cursor(page[-1][1]) if more else None,
+        )
+
+    async def search_services(self, query: SearchServices) -> ServicePage:
+        """Entries in code order: by code prefix when the query is a code, else by words."""
+        prefix = code_prefix(query.q) if query.q else None
+        terms = query_terms(query.q) if query.q and prefix is None else []
+        if query.q and prefix is None and not terms:
+            raise _no_words()
+        after = decode_cursor(query.cursor, 1)[0] if query.cursor else None
+        found = await self.nomenclature.search(
+            terms=terms,
+            code_prefix=prefix,
+            category=query.category,
+            after=after,
+            limit=query.limit + 1,
+        )
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return ServicePage(
+            items=tuple(page), next_cursor=encode_cursor([page[-1].code]) if more else None
+        )
+
+    async def get_tariff(self, query: GetTariff) -> TariffView:
+        """The organization's own tariff, else its region's; unknown service or organization
+        is not found."""
+        if not await self.nomenclature.exists(query.service_code):
+            raise ServiceError(
+                ErrorCode.NOT_FOUND, f"Услуги с кодом {query.service_code} нет в номенклатуре."
+            )
+        region_code = query.region_code
+        if query.organization_id is not None:
+            organizations = await self.organizations.get_many([query.organization_id])
+            if not organizations:
+                raise ServiceError(ErrorCode.NOT_FOUND, "Организация не найдена в реестре.")
+            own = await self.tariffs.in_force(
+                query.service_code, query.on, organization_id=query.organization_id
+            )
+            if own is not None:
+                return TariffView(tariff=own)
+            region_code = region_code or organizations[0].address.region_code
+        if region_code is None:
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED, "Укажите регион или организацию для поиска тарифа."
+            )
+        regional = await self.tariffs.in_force(
+            query.service_code, query.on, region_code=region_code
+        )
+        return TariffView(tariff=regional)
