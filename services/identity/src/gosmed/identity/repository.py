@@ -197,17 +197,25 @@ class FailureRepository:
             return FailureCount()
         return FailureCount(doc["failures"], doc.get("locked_until"))
 
-    async def count(self, key: str, now: datetime, limit: int, lock: timedelta) -> FailureCount:
-        """Add a failure; at `limit` failures lock the key and start counting anew."""
+    async def count(
+        self, key: str, now: datetime, limit: int, window: timedelta, lock: timedelta
+    ) -> FailureCount:
+        """Add a failure; failures older than `window` are forgotten, and at `limit` failures
+        the key is locked for `lock` and counting starts anew."""
+        await self.failures.update_one(
+            {"_id": key, "window_start": {"$lt": now - window}},
+            {"$set": {"failures": 0, "window_start": now}},
+        )
         doc = await self.failures.find_one_and_update(
             {"_id": key},
-            {"$inc": {"failures": 1}},
+            {"$inc": {"failures": 1}, "$setOnInsert": {"window_start": now}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
         if doc["failures"] >= limit:
             await self.failures.update_one(
-                {"_id": key}, {"$set": {"failures": 0, "locked_until": now + lock}}
+                {"_id": key},
+                {"$set": {"failures": 0, "window_start": now, "locked_until": now + lock}},
             )
             return FailureCount(doc["failures"], now + lock)
         return FailureCount(doc["failures"], doc.get("locked_until"))

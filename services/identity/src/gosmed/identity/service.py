@@ -132,12 +132,17 @@ class LoginService:
 
     async def _count_failure(self, phone: str, client_address: str) -> None:
         """Count a failed step for the phone and the address; slow down, lock at the limit."""
-        now, failures = self.clock(), self.repos.failures
+        now, failures, settings = self.clock(), self.repos.failures, self.settings
+        window = timedelta(seconds=settings.failure_window_seconds)
         by_phone = await failures.count(
-            f"phone:{phone}", now, self.settings.lock_after_failures, self._lock
+            f"phone:{phone}", now, settings.lock_after_failures, window, self._lock
         )
         by_address = await failures.count(
-            f"address:{client_address}", now, self.settings.address_lock_after_failures, self._lock
+            f"address:{client_address}",
+            now,
+            settings.address_lock_after_failures,
+            window,
+            self._lock,
         )
         if by_phone.locked(now) or by_address.locked(now):
             log.warning("login locked after repeated failures")
@@ -147,8 +152,11 @@ class LoginService:
     async def start(self, request: StartLogin) -> LoginChallenge:
         await self._refuse_if_locked(request.phone, request.client_address)
         account = await self.repos.accounts.by_phone(request.phone)
-        password_hash = account.password_hash if account else None
-        if account is None or not credentials.password_matches(password_hash, request.password):
+        # Verified even for an unknown phone (against a dummy hash): the same time either way.
+        matches = credentials.password_matches(
+            account.password_hash if account else None, request.password
+        )
+        if account is None or not matches:
             await self._count_failure(request.phone, request.client_address)
             raise ServiceError(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS)
         attempt_id = uuid4()

@@ -1,0 +1,284 @@
+"""Login factors, code limits, locks, enumeration and sessions through the edge and the broker.
+
+SMS codes are read from the development gateway's JSON-lines file and e-mail codes from a real
+SMTP server (aiosmtpd), as a person reads their phone and mailbox. Limits are lowered through
+the stack's environment so the tests need no long waits.
+"""
+
+import asyncio
+import json
+import re
+import statistics
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from gosmed.contracts import demo
+from gosmed.contracts.demo import DemoPerson
+from gosmed.runtime.devstack import DevStack
+from tests.conftest import free_port
+from tests.e2e.identity_support import DEMO_ENV, bearer, new_session, start_login, totp_code
+
+LOCK_SECONDS = 2
+LOCK_AFTER = 6
+ADDRESS_LOCK_AFTER = 60
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    handler = Mailbox(free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sms") / "outbox.jsonl"
+
+
+@pytest.fixture(scope="module")
+def stack_env(mailbox: Mailbox, sms_outbox: Path) -> dict[str, str]:
+    return {
+        **DEMO_ENV,
+        "GOSMED_IDENTITY_SMS_OUTBOX_PATH": str(sms_outbox),
+        "GOSMED_IDENTITY_SMTP_PORT": str(mailbox.port),
+        "GOSMED_IDENTITY_LOCK_AFTER_FAILURES": str(LOCK_AFTER),
+        "GOSMED_IDENTITY_ADDRESS_LOCK_AFTER_FAILURES": str(ADDRESS_LOCK_AFTER),
+        "GOSMED_IDENTITY_LOCK_SECONDS": str(LOCK_SECONDS),
+        "GOSMED_IDENTITY_SLOWDOWN_SECONDS": "0",
+        "GOSMED_IDENTITY_CODE_RESEND_INTERVAL": "1",
+    }
+
+
+def last_sms_code(outbox: Path, phone: str) -> str:
+    """The code in the newest SMS to `phone`, as its owner reads it."""
+    texts = [json.loads(line) for line in outbox.read_text().splitlines()]
+    (code,) = re.findall(r"\b\d{6}\b", [t["text"] for t in texts if t["to"] == phone][-1])
+    return code
+
+
+def last_email_code(mailbox: Mailbox, address: str) -> str:
+    letter = [m for m in mailbox.messages if m["To"] == address][-1]
+    body = letter.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    (code,) = re.findall(r"\b\d{6}\b", body.decode())
+    return code
+
+
+def send_code(edge: httpx.Client, attempt_id: str, factor: str) -> httpx.Response:
+    return edge.post("/api/v1/auth/mfa/code", json={"attempt_id": attempt_id, "factor": factor})
+
+
+def mfa(edge: httpx.Client, attempt_id: str, factor: str, code: str) -> httpx.Response:
+    return edge.post(
+        "/api/v1/auth/mfa", json={"attempt_id": attempt_id, "factor": factor, "code": code}
+    )
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_login_with_an_sms_code(edge: httpx.Client, sms_outbox: Path) -> None:
+    attempt_id = start_login(edge, demo.PARENT)
+    sent = send_code(edge, attempt_id, "sms")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["destination"] == "+7***0002"
+    response = mfa(edge, attempt_id, "sms", last_sms_code(sms_outbox, demo.PARENT.phone or ""))
+    assert response.status_code == 200, response.text
+    me = edge.get("/api/v1/me", headers=bearer(response.json()))
+    assert me.json()["snils"] == demo.PARENT.snils
+
+
+def test_login_with_an_email_code(edge: httpx.Client, mailbox: Mailbox) -> None:
+    attempt_id = start_login(edge, demo.PARENT)
+    sent = send_code(edge, attempt_id, "email")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["destination"] == "s***@example.ru"
+    code = last_email_code(mailbox, demo.PARENT.email or "")
+    response = mfa(edge, attempt_id, "email", code)
+    assert response.status_code == 200, response.text
+    assert edge.get("/api/v1/me", headers=bearer(response.json())).status_code == 200
+
+
+def test_codes_are_not_resent_at_once_and_only_the_newest_counts(
+    edge: httpx.Client, sms_outbox: Path
+) -> None:
+    attempt_id = start_login(edge, demo.PARENT)
+    assert send_code(edge, attempt_id, "sms").status_code == 200
+    first = last_sms_code(sms_outbox, demo.PARENT.phone or "")
+    again = send_code(edge, attempt_id, "sms")
+    assert again.status_code == 429
+    assert again.json()["code"] == "rate_limited"
+    time.sleep(1.1)
+    assert send_code(edge, attempt_id, "sms").status_code == 200
+    newest = last_sms_code(sms_outbox, demo.PARENT.phone or "")
+    if newest != first:
+        assert mfa(edge, attempt_id, "sms", first).status_code == 401
+    assert mfa(edge, attempt_id, "sms", newest).status_code == 200
+
+
+async def test_an_sms_code_opens_one_session_even_when_sent_concurrently(
+    stack: DevStack, sms_outbox: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as client:
+        login = await client.post(
+            "/api/v1/auth/login",
+            json={"phone": demo.PARENT.phone, "password": demo.PARENT.password},
+        )
+        attempt_id = login.json()["attempt_id"]
+        await client.post("/api/v1/auth/mfa/code", json={"attempt_id": attempt_id, "factor": "sms"})
+        code = last_sms_code(sms_outbox, demo.PARENT.phone or "")
+        body = {"attempt_id": attempt_id, "factor": "sms", "code": code}
+        answers = await asyncio.gather(
+            *(client.post("/api/v1/auth/mfa", json=body) for _ in range(8))
+        )
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 7
+
+
+def test_a_used_totp_code_is_rejected(edge: httpx.Client) -> None:
+    code = totp_code(edge, demo.CHILD_OVER_15)
+    first = mfa(edge, start_login(edge, demo.CHILD_OVER_15), "totp", code)
+    assert first.status_code == 200, first.text
+    replay = mfa(edge, start_login(edge, demo.CHILD_OVER_15), "totp", code)
+    assert replay.status_code == 401
+    assert "уже использован" in replay.json()["detail"]
+
+
+async def test_one_totp_code_sent_concurrently_opens_one_session(stack: DevStack) -> None:
+    person = demo.CHILD_OVER_15
+    with httpx.Client(base_url=stack.base_url, timeout=10) as edge:
+        attempts = [start_login(edge, person) for _ in range(6)]
+        code = totp_code(edge, person)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/auth/mfa",
+                    json={"attempt_id": a, "factor": "totp", "code": code},
+                )
+                for a in attempts
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 5
+
+
+def test_the_sixth_code_is_refused_even_when_right(edge: httpx.Client) -> None:
+    attempt_id = start_login(edge, demo.PATIENT)
+    right = totp_code(edge, demo.PATIENT)
+    details = [mfa(edge, attempt_id, "totp", wrong_code(right)).json()["detail"] for _ in range(5)]
+    assert details[0].endswith("Осталось попыток: 4.")
+    assert details[4] == "Превышено число попыток ввода кода. Начните вход заново."
+    sixth = mfa(edge, attempt_id, "totp", right)
+    assert sixth.status_code == 401
+    assert sixth.json()["detail"] == "Превышено число попыток ввода кода. Начните вход заново."
+
+
+def login_status(edge: httpx.Client, phone: str, password: str) -> httpx.Response:
+    return edge.post("/api/v1/auth/login", json={"phone": phone, "password": password})
+
+
+def test_repeated_failures_lock_the_phone_known_or_not(edge: httpx.Client) -> None:
+    person, unknown = demo.OPERATOR, "+79160000099"
+    for phone in (person.phone or "", unknown):
+        answers = [login_status(edge, phone, "wrong").status_code for _ in range(LOCK_AFTER)]
+        assert answers == [401] * (LOCK_AFTER - 1) + [429]
+    locked = login_status(edge, person.phone or "", person.password or "")
+    assert locked.status_code == 429
+    assert locked.json() | {"request_id": None} == login_status(edge, unknown, "wrong").json() | {
+        "request_id": None
+    }
+    time.sleep(LOCK_SECONDS + 0.2)
+    assert login_status(edge, person.phone or "", person.password or "").status_code == 200
+
+
+def test_unknown_phone_takes_as_long_as_a_wrong_password(edge: httpx.Client) -> None:
+    known: list[float] = []
+    unknown: list[float] = []
+    for sample in range(LOCK_AFTER - 2):
+        for phone, times in (
+            (demo.INSPECTOR.phone or "", known),
+            (f"+7916000{sample:04d}", unknown),
+        ):
+            started = time.perf_counter()
+            assert login_status(edge, phone, "wrong").status_code == 401
+            times.append(time.perf_counter() - started)
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    print(
+        f"wrong password {known_median * 1000:.1f} ms, unknown phone {unknown_median * 1000:.1f} ms"
+    )
+    assert 0.5 < known_median / unknown_median < 2
+
+
+def refresh(edge: httpx.Client, tokens: dict[str, Any]) -> httpx.Response:
+    return edge.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+
+
+def test_refresh_rotates_and_a_reused_token_ends_the_session(edge: httpx.Client) -> None:
+    first = new_session(edge, demo.REPRESENTATIVE)
+    rotated = refresh(edge, first)
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["session_id"] == first["session_id"]
+    assert edge.get("/api/v1/me", headers=bearer(second)).status_code == 200
+
+    reused = refresh(edge, first)
+    assert reused.status_code == 401
+    # the whole family ends: the newest refresh token and the access tokens die too
+    assert refresh(edge, second).status_code == 401
+    assert edge.get("/api/v1/me", headers=bearer(second)).status_code == 401
+    assert edge.get("/api/v1/me", headers=bearer(first)).status_code == 401
+
+
+def test_sessions_are_listed_and_one_can_be_revoked(edge: httpx.Client) -> None:
+    person: DemoPerson = demo.INSURER
+    mine, other = new_session(edge, person), new_session(edge, person)
+    listed = edge.get("/api/v1/me/sessions", headers=bearer(mine))
+    assert listed.status_code == 200
+    sessions = {s["session_id"]: s for s in listed.json()["sessions"]}
+    assert {mine["session_id"], other["session_id"]} <= set(sessions)
+    assert sessions[mine["session_id"]]["current"] is True
+    assert sessions[other["session_id"]]["device"].startswith("python-httpx")
+
+    revoked = edge.delete(f"/api/v1/me/sessions/{other['session_id']}", headers=bearer(mine))
+    assert revoked.status_code == 204
+    assert edge.get("/api/v1/me", headers=bearer(other)).status_code == 401
+    assert edge.get("/api/v1/me", headers=bearer(mine)).status_code == 200
+    assert edge.delete("/api/v1/me/sessions", headers=bearer(mine)).status_code == 204
+    assert edge.get("/api/v1/me", headers=bearer(mine)).status_code == 401
+
+
+def test_repeated_failures_from_one_address_lock_it(edge: httpx.Client) -> None:
+    answers = [
+        login_status(edge, f"+7916555{n:04d}", "wrong").status_code
+        for n in range(ADDRESS_LOCK_AFTER)
+    ]
+    assert 429 in answers
+    person = demo.PATIENT
+    assert login_status(edge, person.phone or "", person.password or "").status_code == 429
+    time.sleep(LOCK_SECONDS + 0.2)
+    assert login_status(edge, person.phone or "", person.password or "").status_code == 200
