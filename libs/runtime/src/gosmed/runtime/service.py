@@ -32,13 +32,14 @@ class ServiceRuntime:
     version: str
     app: FastStream = field(init=False)
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.app = FastStream(
             self.broker,
             logger=logging.getLogger(f"gosmed.{self.name.value}"),
             on_startup=[self._start_up],
-            on_shutdown=[self._close],
+            after_shutdown=[self._close],  # after the broker finished in-flight messages
         )
 
     def queue(self, name: str, *, routing_key: str = "") -> RabbitQueue:
@@ -55,6 +56,10 @@ class ServiceRuntime:
         (indexes, demo data, RPC clients)."""
         self.startup_hooks.append(hook)
 
+    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` at stop, after consuming ended (RPC clients, worker pools)."""
+        self.shutdown_hooks.append(hook)
+
     async def _start_up(self) -> None:
         await self.broker.connect()
         queues = [subscriber.queue.name for subscriber in self.broker.subscribers]  # type: ignore[attr-defined]
@@ -64,6 +69,8 @@ class ServiceRuntime:
         log.info("%s %s started, consuming %d queues", self.name.value, self.version, len(queues))
 
     async def _close(self) -> None:
+        for hook in self.shutdown_hooks:
+            await hook()
         self.store.close()
 
     async def start(self) -> None:

@@ -12,6 +12,9 @@ from gosmed.contracts.documents.requests import (
     DocumentFormat,
     DocumentKind,
     DocumentStatus,
+    DocumentVerification,
+    DocumentView,
+    EmailStatus,
 )
 from gosmed.contracts.identity.access import PatientRef
 from gosmed.contracts.records.views import CostKind, CoverageKind, RenderedServiceView
@@ -165,6 +168,12 @@ def mask_name(full_name: str) -> str:
     return " ".join([surname[0] + "*" * (len(surname) - 1), *(f"{n[0]}." for n in given)])
 
 
+def mask_email(address: str) -> str:
+    """«anna.ivanova@example.ru» -> «a***@example.ru»."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def describe_period(period: DateRange | None, items: Iterable[RenderedServiceView]) -> str:
     if period is not None:
         return f"с {ddmmyyyy(period.start)} по {ddmmyyyy(period.end)}"
@@ -314,13 +323,92 @@ def document_number(issued_on: date, sequence: int) -> str:
     return f"СМУ-{issued_on:%Y%m%d}-{sequence:06d}"
 
 
-def effective_status(stored: DocumentStatus, expires_at: datetime, now: datetime) -> DocumentStatus:
-    """A ready or pending document past its expiry answers as expired."""
-    if stored in (DocumentStatus.READY, DocumentStatus.PENDING) and now >= expires_at:
-        return DocumentStatus.EXPIRED
-    return stored
+@dataclass
+class Document:
+    """An issued document: who asked for whom, its lifecycle, and the signed hash of its file."""
 
+    id: UUID
+    number: str
+    spec: DocumentSpec
+    actor_id: UUID
+    patient_id: UUID
+    patient_name: str
+    created_at: datetime
+    expires_at: datetime
+    status: DocumentStatus = DocumentStatus.PENDING
+    ready_at: datetime | None = None
+    revoked_at: datetime | None = None
+    sha256: str | None = None
+    signature: bytes | None = None
+    key_id: str | None = None
+    size: int | None = None
+    failure_reason: str | None = None
+    email_status: EmailStatus | None = None
 
-def may_access(document_actor_id: UUID, document_patient_id: UUID, caller_id: UUID) -> bool:
-    """Only the person who requested a document, or its patient, may see or act on it."""
-    return caller_id in (document_actor_id, document_patient_id)
+    def status_at(self, now: datetime) -> DocumentStatus:
+        """A ready or pending document past its expiry answers as expired."""
+        if self.status in (DocumentStatus.READY, DocumentStatus.PENDING) and now >= self.expires_at:
+            return DocumentStatus.EXPIRED
+        return self.status
+
+    def may_be_used_by(self, caller_id: UUID) -> bool:
+        """Only the person who requested a document, or its patient, may see or act on it."""
+        return caller_id in (self.actor_id, self.patient_id)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.number}.{self.spec.format.value}"
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.spec.format]
+
+    def view(self, now: datetime) -> DocumentView:
+        return DocumentView(
+            document_id=self.id,
+            number=self.number,
+            kind=self.spec.kind,
+            format=self.spec.format,
+            purpose=self.spec.purpose,
+            status=self.status_at(now),
+            created_at=self.created_at,
+            ready_at=self.ready_at,
+            expires_at=self.expires_at,
+            revoked_at=self.revoked_at,
+            sha256=self.sha256,
+            size=self.size,
+            failure_reason=self.failure_reason,
+            email_status=self.email_status,
+        )
+
+    def verification(
+        self, *, now: datetime, signature_valid: bool, uploaded_sha256: str | None
+    ) -> DocumentVerification:
+        """Genuine when issued, not revoked, signed by our key and, if a file was given, the
+        same bytes. An expired document stays genuine: expiry only ends downloads."""
+        status = self.status_at(now)
+        file_matches = None if uploaded_sha256 is None else uploaded_sha256 == self.sha256
+        if self.status == DocumentStatus.REVOKED:
+            reason = "Документ отозван владельцем и недействителен."
+        elif self.sha256 is None:
+            reason = "Документ ещё не сформирован или его не удалось сформировать."
+        elif not signature_valid:
+            reason = "Подпись документа не подтверждается ключом сервиса."
+        elif file_matches is False:
+            reason = "Файл отличается от выданного: его содержимое было изменено."
+        else:
+            reason = ""
+        return DocumentVerification(
+            document_id=self.id,
+            genuine=not reason,
+            status=status,
+            number=self.number,
+            kind=self.spec.kind,
+            purpose=self.spec.purpose,
+            issued_at=self.ready_at,
+            issued_to=mask_name(self.patient_name),
+            sha256=self.sha256,
+            signature_valid=signature_valid,
+            file_matches=file_matches,
+            reason=reason,
+        )

@@ -1,13 +1,53 @@
+from datetime import timedelta
+
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.topology import Service
+from gosmed.documents import handlers
+from gosmed.documents.gateways import BrokerCommands, ProfilesGateway, RecordsGateway
+from gosmed.documents.mail import SmtpMailer
+from gosmed.documents.rendering import RenderPool
+from gosmed.documents.repository import DocumentRepository
+from gosmed.documents.service import DocumentService
 from gosmed.documents.settings import DocumentsSettings
+from gosmed.documents.signing import Signer
+from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
 def create(
     tracer_provider: TracerProvider | None = None, settings: DocumentsSettings | None = None
 ) -> ServiceRuntime:
-    return build_service(
-        Service.DOCUMENTS, settings or DocumentsSettings(), tracer_provider=tracer_provider
+    settings = settings or DocumentsSettings()
+    runtime = build_service(Service.DOCUMENTS, settings, tracer_provider=tracer_provider)
+    rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
+    repository = DocumentRepository(runtime.store.database)
+    pool = RenderPool(settings.render_workers)
+    service = DocumentService(
+        repository=repository,
+        records=RecordsGateway(rpc, settings.rpc_timeout),
+        profiles=ProfilesGateway(rpc, settings.rpc_timeout),
+        commands=BrokerCommands(runtime.broker),
+        renderer=pool,
+        mailer=SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            attempts=settings.smtp_attempts,
+            retry_delay=settings.smtp_retry_delay,
+        ),
+        signer=Signer.load_or_generate(settings.signing_key_path),
+        public_base_url=settings.public_base_url,
+        ttl=timedelta(seconds=settings.document_ttl_seconds),
+        max_file_bytes=settings.max_file_bytes,
     )
+    handlers.register(runtime, service)
+    runtime.on_startup(rpc.connect)
+    runtime.on_startup(repository.ensure_indexes)
+    runtime.on_startup(pool.warm_up)
+    runtime.on_shutdown(rpc.close)
+    runtime.on_shutdown(pool.close)
+    return runtime

@@ -8,6 +8,7 @@ import asyncio
 import io
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -145,8 +146,12 @@ class RenderPool:
 
     def __init__(self, workers: int) -> None:
         self._workers = workers
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent runs threads (event loop, drivers) a fork would copy mid-use
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
         )
 
     async def warm_up(self) -> None:
@@ -157,7 +162,12 @@ class RenderPool:
 
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, render, content, document_format)
+        try:
+            return await loop.run_in_executor(self._executor, render, content, document_format)
+        except BrokenProcessPool:
+            # a worker died (e.g. out of memory): start fresh ones for the next documents
+            self._executor = self._new_executor()
+            raise
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.settings import ServiceSettings
@@ -6,4 +9,34 @@ from gosmed.runtime.settings import ServiceSettings
 class DocumentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_DOCUMENTS_", extra="ignore", populate_by_name=True
+    )
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the edge; QR codes link to {this}/api/v1/verify/{id}.",
+    )
+    signing_key_path: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 private key; unset: a new key at every start.",
+    )
+    render_workers: int = Field(default=2, ge=1, le=64, description="Rendering processes.")
+    document_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=1, description="How long a document can be fetched."
+    )
+    max_file_bytes: int = Field(
+        default=15 * 1024 * 1024,
+        ge=1024,
+        le=15 * 1024 * 1024,
+        description="Largest rendered file; files are stored in the database (16 MB documents).",
+    )
+    rpc_timeout: float = Field(default=15.0, gt=0, description="Seconds per call to records.")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "Госуслуги: медицинские документы <noreply@gosmed.example>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_attempts: int = Field(default=4, ge=1, le=20, description="Tries per e-mail.")
+    smtp_retry_delay: float = Field(
+        default=1.0, ge=0, description="Seconds before the second try; doubles after each."
     )

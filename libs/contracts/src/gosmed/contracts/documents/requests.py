@@ -7,7 +7,7 @@ event loop and answers at once with the document's status.
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Base64Bytes, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Message
@@ -66,14 +66,14 @@ class RequestDocument(Message):
     kind: DocumentKind
     format: DocumentFormat = DocumentFormat.PDF
     period: DateRange | None = Field(default=None, description="None: the whole history.")
-    categories: tuple[ServiceCategory, ...] = Field(
-        default=(), description="Only these categories; empty means all."
+    categories: frozenset[ServiceCategory] = Field(
+        default=frozenset(), description="Only these categories; empty means all."
     )
-    organization_ids: tuple[UUID, ...] = Field(
-        default=(), description="Only these organizations; empty means all."
+    organization_ids: frozenset[UUID] = Field(
+        default=frozenset(), max_length=1000, description="Only these organizations; empty: all."
     )
-    coverage: tuple[CoverageKind, ...] = Field(
-        default=(), description="Only these kinds of payment; empty means all."
+    coverage: frozenset[CoverageKind] = Field(
+        default=frozenset(), description="Only these kinds of payment; empty means all."
     )
     record_id: UUID | None = Field(default=None, description="The service of an extract.")
     purpose: CertificatePurpose | None = Field(default=None, description="Set for a certificate.")
@@ -114,12 +114,14 @@ class GetDocument(Message):
 
 
 class DocumentFile(Message):
-    """The document and, when it is ready, its file."""
+    """The document and, when it is ready, its file (base64url in JSON)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     document: DocumentView
     filename: str
     media_type: str
-    content: Base64Bytes | None = None
+    content: bytes | None = None
 
 
 class EmailDocument(Message):
@@ -137,10 +139,13 @@ class RevokeDocument(Message):
 
 
 class VerifyDocument(Message):
-    """Public check of a document by id, optionally against the bytes of a file."""
+    """Public check of a document by id, optionally against the bytes of a file (base64url in
+    JSON)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     document_id: UUID
-    content: Base64Bytes | None = Field(
+    content: bytes | None = Field(
         default=None, description="The file to compare with the issued one."
     )
 

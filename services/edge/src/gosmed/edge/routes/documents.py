@@ -1,5 +1,241 @@
-"""Edge routes served by the documents service."""
+"""Edge routes served by the documents service: request, fetch, e-mail, revoke, verify."""
 
-from fastapi import APIRouter
+from typing import TypeVar
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.documents import requests as documents
+from gosmed.contracts.documents.requests import (
+    CertificatePurpose,
+    DocumentFormat,
+    DocumentKind,
+    DocumentStatus,
+)
+from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
+from gosmed.contracts.identity.access import Principal
+from gosmed.contracts.records.views import CoverageKind
+from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.types import DateRange
+from gosmed.edge.deps import PrincipalDep, RpcDep, SettingsDep, patient_context
+from gosmed.edge.problems import problem
 
 router = APIRouter(tags=["documents"])
+
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+MESSAGE_FIELDS = {"message_id", "occurred_at"}
+GONE: dict[DocumentStatus, tuple[str, str]] = {
+    DocumentStatus.EXPIRED: (
+        "document_expired",
+        "Срок хранения документа истёк, файл больше недоступен. Запросите документ заново.",
+    ),
+    DocumentStatus.REVOKED: ("document_revoked", "Документ отозван владельцем и недоступен."),
+}
+NOT_READY: dict[DocumentStatus, str] = {
+    DocumentStatus.PENDING: "Документ ещё формируется, повторите запрос через несколько секунд.",
+    DocumentStatus.FAILED: "Документ не удалось сформировать. Запросите его заново.",
+}
+
+
+class Period(DateRange):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: DocumentKind = Field(description="statement, extract (one service) or certificate.")
+    format: DocumentFormat = DocumentFormat.PDF
+    period: Period | None = Field(default=None, description="Inclusive dates; none: all time.")
+    categories: frozenset[ServiceCategory] = frozenset()
+    organization_ids: frozenset[UUID] = Field(default=frozenset(), max_length=1000)
+    coverage: frozenset[CoverageKind] = frozenset()
+    record_id: UUID | None = Field(default=None, description="The service of an extract.")
+    purpose: CertificatePurpose | None = Field(
+        default=None, description="employer, school or insurer; for a certificate."
+    )
+
+
+def _actor(principal: Principal) -> AccessContext:
+    return AccessContext(
+        actor_id=principal.account_id, session_id=principal.session_id, roles=principal.roles
+    )
+
+
+def _document_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ServiceError(ErrorCode.NOT_FOUND, "Документ не найден.") from None
+
+
+async def _documents(
+    rpc: RpcDep, settings: SettingsDep, method: str, request: BaseModel, reply: type[ReplyT]
+) -> ReplyT:
+    queue = topology.rpc_queue(topology.Service.DOCUMENTS, method)
+    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
+
+
+def _gone(request: Request, status: DocumentStatus) -> JSONResponse:
+    code, detail = GONE[status]
+    return problem(request, 410, code, detail, title="Документ недоступен.")
+
+
+@router.post(
+    "/patients/{patient_id}/documents",
+    status_code=202,
+    response_model=documents.DocumentView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Заказать документ: сведения за период, выписку или справку (PDF или XLSX)",
+)
+async def request_document(
+    patient_id: str,
+    body: DocumentRequest,
+    principal: PrincipalDep,
+    rpc: RpcDep,
+    settings: SettingsDep,
+    response: Response,
+) -> documents.DocumentView:
+    try:
+        request = documents.RequestDocument(
+            context=patient_context(principal, patient_id),
+            **body.model_dump(exclude={"period"}),
+            period=body.period,
+        )
+    except ValidationError as exc:  # the kind's own fields (record_id, purpose) do not match
+        details = validation_details(exc.errors(include_url=False))
+        raise ServiceError(
+            ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details), details
+        ) from None
+    view = await _documents(
+        rpc, settings, documents.REQUEST_DOCUMENT, request, documents.DocumentView
+    )
+    response.headers["Location"] = f"/api/v1/documents/{view.document_id}"
+    return view
+
+
+@router.get(
+    "/documents/{document_id}",
+    response_model=documents.DocumentView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Состояние документа: формируется, готов, ошибка, отозван",
+)
+async def get_document(
+    document_id: str, request: Request, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> documents.DocumentView | JSONResponse:
+    query = documents.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
+    view = await _documents(rpc, settings, documents.GET_DOCUMENT, query, documents.DocumentView)
+    if view.status == DocumentStatus.EXPIRED:
+        return _gone(request, view.status)
+    return view
+
+
+@router.get(
+    "/documents/{document_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}},
+    summary="Файл готового документа",
+)
+async def get_document_file(
+    document_id: str, request: Request, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> Response:
+    query = documents.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
+    found = await _documents(
+        rpc, settings, documents.GET_DOCUMENT_FILE, query, documents.DocumentFile
+    )
+    status = found.document.status
+    if status in GONE:
+        return _gone(request, status)
+    if status in NOT_READY or found.content is None:
+        raise ServiceError(
+            ErrorCode.CONFLICT, NOT_READY.get(status, NOT_READY[DocumentStatus.PENDING])
+        )
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-SHA256": found.document.sha256 or "",
+        },
+    )
+
+
+@router.post(
+    "/documents/{document_id}/email",
+    status_code=202,
+    response_model=documents.DocumentView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Отправить документ на подтверждённую электронную почту",
+)
+async def email_document(
+    document_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> documents.DocumentView:
+    command = documents.EmailDocument(
+        context=_actor(principal), document_id=_document_id(document_id)
+    )
+    return await _documents(
+        rpc, settings, documents.EMAIL_DOCUMENT, command, documents.DocumentView
+    )
+
+
+@router.post(
+    "/documents/{document_id}/revoke",
+    response_model=documents.DocumentView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Отозвать документ: проверка подлинности будет отвечать «недействителен»",
+)
+async def revoke_document(
+    document_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> documents.DocumentView:
+    command = documents.RevokeDocument(
+        context=_actor(principal), document_id=_document_id(document_id)
+    )
+    return await _documents(
+        rpc, settings, documents.REVOKE_DOCUMENT, command, documents.DocumentView
+    )
+
+
+@router.get(
+    "/verify/{document_id}",
+    response_model=documents.DocumentVerification,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Проверка подлинности документа (без входа): по ссылке из QR-кода",
+)
+async def verify_document(
+    document_id: str, rpc: RpcDep, settings: SettingsDep
+) -> documents.DocumentVerification:
+    query = documents.VerifyDocument(document_id=_document_id(document_id))
+    return await _documents(
+        rpc, settings, documents.VERIFY_DOCUMENT, query, documents.DocumentVerification
+    )
+
+
+@router.post(
+    "/verify/{document_id}",
+    response_model=documents.DocumentVerification,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Проверка подлинности файла (без входа): тело запроса — файл документа",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def verify_document_file(
+    document_id: str, request: Request, rpc: RpcDep, settings: SettingsDep
+) -> documents.DocumentVerification:
+    content = await request.body()
+    if not content:
+        raise ServiceError(ErrorCode.VALIDATION_FAILED, "Приложите файл документа в теле запроса.")
+    query = documents.VerifyDocument(document_id=_document_id(document_id), content=content)
+    return await _documents(
+        rpc, settings, documents.VERIFY_DOCUMENT, query, documents.DocumentVerification
+    )

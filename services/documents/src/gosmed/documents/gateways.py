@@ -1,0 +1,72 @@
+"""The service's ports onto the broker: records and identity over RPC, our own commands."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from faststream.rabbit import RabbitBroker
+
+from gosmed.contracts import topology
+from gosmed.contracts.base import Message
+from gosmed.contracts.documents.requests import (
+    DELIVER_DOCUMENT_EMAIL,
+    RENDER_DOCUMENT,
+    DeliverDocumentEmail,
+    RenderDocument,
+)
+from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile, Profile
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.records.queries import (
+    EXPORT_SERVICES,
+    ExportRenderedServices,
+    RenderedServicesExport,
+)
+from gosmed.contracts.topology import Service
+from gosmed.runtime.rpc import RpcClient
+
+
+@dataclass
+class RecordsGateway:
+    rpc: RpcClient
+    timeout: float
+
+    async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
+        return await self.rpc.call(
+            topology.rpc_queue(Service.RECORDS, EXPORT_SERVICES),
+            request,
+            RenderedServicesExport,
+            timeout=self.timeout,
+        )
+
+
+@dataclass
+class ProfilesGateway:
+    rpc: RpcClient
+    timeout: float
+
+    async def email_of(self, account_id: UUID) -> str | None:
+        profile = await self.rpc.call(
+            topology.rpc_queue(Service.IDENTITY, GET_PROFILE),
+            GetProfile(account_id=account_id),
+            Profile,
+            timeout=self.timeout,
+        )
+        return profile.email
+
+
+@dataclass
+class BrokerCommands:
+    broker: RabbitBroker
+
+    async def render(self, command: RenderDocument) -> None:
+        await self._send(topology.command_queue(Service.DOCUMENTS, RENDER_DOCUMENT), command)
+
+    async def deliver_email(self, command: DeliverDocumentEmail) -> None:
+        await self._send(topology.command_queue(Service.DOCUMENTS, DELIVER_DOCUMENT_EMAIL), command)
+
+    async def notify(self, notification: SendNotification) -> None:
+        await self._send(topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION), notification)
+
+    async def _send(self, queue: str, message: Message) -> None:
+        await self.broker.publish(
+            message, routing_key=queue, persist=True, message_id=str(message.message_id)
+        )

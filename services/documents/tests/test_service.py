@@ -1,0 +1,362 @@
+"""Use cases on the embedded store, real rendering and signing, and a real SMTP server
+(aiosmtpd); records, identity and the broker are the service's ports, faked here."""
+
+import asyncio
+import email
+import hashlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID, uuid4
+
+import aiosmtplib
+import pytest
+from aiosmtpd.controller import Controller
+
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.documents.requests import (
+    DeliverDocumentEmail,
+    DocumentFormat,
+    DocumentKind,
+    DocumentStatus,
+    DocumentView,
+    EmailStatus,
+    RenderDocument,
+    RequestDocument,
+    VerifyDocument,
+)
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
+from gosmed.contracts.types import DateRange
+from gosmed.documents.domain import DocumentContent
+from gosmed.documents.mail import SmtpMailer
+from gosmed.documents.rendering import render
+from gosmed.documents.repository import DocumentRepository
+from gosmed.documents.service import DocumentService
+from gosmed.documents.signing import Signer
+from gosmed.runtime.store import open_store
+
+from .samples import PATIENT, history
+
+ADDRESS = "anna.ivanova@example.ru"
+PARENT_ID = UUID("00000000-0000-4000-8000-0000000000b2")
+
+
+@dataclass
+class FakeRecords:
+    export_reply: RenderedServicesExport
+    requests: list[ExportRenderedServices] = field(default_factory=list)
+
+    async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
+        self.requests.append(request)
+        if request.context.actor_id not in (PATIENT.account_id, PARENT_ID):
+            raise ServiceError(ErrorCode.FORBIDDEN, "Нет основания для доступа.")
+        return self.export_reply
+
+
+@dataclass
+class FakeProfiles:
+    emails: dict[UUID, str]
+
+    async def email_of(self, account_id: UUID) -> str | None:
+        return self.emails.get(account_id)
+
+
+@dataclass
+class RecordedCommands:
+    renders: list[RenderDocument] = field(default_factory=list)
+    emails: list[DeliverDocumentEmail] = field(default_factory=list)
+    notifications: list[SendNotification] = field(default_factory=list)
+
+    async def render(self, command: RenderDocument) -> None:
+        self.renders.append(command)
+
+    async def deliver_email(self, command: DeliverDocumentEmail) -> None:
+        self.emails.append(command)
+
+    async def notify(self, notification: SendNotification) -> None:
+        self.notifications.append(notification)
+
+
+class InlineRenderer:
+    """The real renderer, called in this process (the pool is exercised end to end)."""
+
+    async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
+        return render(content, document_format)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@dataclass
+class Harness:
+    service: DocumentService
+    commands: RecordedCommands
+    records: FakeRecords
+    clock: Clock
+
+
+@pytest.fixture
+async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
+    store = open_store(None, f"documents_test_{uuid4().hex}")
+    repository = DocumentRepository(store.database)
+    await repository.ensure_indexes()
+    commands = RecordedCommands()
+    records = FakeRecords(
+        RenderedServicesExport(patient=PATIENT, items=history(3), truncated=False, basis_label="")
+    )
+    clock = Clock()
+    controller, _ = smtp
+    service = DocumentService(
+        repository=repository,
+        records=records,
+        profiles=FakeProfiles({PATIENT.account_id: ADDRESS}),
+        commands=commands,
+        renderer=InlineRenderer(),
+        mailer=SmtpMailer(host="127.0.0.1", port=controller.port, sender="noreply@gosmed.example"),
+        signer=Signer.load_or_generate(None),
+        public_base_url="https://gosmed.example",
+        ttl=timedelta(days=7),
+        max_file_bytes=15 * 1024 * 1024,
+        clock=clock,
+    )
+    yield Harness(service, commands, records, clock)
+    store.close()
+
+
+def as_patient() -> AccessContext:
+    return AccessContext(actor_id=PATIENT.account_id, patient_id=PATIENT.account_id)
+
+
+def statement_request(**fields: Any) -> RequestDocument:
+    return RequestDocument(
+        context=as_patient(),
+        kind=DocumentKind.STATEMENT,
+        period=DateRange(start=date(2025, 1, 1), end=date(2025, 12, 31)),
+        **fields,
+    )
+
+
+def facts(view: DocumentView) -> dict[str, Any]:
+    """A view without its message envelope (id, time), which differs per answer."""
+    return view.model_dump(exclude={"message_id", "occurred_at"})
+
+
+async def ready_document(harness: Harness, **fields: Any) -> UUID:
+    view = await harness.service.request(statement_request(**fields))
+    assert view.status == DocumentStatus.PENDING
+    (command,) = harness.commands.renders
+    await harness.service.render(command.document_id)
+    return view.document_id
+
+
+async def test_request_passes_filters_to_records_and_answers_pending(harness: Harness) -> None:
+    view = await harness.service.request(statement_request())
+
+    assert view.status == DocumentStatus.PENDING
+    assert view.number == "СМУ-20260105-000001"
+    assert view.expires_at == harness.clock.now + timedelta(days=7)
+    (sent,) = harness.records.requests
+    assert sent.context == as_patient()
+    assert sent.period == DateRange(start=date(2025, 1, 1), end=date(2025, 12, 31))
+    assert [c.document_id for c in harness.commands.renders] == [view.document_id]
+
+
+async def test_refusal_of_records_reaches_the_caller(harness: Harness) -> None:
+    stranger = AccessContext(actor_id=uuid4(), patient_id=PATIENT.account_id)
+    with pytest.raises(ServiceError) as error:
+        await harness.service.request(
+            RequestDocument(context=stranger, kind=DocumentKind.STATEMENT)
+        )
+    assert error.value.code == ErrorCode.FORBIDDEN
+    assert harness.commands.renders == []
+
+
+async def test_rendered_document_is_hashed_signed_and_verifiable(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+
+    found = await harness.service.file(as_patient(), document_id)
+    assert found.document.status == DocumentStatus.READY
+    assert found.content is not None
+    assert found.content.startswith(b"%PDF")
+    assert found.media_type == "application/pdf"
+    assert found.filename == "СМУ-20260105-000001.pdf"
+    sha256 = hashlib.sha256(found.content).hexdigest()
+    assert found.document.sha256 == sha256
+
+    genuine = await harness.service.verify(
+        VerifyDocument(document_id=document_id, content=found.content)
+    )
+    assert genuine.genuine
+    assert genuine.signature_valid
+    assert genuine.file_matches is True
+    assert genuine.sha256 == sha256
+    assert genuine.issued_to == "И****** А. С."
+
+    altered = bytearray(found.content)
+    altered[len(altered) // 2] ^= 0x01
+    forged = await harness.service.verify(
+        VerifyDocument(document_id=document_id, content=bytes(altered))
+    )
+    assert not forged.genuine
+    assert forged.file_matches is False
+    assert "изменено" in forged.reason
+
+
+async def test_redelivered_render_changes_nothing(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+    first = await harness.service.get(as_patient(), document_id)
+
+    await harness.service.render(document_id)
+
+    assert facts(await harness.service.get(as_patient(), document_id)) == facts(first)
+
+
+async def test_only_requester_or_patient_sees_a_document(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+    stranger = AccessContext(actor_id=uuid4())
+
+    for use in (harness.service.get, harness.service.file, harness.service.revoke):
+        with pytest.raises(ServiceError) as error:
+            await use(stranger, document_id)
+        assert error.value.code == ErrorCode.NOT_FOUND
+    with pytest.raises(ServiceError) as missing:
+        await harness.service.get(as_patient(), uuid4())
+    assert missing.value.message == error.value.message  # no way to tell the two apart
+
+
+async def test_parent_who_requested_and_the_patient_both_see_it(harness: Harness) -> None:
+    parent = AccessContext(actor_id=PARENT_ID, patient_id=PATIENT.account_id)
+    view = await harness.service.request(
+        RequestDocument(context=parent, kind=DocumentKind.STATEMENT)
+    )
+
+    as_parent = AccessContext(actor_id=PARENT_ID)
+    assert facts(await harness.service.get(as_parent, view.document_id)) == facts(view)
+    assert (await harness.service.get(as_patient(), view.document_id)).number == view.number
+
+
+async def test_revoked_document_is_not_genuine_and_has_no_file(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+
+    revoked = await harness.service.revoke(as_patient(), document_id)
+
+    assert revoked.status == DocumentStatus.REVOKED
+    assert revoked.revoked_at == harness.clock.now
+    assert (await harness.service.file(as_patient(), document_id)).content is None
+    check = await harness.service.verify(VerifyDocument(document_id=document_id))
+    assert not check.genuine
+    assert check.status == DocumentStatus.REVOKED
+    assert "отозван" in check.reason
+
+
+async def test_expired_document_answers_expired_without_file(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+    harness.clock.now += timedelta(days=7)
+
+    found = await harness.service.file(as_patient(), document_id)
+
+    assert found.document.status == DocumentStatus.EXPIRED
+    assert found.content is None
+    check = await harness.service.verify(VerifyDocument(document_id=document_id))
+    assert check.genuine  # still a genuine document, only no longer downloadable
+    assert check.status == DocumentStatus.EXPIRED
+
+
+async def test_email_is_delivered_with_pdf_and_the_citizen_notified(
+    harness: Harness, smtp: tuple[Controller, Inbox]
+) -> None:
+    _, inbox = smtp
+    document_id = await ready_document(harness)
+
+    queued = await harness.service.email(as_patient(), document_id)
+    assert queued.email_status == EmailStatus.QUEUED
+    (command,) = harness.commands.emails
+    assert command.address == ADDRESS
+    await harness.service.deliver_email(command)
+    await harness.service.deliver_email(command)  # a redelivery sends nothing twice
+
+    for _ in range(50):
+        if inbox.messages:
+            break
+        await asyncio.sleep(0.02)
+    (message,) = inbox.messages
+    assert message["To"] == ADDRESS
+    assert "СМУ-20260105-000001" in message["Subject"]
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "СМУ-20260105-000001.pdf"
+    pdf = attachment.get_content()
+    stored = await harness.service.file(as_patient(), document_id)
+    assert pdf == stored.content
+    (notice,) = harness.commands.notifications
+    assert notice.recipient_account_id == PATIENT.account_id
+    assert "a***@example.ru" in notice.body
+    assert (await harness.service.get(as_patient(), document_id)).email_status == EmailStatus.SENT
+
+
+async def test_email_needs_a_confirmed_address_and_a_ready_document(harness: Harness) -> None:
+    view = await harness.service.request(statement_request())
+    with pytest.raises(ServiceError) as pending:
+        await harness.service.email(as_patient(), view.document_id)
+    assert pending.value.code == ErrorCode.CONFLICT
+    assert "формируется" in pending.value.message
+
+    parent = AccessContext(actor_id=PARENT_ID, patient_id=PATIENT.account_id)
+    await harness.service.render(view.document_id)
+    parents_view = await harness.service.request(
+        RequestDocument(context=parent, kind=DocumentKind.STATEMENT)
+    )
+    await harness.service.render(parents_view.document_id)
+    with pytest.raises(ServiceError) as no_address:
+        await harness.service.email(AccessContext(actor_id=PARENT_ID), parents_view.document_id)
+    assert no_address.value.code == ErrorCode.CONFLICT
+    assert "электронной почты" in no_address.value.message
+
+
+async def test_smtp_failure_after_retries_marks_email_failed(harness: Harness) -> None:
+    document_id = await ready_document(harness)
+    await harness.service.email(as_patient(), document_id)
+    (command,) = harness.commands.emails
+    harness.service.mailer = SmtpMailer(
+        host="127.0.0.1", port=1, sender="noreply@gosmed.example", attempts=2, retry_delay=0
+    )
+
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await harness.service.deliver_email(command)
+
+    view = await harness.service.get(as_patient(), document_id)
+    assert view.email_status == EmailStatus.FAILED
+    assert harness.commands.notifications == []
