@@ -27,7 +27,7 @@ def create(
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
     rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
-    outbox = Outbox(runtime.broker)
+    outbox = Outbox(runtime.broker, settings)
     reading = Reading(
         records,
         consents,
@@ -45,6 +45,7 @@ def create(
 
     async def start() -> None:
         await rpc.connect()
+        await outbox.declare()
         await records.ensure_indexes()
         await syncs.ensure_indexes()
         await journal.ensure_indexes()

@@ -32,11 +32,13 @@ from gosmed.contracts.registry.specialists import (
     SpecialistsView,
 )
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff, TariffView
-from gosmed.runtime.broker import publish_event
+from gosmed.runtime.broker import durable_queue, publish_event
 from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 Service = topology.Service
+NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
 
 
@@ -109,18 +111,23 @@ class Registry:
 class Outbox:
     """What records publishes: events, notifications through identity, clinic re-send requests."""
 
-    def __init__(self, broker: RabbitBroker) -> None:
+    def __init__(self, broker: RabbitBroker, settings: CommonSettings) -> None:
         self.broker = broker
+        self.settings = settings
+
+    async def declare(self) -> None:
+        """Declare identity's notification queue as identity does, so notifications wait there
+        even while identity is down or not yet started."""
+        await self.broker.declare_queue(durable_queue(NOTIFY_QUEUE, self.settings))
 
     async def announce(
         self, events: list[RecordAdded], notifications: list[SendNotification]
     ) -> None:
         key = topology.event_key(Service.RECORDS, RECORD_ADDED)
-        notify_queue = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
         await asyncio.gather(
             *(publish_event(self.broker, event, key) for event in events),
             *(
-                self.broker.publish(n, notify_queue, persist=True, message_id=str(n.message_id))
+                self.broker.publish(n, NOTIFY_QUEUE, persist=True, message_id=str(n.message_id))
                 for n in notifications
             ),
         )
