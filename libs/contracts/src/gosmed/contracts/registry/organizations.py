@@ -4,7 +4,7 @@ from datetime import date, time
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, computed_field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from gosmed.contracts import topology
@@ -41,6 +41,7 @@ class Address(Contract):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def one_line(self) -> str:
         """The address as a citizen reads it: «141400, Московская область, г. Химки, ...»."""

@@ -53,10 +53,11 @@ Email = Annotated[
 WebUrl = Annotated[
     str, Field(max_length=500, pattern=r"^https?://\S+$", description="http(s) address.")
 ]
+NOMENCLATURE_CODE_PATTERN = r"^[AB]\d{2}\.\d{2,3}\.\d{3}(\.\d{3})?$"
 NomenclatureCode = Annotated[
     str,
     Field(
-        pattern=r"^[AB]\d{2}\.\d{2,3}\.\d{3}(\.\d{3})?$",
+        pattern=NOMENCLATURE_CODE_PATTERN,
         description="Code in the national nomenclature of medical services, e.g. B01.047.001.",
         examples=["B01.047.001", "A09.05.023"],
     ),
