@@ -153,7 +153,7 @@ async def test_rename_published_by_clinic_is_visible_in_next_read_and_announced(
         lambda r: r.status_code == 200 and r.json()["short_name"] == renamed.short_name,
     )
     assert response.json()["short_name"] == "ГП № 1 имени Пирогова"
-    announced = []
+    announced: list[str] = []
     async with asyncio.timeout(10):
         while len(announced) < 2:
             message = await events.get(fail=False, no_ack=True)
