@@ -1,0 +1,199 @@
+"""The registry's use cases on the embedded store (the one stand-in the team allows)."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from gosmed.contracts.base import Message
+from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.registry.catalog import SearchServices
+from gosmed.contracts.registry.organizations import (
+    ORGANIZATION_UPDATED,
+    GetOrganizations,
+    OrganizationUpdated,
+    SearchOrganizations,
+)
+from gosmed.contracts.registry.specialists import GetSpecialists, SpecialistProfile
+from gosmed.contracts.registry.tariffs import GetTariff
+from gosmed.registry import demo
+from gosmed.registry.repository import (
+    NomenclatureRepository,
+    OrganizationRepository,
+    SpecialistRepository,
+    TariffRepository,
+)
+from gosmed.registry.service import Registry
+from gosmed.runtime.store import open_store
+
+LATER = timedelta(minutes=5)
+# Wednesday 2026-03-18, 12:00 Moscow time
+NOON = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
+
+
+class Published:
+    """Records what the registry publishes (the broker port)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Message, str]] = []
+
+    async def __call__(self, event: Message, routing_key: str) -> None:
+        self.events.append((event, routing_key))
+
+
+@pytest.fixture
+async def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+async def registry(published: Published) -> AsyncIterator[Registry]:
+    store = open_store(None, f"registry_test_{uuid.uuid4().hex[:8]}")
+    database = store.database
+    service = Registry(
+        OrganizationRepository(database),
+        SpecialistRepository(database),
+        NomenclatureRepository(database),
+        TariffRepository(database),
+        publish=published,
+        clock=lambda: NOON,
+    )
+    await service.prepare(demo_data=False)
+    yield service
+    store.close()
+
+
+@pytest.fixture
+async def seeded(registry: Registry) -> Registry:
+    await registry.prepare(demo_data=True)
+    return registry
+
+
+async def test_newest_version_wins_whatever_the_order(
+    registry: Registry, published: Published
+) -> None:
+    card = demo.organizations()[0]
+    newer = card.model_copy(update={"short_name": "Новое", "updated_at": card.updated_at + LATER})
+    await registry.upsert_organization(newer)
+    await registry.upsert_organization(card)
+    await registry.upsert_organization(newer)
+
+    view = await registry.get_organizations(GetOrganizations(ids=(card.id,)))
+    assert [c.short_name for c in view.items] == ["Новое"]
+    # one change, one event: the older and the repeated update changed nothing
+    assert len(published.events) == 1
+    event, key = published.events[0]
+    assert key == ORGANIZATION_UPDATED
+    assert isinstance(event, OrganizationUpdated)
+    assert event.organization == newer
+
+
+async def test_an_unsent_event_is_relayed_at_the_next_start(
+    registry: Registry, published: Published
+) -> None:
+    card = demo.organizations()[1]
+    await registry.organizations.save_if_newer(card)  # a crash right after the write
+    assert published.events == []
+    await registry.prepare(demo_data=False)
+    await registry.prepare(demo_data=False)
+    assert len(published.events) == 1
+    event, _ = published.events[0]
+    assert isinstance(event, OrganizationUpdated)
+    assert event.organization == card
+
+
+async def test_batch_get_keeps_the_asked_order_and_names_the_missing(seeded: Registry) -> None:
+    first, second = demo.organizations()[5], demo.organizations()[2]
+    unknown = uuid.uuid4()
+    view = await seeded.get_organizations(GetOrganizations(ids=(first.id, unknown, second.id)))
+    assert [c.id for c in view.items] == [first.id, second.id]
+    assert view.missing == (unknown,)
+    ids = tuple(s.id for s in demo.specialists()[:200])
+    specialists = await seeded.get_specialists(GetSpecialists(ids=ids))
+    assert tuple(s.id for s in specialists.items) == ids
+
+
+async def test_profile_update_keeps_the_rating(seeded: Registry) -> None:
+    card = next(s for s in demo.specialists() if s.rating is not None)
+    profile = SpecialistProfile.model_validate(card.model_dump(exclude={"rating"}))
+    moved = profile.model_copy(
+        update={"full_name": "Новикова Анна Петровна", "updated_at": card.updated_at + LATER}
+    )
+    await seeded.upsert_specialist(moved)
+    (stored,) = (await seeded.get_specialists(GetSpecialists(ids=(card.id,)))).items
+    assert stored.full_name == "Новикова Анна Петровна"
+    assert (stored.rating, stored.reviews_count) == (card.rating, card.reviews_count)
+
+
+async def test_specialist_of_an_unknown_department_is_refused(seeded: Registry) -> None:
+    card = demo.specialists()[0]
+    profile = SpecialistProfile.model_validate(
+        {**card.model_dump(exclude={"rating"}), "department_id": str(uuid.uuid4())}
+    )
+    with pytest.raises(ServiceError, match=r"specialist\.department_id"):
+        await seeded.upsert_specialist(profile)
+
+
+async def test_organization_search_pages_without_gaps_or_repeats(seeded: Registry) -> None:
+    names: list[str] = []
+    cursor = None
+    while True:
+        page = await seeded.search_organizations(SearchOrganizations(limit=7, cursor=cursor))
+        names += [c.short_name for c in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert len(names) == len(demo.organizations())
+    assert names == sorted(names, key=str.lower)
+
+
+async def test_open_now_uses_each_organizations_hours(seeded: Registry) -> None:
+    page = await seeded.search_organizations(SearchOrganizations(open_now=True, limit=100))
+    # at noon on a Wednesday every demo organization is open
+    assert len(page.items) == len(demo.organizations())
+    late = Registry(
+        seeded.organizations,
+        seeded.specialists,
+        seeded.nomenclature,
+        seeded.tariffs,
+        publish=Published(),
+        clock=lambda: NOON + timedelta(hours=12),  # midnight in Moscow
+    )
+    at_night = await late.search_organizations(SearchOrganizations(open_now=True, limit=100))
+    assert at_night.items
+    assert all(c.working_hours.weekly[0].opens.hour == 0 for c in at_night.items)
+
+
+async def test_services_by_words_category_and_code(seeded: Registry) -> None:
+    rounds = await seeded.search_services(SearchServices(q="ежедневные терапевтом", limit=100))
+    assert {s.code for s in rounds.items} == {"B01.047.005"}
+    therapist = await seeded.search_services(SearchServices(q="терапевтом", limit=100))
+    assert {"B01.047.001", "B01.047.002", "B04.047.001", "B01.065.001"} <= {
+        s.code for s in therapist.items
+    }
+    labs = await seeded.search_services(SearchServices(q="в крови", category="laboratory", limit=5))
+    assert len(labs.items) == 5
+    assert labs.next_cursor is not None
+    assert all(s.category == "laboratory" for s in labs.items)
+    codes = await seeded.search_services(SearchServices(q="A09.05.02", limit=100))
+    assert [s.code for s in codes.items] == sorted(s.code for s in codes.items)
+    assert codes.items
+    assert all(s.code.startswith("A09.05.02") for s in codes.items)
+
+
+async def test_tariff_of_the_organization_then_of_its_region(seeded: Registry) -> None:
+    private = next(o for o in demo.organizations() if o.legal_form == "ООО")
+    paid = next(s for s in demo.nomenclature() if s.category == "paid")
+    own = await seeded.get_tariff(
+        GetTariff(service_code=paid.code, on=date(2026, 5, 1), organization_id=private.id)
+    )
+    assert own.tariff is not None
+    assert own.tariff.organization_id == private.id
+    regional = await seeded.get_tariff(
+        GetTariff(service_code="B01.047.001", on=date(2025, 5, 1), organization_id=private.id)
+    )
+    assert regional.tariff is not None
+    assert regional.tariff.region_code == private.address.region_code
+    assert regional.tariff.effective_to == date(2025, 12, 31)
+    with pytest.raises(ServiceError, match="нет в номенклатуре"):
+        await seeded.get_tariff(GetTariff(service_code="B99.999.999", on=date(2026, 1, 1)))
