@@ -11,7 +11,7 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -76,8 +76,9 @@ def stack_env(mailbox: Mailbox, sms_outbox: Path) -> dict[str, str]:
 def last_sms_code(outbox: Path, phone: str) -> str:
     """The code in the newest SMS to `phone`, as its owner reads it."""
     texts = [json.loads(line) for line in outbox.read_text().splitlines()]
-    (code,) = re.findall(r"\b\d{6}\b", [t["text"] for t in texts if t["to"] == phone][-1])
-    return code
+    newest: str = [t["text"] for t in texts if t["to"] == phone][-1]
+    (code,) = re.findall(r"\b\d{6}\b", newest)
+    return str(code)
 
 
 def last_email_code(mailbox: Mailbox, address: str) -> str:
@@ -85,7 +86,7 @@ def last_email_code(mailbox: Mailbox, address: str) -> str:
     body = letter.get_payload(decode=True)
     assert isinstance(body, bytes)
     (code,) = re.findall(r"\b\d{6}\b", body.decode())
-    return code
+    return str(code)
 
 
 def send_code(edge: httpx.Client, attempt_id: str, factor: str) -> httpx.Response:

@@ -9,6 +9,10 @@ from pathlib import Path
 import aiosmtplib
 
 
+class DeliveryError(Exception):
+    """The gateway or the mail relay did not take the message; try again later."""
+
+
 class JsonLinesSmsGateway:
     """Development SMS gateway: appends each SMS as a JSON line to a file."""
 
@@ -42,4 +46,7 @@ class SmtpMailer:
         message["To"] = to
         message["Subject"] = subject
         message.set_content(text)
-        await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+        try:
+            await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(type(exc).__name__) from exc

@@ -281,3 +281,8 @@ class FailureCount:
 def slowdown(failures: int, step: float, cap: float = 3.0) -> float:
     """Seconds to wait before answering, growing with the failures so far."""
     return min(cap, step * failures)
+
+
+def retry_delay(failed_attempts: int, first: float, longest: float) -> float:
+    """Exponential backoff of a failed delivery: first, 2×first, 4×first… up to `longest`."""
+    return min(longest, first * 2.0 ** max(0, failed_attempts - 1))

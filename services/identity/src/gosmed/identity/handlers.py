@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gosmed.contracts import topology
 from gosmed.contracts.identity.access import (
     AUTHENTICATE,
     AUTHORIZE,
@@ -17,11 +18,19 @@ from gosmed.contracts.identity.auth import (
     START_LOGIN,
     VERIFY_LOGIN,
 )
+from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.identity.notifications import NotificationService
 from gosmed.identity.service import AccessService, LoginService
 from gosmed.runtime.service import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, login: LoginService, access: AccessService) -> None:
+def register(
+    runtime: ServiceRuntime,
+    login: LoginService,
+    access: AccessService,
+    notifications: NotificationService,
+) -> None:
     """Each RPC queue answers with one use case; its parameter and return types are the
     contracts FastStream validates and documents."""
     use_cases: dict[str, Callable[[Any], Awaitable[Any]]] = {
@@ -35,6 +44,14 @@ def register(runtime: ServiceRuntime, login: LoginService, access: AccessService
         AUTHORIZE: access.authorize,
         GET_PROFILE: access.profile,
         LIST_PATIENTS: access.patients,
+        LIST_NOTIFICATIONS: notifications.list,
+        MARK_NOTIFICATION_READ: notifications.mark_read,
     }
     for method, use_case in use_cases.items():
         runtime.broker.subscriber(runtime.rpc_queue(method), title=f"identity.{method}")(use_case)
+    send_notification = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
+    runtime.broker.subscriber(
+        runtime.queue(send_notification),
+        title=send_notification,
+        description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
+    )(notifications.accept)

@@ -1,3 +1,5 @@
+import asyncio
+
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
@@ -5,6 +7,7 @@ from gosmed.contracts.topology import Service
 from gosmed.identity import demo, handlers
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delivery import JsonLinesSmsGateway, SmtpMailer
+from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.service import ServiceRuntime, build_service
@@ -16,20 +19,30 @@ def create(
     settings = settings or IdentitySettings()
     runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
     repos = Repositories.over(runtime.store.database)
+    inbox = NotificationRepository(runtime.store.database)
     signer = TokenSigner.load(settings.jwt_private_key_path, settings.access_token_ttl)
-    login = LoginService(
-        repos,
-        signer,
-        settings,
-        JsonLinesSmsGateway(settings.sms_outbox_path),
-        SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
+    sms = JsonLinesSmsGateway(settings.sms_outbox_path)
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    notifications = NotificationService(inbox, repos.accounts, settings, sms, mailer)
+    handlers.register(
+        runtime,
+        LoginService(repos, signer, settings, sms, mailer),
+        AccessService(repos),
+        notifications,
     )
-    handlers.register(runtime, login, AccessService(repos))
+    relay: list[asyncio.Task[None]] = []
 
     async def prepare_store() -> None:
         await repos.ensure_indexes()
+        await inbox.ensure_indexes()
         if settings.demo_data:
             await demo.seed(repos, utc_now())
+        relay.append(asyncio.create_task(notifications.relay_forever()))
+
+    async def stop_relay() -> None:
+        for task in relay:
+            task.cancel()
 
     runtime.on_startup(prepare_store)
+    runtime.app.on_shutdown(stop_relay)
     return runtime

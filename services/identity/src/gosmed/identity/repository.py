@@ -87,6 +87,10 @@ class AccountRepository:
         doc = await self.accounts.find_one({"phone": phone})
         return _account(doc) if doc else None
 
+    async def by_snils(self, snils: str) -> Account | None:
+        doc = await self.accounts.find_one({"snils": snils})
+        return _account(doc) if doc else None
+
     async def children_of(self, parent_id: UUID) -> list[Account]:
         return [_account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
 

@@ -33,6 +33,7 @@ from gosmed.contracts.identity.auth import (
 )
 from gosmed.identity import credentials
 from gosmed.identity.credentials import AccessClaims, TokenSigner
+from gosmed.identity.delivery import DeliveryError
 from gosmed.identity.domain import NO_BASIS, AccessFacts, Account, decide, grants, slowdown
 from gosmed.identity.repository import (
     AccountRepository,
@@ -200,8 +201,8 @@ class LoginService:
                     "Код действует 5 минут. Если вы не входили, смените пароль."
                 )
                 await self.mailer.send(destination, "Код для входа", text)
-        except OSError as exc:
-            log.warning("login code delivery by %s failed: %s", request.factor.value, type(exc))
+        except DeliveryError as exc:
+            log.warning("login code delivery by %s failed: %s", request.factor.value, exc)
             raise ServiceError(
                 ErrorCode.SERVICE_UNAVAILABLE, "Не удалось отправить код, выберите другой способ."
             ) from None

@@ -40,6 +40,15 @@ class IdentitySettings(ServiceSettings):
         default=Path("var/sms-outbox.jsonl"),
         description="Development SMS gateway: each SMS is appended here as a JSON line.",
     )
+    delivery_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often pending SMS/e-mail deliveries are looked at."
+    )
+    delivery_retry_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay of a failed delivery; doubles each time."
+    )
+    delivery_retry_max_seconds: float = Field(
+        default=600.0, gt=0, description="Longest delay between delivery retries."
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_sender: str = "Госуслуги <no-reply@gosmed.example>"

@@ -3,11 +3,11 @@
 from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gosmed.contracts import topology
-from gosmed.contracts.identity import auth
+from gosmed.contracts.identity import auth, inbox
 from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.types import MobilePhone
 from gosmed.edge.deps import ClientAddressDep, PrincipalDep, RpcDep, SettingsDep
@@ -177,3 +177,36 @@ async def patients(
 ) -> auth.PatientsView:
     request = auth.ListPatients(account_id=principal.account_id)
     return await _identity(rpc, settings, auth.LIST_PATIENTS, request, auth.PatientsView)
+
+
+@router.get(
+    "/me/notifications",
+    response_model=inbox.NotificationsView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Мои уведомления, новые первыми",
+)
+async def notifications(
+    principal: PrincipalDep,
+    rpc: RpcDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> inbox.NotificationsView:
+    request = inbox.ListNotifications(account_id=principal.account_id, limit=limit)
+    return await _identity(
+        rpc, settings, inbox.LIST_NOTIFICATIONS, request, inbox.NotificationsView
+    )
+
+
+@router.post(
+    "/me/notifications/{notification_id}/read",
+    status_code=204,
+    summary="Отметить уведомление прочитанным",
+)
+async def mark_read(
+    notification_id: UUID, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> Response:
+    request = inbox.MarkNotificationRead(
+        account_id=principal.account_id, notification_id=notification_id
+    )
+    await _identity(rpc, settings, inbox.MARK_NOTIFICATION_READ, request, inbox.NotificationMarked)
+    return Response(status_code=204)
