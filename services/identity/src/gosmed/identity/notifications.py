@@ -121,7 +121,8 @@ class NotificationRepository:
         """Only the recipient's own entry; False when there is none."""
         mine = {"_id": str(notification_id), "account_id": str(account_id)}
         await self.inbox.update_one({**mine, "read_at": None}, {"$set": {"read_at": now}})
-        return await self.inbox.count_documents(mine, limit=1) > 0
+        found: int = await self.inbox.count_documents(mine, limit=1)
+        return found > 0
 
 
 class NotificationService:
