@@ -316,10 +316,7 @@ class Reading:
         return _consent_view(consent)
 
     async def access_log(self, query: GetAccessLog) -> AccessLogPage:
-        decision = await self.authorize(query.context, Action.READ_SERVICES)
-        if decision.basis != LegalBasis.OWN_ACCOUNT:
-            raise ServiceError(ErrorCode.FORBIDDEN, "Журнал доступа читает только сам пациент.")
-        patient = _patient(decision)
+        patient = await self._owner(query.context)
         after = Position.decode(query.cursor) if query.cursor else None
         found = await self.journal.page(patient.account_id, after, query.limit + 1)
         page = found[: query.limit]
@@ -332,12 +329,12 @@ class Reading:
         )
 
     async def _owner(self, context: AccessContext) -> PatientRef:
-        """The patient, or the parent of a minor one: who may give the consent."""
+        """The patient, or the parent of a minor one: who gives consents and reads the journal."""
         decision = await self.authorize(context, Action.READ_SERVICES)
         if decision.basis not in OWNER_BASES:
             raise ServiceError(
                 ErrorCode.FORBIDDEN,
-                "Согласие даёт только сам пациент или законный представитель ребёнка.",
+                "Это доступно только самому пациенту или законному представителю ребёнка.",
             )
         return _patient(decision)
 
