@@ -21,7 +21,11 @@ from gosmed.contracts.records.queries import (
     RenderedServicesExport,
 )
 from gosmed.contracts.topology import Service
+from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.settings import CommonSettings
+
+NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @dataclass
@@ -56,6 +60,12 @@ class ProfilesGateway:
 @dataclass
 class BrokerCommands:
     broker: RabbitBroker
+    settings: CommonSettings
+
+    async def declare(self) -> None:
+        """Declare identity's notification queue as identity does, so notifications wait there
+        even while identity is down or not started yet."""
+        await self.broker.declare_queue(durable_queue(NOTIFY_QUEUE, self.settings))
 
     async def render(self, command: RenderDocument) -> None:
         await self._send(topology.command_queue(Service.DOCUMENTS, RENDER_DOCUMENT), command)
@@ -64,7 +74,7 @@ class BrokerCommands:
         await self._send(topology.command_queue(Service.DOCUMENTS, DELIVER_DOCUMENT_EMAIL), command)
 
     async def notify(self, notification: SendNotification) -> None:
-        await self._send(topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION), notification)
+        await self._send(NOTIFY_QUEUE, notification)
 
     async def _send(self, queue: str, message: Message) -> None:
         await self.broker.publish(

@@ -23,11 +23,12 @@ def create(
     rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
     repository = DocumentRepository(runtime.store.database)
     pool = RenderPool(settings.render_workers)
+    commands = BrokerCommands(runtime.broker, settings)
     service = DocumentService(
         repository=repository,
         records=RecordsGateway(rpc, settings.rpc_timeout),
         profiles=ProfilesGateway(rpc, settings.rpc_timeout),
-        commands=BrokerCommands(runtime.broker),
+        commands=commands,
         renderer=pool,
         mailer=SmtpMailer(
             host=settings.smtp_host,
@@ -47,6 +48,7 @@ def create(
     handlers.register(runtime, service)
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
+    runtime.on_startup(commands.declare)
     runtime.on_startup(pool.warm_up)
     runtime.on_shutdown(rpc.close)
     runtime.on_shutdown(pool.close)
