@@ -23,7 +23,7 @@ from gosmed.runtime.settings import CommonSettings
 SERVICES = tuple(s.value for s in Service)
 # Modules run as `python -m <module>` once the system is ready, in order, when demo data is
 # asked for: they load demo data the way a client would (through the broker or the edge).
-DEMO_LOADERS: tuple[str, ...] = ()
+DEMO_LOADERS: tuple[str, ...] = ("gosmed.records.simulator",)
 STOP_TIMEOUT = 20.0
 
 BROKER_HELP = """\
