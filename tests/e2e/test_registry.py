@@ -16,6 +16,7 @@ import pytest
 
 from gosmed.contracts import topology
 from gosmed.contracts.base import Message
+from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import (
     UPSERT_SERVICE,
     MedicalService,
@@ -260,6 +261,40 @@ async def test_specialist_upsert_appears_and_unknown_organization_is_dead_letter
         while (message := await events.get(fail=False, no_ack=True)) is None:
             await asyncio.sleep(0.05)
     assert json.loads(message.body)["specialist"]["id"] == str(profile.id)
+
+
+async def test_rating_from_feedback_events_shows_on_the_specialist(
+    api: httpx.AsyncClient, clinic: aio_pika.abc.AbstractChannel
+) -> None:
+    card = organization(11)
+    specialist = next(s for s in demo.specialists() if s.organization_id == card.id)
+    profile = SpecialistProfile.model_validate(specialist.model_dump(exclude={"rating"}))
+    await publish(clinic, ORGANIZATIONS_QUEUE, UpsertOrganization(organization=card))
+    await eventually(lambda: api.get(f"/organizations/{card.id}"), lambda r: r.status_code == 200)
+    await publish(clinic, SPECIALISTS_QUEUE, UpsertSpecialist(specialist=profile))
+    await eventually(lambda: api.get(f"/specialists/{profile.id}"), lambda r: r.status_code == 200)
+
+    change = RatingChanged(
+        subject=RatedSubject.SPECIALIST,
+        subject_id=profile.id,
+        average=4.5,
+        reviews_count=2,
+        as_of=profile.updated_at,
+    )
+    exchange = await clinic.get_exchange(topology.EVENTS_EXCHANGE)
+    await exchange.publish(
+        aio_pika.Message(
+            change.model_dump_json().encode(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        ),
+        routing_key=RATING_CHANGED,
+    )
+    response = await eventually(
+        lambda: api.get(f"/specialists/{profile.id}"),
+        lambda r: r.json()["reviews_count"] == 2,
+    )
+    assert (response.json()["rating"], response.json()["reviews_count"]) == (4.5, 2)
 
 
 THERAPIST_SERVICES = (

@@ -8,6 +8,7 @@ import pytest
 
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.feedback.ratings import RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import SearchServices
 from gosmed.contracts.registry.organizations import (
     ORGANIZATION_UPDATED,
@@ -15,7 +16,12 @@ from gosmed.contracts.registry.organizations import (
     OrganizationUpdated,
     SearchOrganizations,
 )
-from gosmed.contracts.registry.specialists import GetSpecialists, SpecialistProfile
+from gosmed.contracts.registry.specialists import (
+    SPECIALIST_UPDATED,
+    GetSpecialists,
+    SpecialistProfile,
+    SpecialistUpdated,
+)
 from gosmed.contracts.registry.tariffs import GetTariff
 from gosmed.registry import demo
 from gosmed.registry.repository import (
@@ -197,3 +203,26 @@ async def test_tariff_of_the_organization_then_of_its_region(seeded: Registry) -
     assert regional.tariff.effective_to == date(2025, 12, 31)
     with pytest.raises(ServiceError, match="нет в номенклатуре"):
         await seeded.get_tariff(GetTariff(service_code="B99.999.999", on=date(2026, 1, 1)))
+
+
+async def test_newest_rating_is_shown_and_announced(seeded: Registry, published: Published) -> None:
+    card = demo.specialists()[3]
+    change = RatingChanged(
+        subject=RatedSubject.SPECIALIST,
+        subject_id=card.id,
+        average=4.25,
+        reviews_count=card.reviews_count + 1,
+        as_of=NOON,
+    )
+    await seeded.update_rating(change)
+    await seeded.update_rating(change.model_copy(update={"average": 1.0, "as_of": NOON - LATER}))
+
+    (stored,) = (await seeded.get_specialists(GetSpecialists(ids=(card.id,)))).items
+    assert (stored.rating, stored.reviews_count) == (4.25, card.reviews_count + 1)
+    assert stored.updated_at == card.updated_at
+    (event, key), *_ = published.events
+    assert len(published.events) == 1
+    assert isinstance(event, SpecialistUpdated)
+    assert (event.specialist.rating, key) == (4.25, SPECIALIST_UPDATED)
+    with pytest.raises(ServiceError, match="специалист не найден"):
+        await seeded.update_rating(change.model_copy(update={"subject_id": uuid.uuid4()}))

@@ -1,8 +1,9 @@
-"""The registry's subscribers: RPC queries, clinics' upsert commands."""
+"""The registry's subscribers: RPC queries, clinics' upsert commands, rating events."""
 
 from functools import partial
 
 from gosmed.contracts import topology
+from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatingChanged
 from gosmed.contracts.registry.catalog import (
     SEARCH_SERVICES,
     UPSERT_SERVICE,
@@ -35,6 +36,7 @@ from gosmed.contracts.registry.tariffs import (
     UpsertTariff,
 )
 from gosmed.registry.service import Registry
+from gosmed.runtime.broker import EVENTS
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -88,3 +90,14 @@ def register(runtime: ServiceRuntime, registry: Registry) -> None:
     @broker.subscriber(runtime.queue(command_queue(UPSERT_TARIFF)), title="registry.upsert-tariff")
     async def upsert_tariff(command: UpsertTariff) -> None:
         await registry.upsert_tariff(command.tariff)
+
+    @broker.subscriber(
+        runtime.queue(
+            topology.event_queue(topology.Service.REGISTRY, RATING_CHANGED),
+            routing_key=RATING_CHANGED,
+        ),
+        exchange=EVENTS,
+        title="registry.on.rating-changed",
+    )
+    async def on_rating_changed(event: RatingChanged) -> None:
+        await registry.update_rating(event)

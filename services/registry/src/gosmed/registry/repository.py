@@ -2,11 +2,12 @@
 
 Every card is stored with its `updated_at` at the top level: a write applies only where the
 stored version is older (one conditional update, no read-then-write), so redeliveries and
-out-of-order updates change nothing. `event_pending` is the outbox flag written together with
-a change and cleared once its event is published.
+out-of-order updates change nothing. `pending_event_id` is the outbox: the message id of the
+event a change owes, written together with the change and cleared once the event is out.
 """
 
 import re
+import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -52,6 +53,19 @@ async def _seed(collection: AsyncIOMotorCollection[Document], documents: list[Do
             raise
 
 
+def _owe_event() -> Document:
+    return {"pending_event_id": str(uuid.uuid4())}
+
+
+async def _event_published(
+    collection: AsyncIOMotorCollection[Document], key: str, event_id: UUID
+) -> None:
+    """Clear the outbox unless a later change owes a new event meanwhile."""
+    await collection.update_one(
+        {"_id": key, "pending_event_id": str(event_id)}, {"$unset": {"pending_event_id": ""}}
+    )
+
+
 def _after(cursor: list[str] | None, sort_field: str) -> Document:
     """Documents sorted after a cursor position `[sort value, _id]`."""
     if cursor is None:
@@ -69,7 +83,7 @@ class OrganizationRepository:
         await self._collection.create_index("terms")
         await self._collection.create_index("city_key")
         await self._collection.create_index("specializations")
-        await self._collection.create_index("event_pending", sparse=True)
+        await self._collection.create_index("pending_event_id", sparse=True)
 
     @staticmethod
     def _document(card: OrganizationCard) -> Document:
@@ -83,7 +97,7 @@ class OrganizationRepository:
 
     async def save_if_newer(self, card: OrganizationCard) -> bool:
         """Store the card unless the stored one is as new; a stored change awaits its event."""
-        fields = {**self._document(card), "event_pending": True}
+        fields = {**self._document(card), **_owe_event()}
         return await _write_if_newer(self._collection, str(card.id), card.updated_at, fields)
 
     async def seed(self, cards: Iterable[OrganizationCard]) -> None:
@@ -119,15 +133,16 @@ class OrganizationRepository:
             card = OrganizationCard.model_validate(document["card"])
             yield card, [document["sort_name"], document["_id"]]
 
-    async def pending_events(self) -> list[OrganizationCard]:
-        found = self._collection.find({"event_pending": True})
-        return [OrganizationCard.model_validate(d["card"]) async for d in found]
+    async def pending_events(self) -> list[tuple[UUID, OrganizationCard]]:
+        """Cards whose latest change is not announced yet, with the event's message id."""
+        found = self._collection.find({"pending_event_id": {"$exists": True}})
+        return [
+            (UUID(d["pending_event_id"]), OrganizationCard.model_validate(d["card"]))
+            async for d in found
+        ]
 
-    async def event_published(self, card: OrganizationCard) -> None:
-        await self._collection.update_one(
-            {"_id": str(card.id), "updated_at": card.updated_at},
-            {"$unset": {"event_pending": ""}},
-        )
+    async def event_published(self, card: OrganizationCard, event_id: UUID) -> None:
+        await _event_published(self._collection, str(card.id), event_id)
 
 
 class SpecialistRepository:
@@ -135,7 +150,7 @@ class SpecialistRepository:
         self._collection: AsyncIOMotorCollection[Document] = database["specialists"]
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index("event_pending", sparse=True)
+        await self._collection.create_index("pending_event_id", sparse=True)
 
     @staticmethod
     def _card(document: Mapping[str, Any]) -> SpecialistCard:
@@ -149,8 +164,32 @@ class SpecialistRepository:
 
     async def save_if_newer(self, profile: SpecialistProfile) -> bool:
         """Store the profile unless the stored one is as new; the rating is left as it is."""
-        fields = {"profile": profile.model_dump(mode="json"), "event_pending": True}
+        fields = {"profile": profile.model_dump(mode="json"), **_owe_event()}
         return await _write_if_newer(self._collection, str(profile.id), profile.updated_at, fields)
+
+    async def save_rating_if_newer(
+        self, specialist_id: UUID, average: float | None, reviews_count: int, as_of: datetime
+    ) -> bool | None:
+        """Store a rating unless a newer one is stored: True if stored, False if stale, None
+        for an unknown specialist."""
+        key = str(specialist_id)
+        result = await self._collection.update_one(
+            {
+                "_id": key,
+                "$or": [{"rating_as_of": {"$lt": as_of}}, {"rating_as_of": None}],
+            },
+            {
+                "$set": {
+                    "rating": average,
+                    "reviews_count": reviews_count,
+                    "rating_as_of": as_of,
+                    **_owe_event(),
+                }
+            },
+        )
+        if result.matched_count:
+            return True
+        return False if await self._collection.count_documents({"_id": key}, limit=1) else None
 
     async def seed(self, cards: Iterable[SpecialistCard]) -> None:
         await _seed(
@@ -177,14 +216,13 @@ class SpecialistRepository:
         document = await self._collection.find_one({"_id": str(specialist_id)})
         return None if document is None else self._card(document)
 
-    async def pending_events(self) -> list[SpecialistCard]:
-        return [self._card(d) async for d in self._collection.find({"event_pending": True})]
+    async def pending_events(self) -> list[tuple[UUID, SpecialistCard]]:
+        """Cards whose latest change is not announced yet, with the event's message id."""
+        found = self._collection.find({"pending_event_id": {"$exists": True}})
+        return [(UUID(d["pending_event_id"]), self._card(d)) async for d in found]
 
-    async def event_published(self, card: SpecialistCard) -> None:
-        await self._collection.update_one(
-            {"_id": str(card.id), "updated_at": card.updated_at},
-            {"$unset": {"event_pending": ""}},
-        )
+    async def event_published(self, card: SpecialistCard, event_id: UUID) -> None:
+        await _event_published(self._collection, str(card.id), event_id)
 
 
 class NomenclatureRepository:

@@ -1,13 +1,13 @@
 """The registry's use cases: versioned upserts that announce changes, batch-gets, searches and
 the tariff in force."""
 
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from datetime import datetime
 
 from gosmed.contracts.base import Message, utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.feedback.ratings import RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import MedicalService, SearchServices, ServicePage
 from gosmed.contracts.registry.organizations import (
     ORGANIZATION_UPDATED,
@@ -21,7 +21,6 @@ from gosmed.contracts.registry.organizations import (
 from gosmed.contracts.registry.specialists import (
     SPECIALIST_UPDATED,
     GetSpecialists,
-    SpecialistCard,
     SpecialistProfile,
     SpecialistsView,
     SpecialistUpdated,
@@ -43,12 +42,6 @@ from gosmed.registry.repository import (
 )
 
 EventPublisher = Callable[[Message, str], Awaitable[None]]
-# Events about one version of a card have one message id, so consumers drop re-publications.
-EVENT_NAMESPACE = uuid.UUID("0b6f2a8e-3c1d-5e4f-8a7b-9c0d1e2f3a4b")
-
-
-def _event_id(kind: str, key: uuid.UUID, updated_at: datetime) -> uuid.UUID:
-    return uuid.uuid5(EVENT_NAMESPACE, f"{kind}:{key}:{updated_at.isoformat()}")
 
 
 def _no_words() -> ServiceError:
@@ -87,24 +80,17 @@ class Registry:
 
     async def relay_events(self) -> None:
         """Publish every stored change whose event is not out yet (the outbox)."""
-        for organization in await self.organizations.pending_events():
-            await self._announce_organization(organization)
-        for specialist in await self.specialists.pending_events():
-            await self._announce_specialist(specialist)
-
-    async def _announce_organization(self, card: OrganizationCard) -> None:
-        event = OrganizationUpdated(
-            message_id=_event_id("organization", card.id, card.updated_at), organization=card
-        )
-        await self._publish(event, ORGANIZATION_UPDATED)
-        await self.organizations.event_published(card)
-
-    async def _announce_specialist(self, card: SpecialistCard) -> None:
-        event = SpecialistUpdated(
-            message_id=_event_id("specialist", card.id, card.updated_at), specialist=card
-        )
-        await self._publish(event, SPECIALIST_UPDATED)
-        await self.specialists.event_published(card)
+        # An event keeps the message id stored with its change, so a re-publication after a
+        # crash is a duplicate consumers drop.
+        for event_id, organization in await self.organizations.pending_events():
+            event = OrganizationUpdated(message_id=event_id, organization=organization)
+            await self._publish(event, ORGANIZATION_UPDATED)
+            await self.organizations.event_published(organization, event_id)
+        for event_id, specialist in await self.specialists.pending_events():
+            await self._publish(
+                SpecialistUpdated(message_id=event_id, specialist=specialist), SPECIALIST_UPDATED
+            )
+            await self.specialists.event_published(specialist, event_id)
 
     async def upsert_organization(self, card: OrganizationCard) -> None:
         await self.organizations.save_if_newer(card)
@@ -126,6 +112,19 @@ class Registry:
                 "specialist.department_id: у организации нет такого подразделения",
             )
         await self.specialists.save_if_newer(profile)
+        await self.relay_events()
+
+    async def update_rating(self, change: RatingChanged) -> None:
+        """Show a specialist's new average score; organizations carry no rating yet."""
+        if change.subject is not RatedSubject.SPECIALIST:
+            return
+        stored = await self.specialists.save_rating_if_newer(
+            change.subject_id, change.average, change.reviews_count, change.as_of
+        )
+        if stored is None:
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED, "subject_id: специалист не найден в реестре"
+            )
         await self.relay_events()
 
     async def upsert_service(self, service: MedicalService) -> None:

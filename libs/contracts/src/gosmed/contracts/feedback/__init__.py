@@ -1,0 +1,1 @@
+"""Messages owned by the feedback service."""
