@@ -12,6 +12,7 @@ from uuid import UUID
 
 import jwt
 import pyotp
+import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = logging.getLogger(__name__)
 
+TOTP_ISSUER = "Госуслуги Здоровье"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the phone is unknown, so that answer takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -52,6 +54,16 @@ def codes_equal(digest: str, attempt_id: UUID, code: str) -> bool:
 
 def new_totp_secret() -> str:
     return pyotp.random_base32()
+
+
+def totp_uri(secret: str, account_name: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=TOTP_ISSUER)
+
+
+def qr_svg(text: str) -> str:
+    """A QR code of `text` as an inline SVG document."""
+    svg: str = segno.make(text, error="m").svg_inline(scale=4, title="QR-код для приложения")
+    return svg
 
 
 def totp_step(secret: str, code: str, now: datetime) -> int | None:

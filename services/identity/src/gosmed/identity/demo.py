@@ -11,13 +11,12 @@ from uuid import UUID, uuid5
 from gosmed.contracts import demo
 from gosmed.contracts.access import Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel
+from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
 from gosmed.identity import credentials
 from gosmed.identity.domain import (
     READ_ONLY_ACTIONS,
     Account,
     Delegation,
-    DelegationBasis,
-    DelegationStatus,
     InspectorOrder,
     InsurerConsent,
 )

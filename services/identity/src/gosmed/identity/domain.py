@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from uuid import UUID
 
 from gosmed.contracts.access import LegalBasis, Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel, PatientRef
+from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
 
 # Russian law on medical confidentiality (323-FZ, art. 54): from 15 a patient decides alone.
 AGE_OF_MEDICAL_CONSENT = 15
@@ -52,22 +52,6 @@ class Account:
         )
 
 
-class DelegationBasis(StrEnum):
-    """What a power of attorney rests on."""
-
-    GUARDIAN_DECISION = "guardian_decision"
-    NOTARIZED = "notarized"
-    QUALIFIED_SIGNATURE = "qualified_signature"
-    MINOR_CONSENT = "minor_consent"  # a patient from 15 lets a parent see their data
-
-
-class DelegationStatus(StrEnum):
-    PENDING_VERIFICATION = "pending_verification"
-    ACTIVE = "active"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-
 @dataclass(frozen=True)
 class Delegation:
     """A power of attorney (or a teenager's consent) from a principal (patient) to an agent."""
@@ -101,6 +85,31 @@ class Delegation:
                 return f"решение об опеке № {self.register_number or self.id}"
             case DelegationBasis.MINOR_CONSENT:
                 return f"согласие пациента старше 15 лет № {self.id}"
+
+
+NEEDS_VERIFICATION = frozenset({DelegationBasis.NOTARIZED, DelegationBasis.GUARDIAN_DECISION})
+ADULTHOOD = 18
+
+
+def initial_status(basis: DelegationBasis) -> DelegationStatus:
+    """A notarized power of attorney or a guardian's decision waits for an operator."""
+    if basis in NEEDS_VERIFICATION:
+        return DelegationStatus.PENDING_VERIFICATION
+    return DelegationStatus.ACTIVE
+
+
+def delegation_refusal(
+    principal: Account, agent: Account, basis: DelegationBasis, day: date
+) -> str | None:
+    """Why `principal` may not give `agent` this delegation, or None."""
+    if principal.id == agent.id:
+        return "Нельзя выдать доверенность самому себе."
+    if basis == DelegationBasis.MINOR_CONSENT:
+        if not AGE_OF_MEDICAL_CONSENT <= age_on(principal.birth_date, day) < ADULTHOOD:
+            return "Согласие для родителя даёт пациент от 15 до 18 лет."
+        if agent.id not in principal.parent_ids:
+            return "Согласие этого вида даётся только родителю."
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,18 @@ from gosmed.contracts.identity.auth import (
     START_LOGIN,
     VERIFY_LOGIN,
 )
+from gosmed.contracts.identity.delegations import (
+    CONFIRM_TOTP,
+    CREATE_DELEGATION,
+    GET_DELEGATION,
+    LIST_DELEGATIONS,
+    REVOKE_DELEGATION,
+    START_TOTP_ENROLMENT,
+    VERIFY_DELEGATION,
+)
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
 from gosmed.identity.service import AccessService, LoginService
 from gosmed.runtime.service import ServiceRuntime
@@ -30,6 +40,7 @@ def register(
     login: LoginService,
     access: AccessService,
     notifications: NotificationService,
+    delegations: DelegationService,
 ) -> None:
     """Each RPC queue answers with one use case; its parameter and return types are the
     contracts FastStream validates and documents."""
@@ -44,6 +55,13 @@ def register(
         AUTHORIZE: access.authorize,
         GET_PROFILE: access.profile,
         LIST_PATIENTS: access.patients,
+        START_TOTP_ENROLMENT: login.start_totp_enrolment,
+        CONFIRM_TOTP: login.confirm_totp,
+        CREATE_DELEGATION: delegations.create,
+        LIST_DELEGATIONS: delegations.list,
+        GET_DELEGATION: delegations.get,
+        REVOKE_DELEGATION: delegations.revoke,
+        VERIFY_DELEGATION: delegations.verify,
         LIST_NOTIFICATIONS: notifications.list,
         MARK_NOTIFICATION_READ: notifications.mark_read,
     }

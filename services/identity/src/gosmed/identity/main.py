@@ -6,6 +6,7 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
 from gosmed.identity import demo, handlers
 from gosmed.identity.credentials import TokenSigner
+from gosmed.identity.delegations import DelegationService
 from gosmed.identity.delivery import JsonLinesSmsGateway, SmtpMailer
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import AccessService, LoginService, Repositories
@@ -29,6 +30,7 @@ def create(
         LoginService(repos, signer, settings, sms, mailer),
         AccessService(repos),
         notifications,
+        DelegationService(repos),
     )
     relay: list[asyncio.Task[None]] = []
 

@@ -5,16 +5,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gosmed.contracts.access import Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel
+from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
 from gosmed.identity.domain import (
     Account,
     Delegation,
-    DelegationBasis,
-    DelegationStatus,
     FailureCount,
     InspectorOrder,
     InsurerConsent,
@@ -97,6 +96,26 @@ class AccountRepository:
     async def many(self, account_ids: set[UUID]) -> list[Account]:
         ids = [str(i) for i in account_ids]
         return [_account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
+
+    async def set_pending_totp(self, account_id: UUID, secret: str) -> None:
+        await self.accounts.update_one(
+            {"_id": str(account_id)}, {"$set": {"totp_pending_secret": secret}}
+        )
+
+    async def pending_totp(self, account_id: UUID) -> str | None:
+        doc = await self.accounts.find_one({"_id": str(account_id)}, {"totp_pending_secret": 1})
+        return doc.get("totp_pending_secret") if doc else None
+
+    async def activate_totp(self, account_id: UUID, secret: str, step: int) -> bool:
+        """Make the pending secret the active one, its first code counting as used."""
+        result = await self.accounts.update_one(
+            {"_id": str(account_id), "totp_pending_secret": secret},
+            {
+                "$set": {"totp_secret": secret, "totp_last_step": step},
+                "$unset": {"totp_pending_secret": ""},
+            },
+        )
+        return bool(result.modified_count)
 
     async def use_totp_step(self, account_id: UUID, step: int) -> bool:
         """Record a TOTP step as used; False if it or a later one was used (a replay)."""
@@ -446,6 +465,26 @@ class GrantRepository:
             },
             upsert=True,
         )
+
+    async def delegations_of(self, account_id: UUID) -> list[Delegation]:
+        """Where the account is principal or agent."""
+        party = [{"principal_id": str(account_id)}, {"agent_id": str(account_id)}]
+        cursor = self.delegations.find({"$or": party}).sort("valid_from", DESCENDING)
+        return [_delegation(d) async for d in cursor]
+
+    async def delegation(self, delegation_id: str) -> Delegation | None:
+        doc = await self.delegations.find_one({"_id": delegation_id})
+        return _delegation(doc) if doc else None
+
+    async def change_status(
+        self, delegation_id: str, allowed_from: set[DelegationStatus], to: DelegationStatus
+    ) -> bool:
+        """Move a delegation to `to` if its status is one of `allowed_from` (atomically)."""
+        result = await self.delegations.update_one(
+            {"_id": delegation_id, "status": {"$in": [s.value for s in allowed_from]}},
+            {"$set": {"status": to.value}},
+        )
+        return bool(result.modified_count)
 
     async def delegations_to(self, agent_id: UUID) -> list[Delegation]:
         return [_delegation(d) async for d in self.delegations.find({"agent_id": str(agent_id)})]

@@ -1,15 +1,18 @@
 """Edge routes served by the identity service: login, sessions, profile, patients."""
 
+from datetime import date
 from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts import topology
-from gosmed.contracts.identity import auth, inbox
+from gosmed.contracts.identity import auth, delegations, inbox
+from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
-from gosmed.contracts.types import MobilePhone
+from gosmed.contracts.types import MobilePhone, Snils
 from gosmed.edge.deps import ClientAddressDep, PrincipalDep, RpcDep, SettingsDep
 
 router = APIRouter(tags=["identity"])
@@ -210,3 +213,138 @@ async def mark_read(
     )
     await _identity(rpc, settings, inbox.MARK_NOTIFICATION_READ, request, inbox.NotificationMarked)
     return Response(status_code=204)
+
+
+class TotpConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\d{6}$", description="First code the app shows.")
+
+
+@router.post(
+    "/me/totp",
+    response_model=delegations.TotpEnrolment,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Подключить приложение-аутентификатор: секрет, otpauth:// и QR-код (SVG)",
+)
+async def start_totp(
+    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.TotpEnrolment:
+    request = delegations.StartTotpEnrolment(account_id=principal.account_id)
+    reply = delegations.TotpEnrolment
+    return await _identity(rpc, settings, delegations.START_TOTP_ENROLMENT, request, reply)
+
+
+@router.post(
+    "/me/totp/confirm",
+    status_code=204,
+    summary="Подтвердить приложение первым кодом: после этого оно включено",
+)
+async def confirm_totp(
+    body: TotpConfirmRequest, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> Response:
+    request = delegations.ConfirmTotp(account_id=principal.account_id, code=body.code)
+    await _identity(rpc, settings, delegations.CONFIRM_TOTP, request, delegations.TotpConfirmed)
+    return Response(status_code=204)
+
+
+class DelegationRequest(BaseModel):
+    """A power of attorney the caller (the patient) gives to an agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_snils: Snils
+    basis: delegations.DelegationBasis
+    scopes: frozenset[Action] = Field(min_length=1)
+    valid_from: date
+    valid_until: date
+    register_number: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+DelegationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+
+@router.get(
+    "/delegations",
+    response_model=delegations.DelegationsView,
+    response_model_exclude={
+        "message_id": True,
+        "occurred_at": True,
+        "delegations": {"__all__": MESSAGE_FIELDS},
+    },
+    summary="Доверенности, где я доверитель или представитель",
+)
+async def list_delegations(
+    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationsView:
+    request = delegations.ListDelegations(account_id=principal.account_id)
+    reply = delegations.DelegationsView
+    return await _identity(rpc, settings, delegations.LIST_DELEGATIONS, request, reply)
+
+
+@router.post(
+    "/delegations",
+    status_code=201,
+    response_model=delegations.DelegationView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Выдать доверенность (нотариальная ждёт проверки оператором)",
+)
+async def create_delegation(
+    body: DelegationRequest, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationView:
+    try:
+        request = delegations.CreateDelegation(
+            principal_id=principal.account_id, **body.model_dump()
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    reply = delegations.DelegationView
+    return await _identity(rpc, settings, delegations.CREATE_DELEGATION, request, reply)
+
+
+async def _one_delegation(
+    method: str, delegation_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationView:
+    request = delegations.DelegationRequest(
+        account_id=principal.account_id, delegation_id=delegation_id
+    )
+    return await _identity(rpc, settings, method, request, delegations.DelegationView)
+
+
+@router.get(
+    "/delegations/{delegation_id}",
+    response_model=delegations.DelegationView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Одна доверенность (как доверитель, представитель или оператор)",
+)
+async def get_delegation(
+    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationView:
+    method = delegations.GET_DELEGATION
+    return await _one_delegation(method, delegation_id, principal, rpc, settings)
+
+
+@router.delete(
+    "/delegations/{delegation_id}",
+    response_model=delegations.DelegationView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Отозвать доверенность: действует со следующего запроса",
+)
+async def revoke_delegation(
+    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationView:
+    method = delegations.REVOKE_DELEGATION
+    return await _one_delegation(method, delegation_id, principal, rpc, settings)
+
+
+@router.post(
+    "/delegations/{delegation_id}/verify",
+    response_model=delegations.DelegationView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Оператор подтверждает нотариальную доверенность",
+)
+async def verify_delegation(
+    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> delegations.DelegationView:
+    method = delegations.VERIFY_DELEGATION
+    return await _one_delegation(method, delegation_id, principal, rpc, settings)

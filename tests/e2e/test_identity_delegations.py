@@ -1,0 +1,252 @@
+"""Powers of attorney, a teenager's consent and TOTP enrolment through the edge and the broker;
+a revocation acts on the agent's very next request."""
+
+import time
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+
+from gosmed.contracts import demo, topology
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.identity.demo import account_id
+from gosmed.runtime.rpc import RpcClient
+from tests.e2e.identity_support import DEMO_ENV, login, start_login
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    return DEMO_ENV
+
+
+@pytest.fixture
+async def rpc(amqp_url: str) -> AsyncIterator[RpcClient]:
+    client = RpcClient(amqp_url)
+    await client.connect()
+    yield client
+    await client.close()
+
+
+def patients_of(edge: httpx.Client, person: demo.DemoPerson) -> dict[tuple[str, str], Any]:
+    response = edge.get("/api/v1/patients", headers=login(edge, person))
+    assert response.status_code == 200, response.text
+    return {(p["patient"]["snils"], p["basis"]): p for p in response.json()["patients"]}
+
+
+def give(edge: httpx.Client, principal: demo.DemoPerson, **body: Any) -> httpx.Response:
+    today = date.today()
+    payload = {
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=30)).isoformat(),
+        **body,
+    }
+    return edge.post("/api/v1/delegations", json=payload, headers=login(edge, principal))
+
+
+def test_a_notarized_power_of_attorney_waits_for_an_operator(edge: httpx.Client) -> None:
+    created = give(
+        edge,
+        demo.PATIENT,
+        agent_snils=demo.PARENT.snils,
+        basis="notarized",
+        scopes=["read_lab_results"],
+        register_number="77 АБ 7654321",
+    )
+    assert created.status_code == 201, created.text
+    delegation = created.json()
+    assert delegation["status"] == "pending_verification"
+    assert delegation["my_role"] == "principal"
+    assert (demo.PATIENT.snils, "power_of_attorney") not in patients_of(edge, demo.PARENT)
+
+    path = f"/api/v1/delegations/{delegation['delegation_id']}"
+    by_agent = edge.post(f"{path}/verify", headers=login(edge, demo.PARENT))
+    assert by_agent.status_code == 403
+    assert by_agent.headers["content-type"] == PROBLEM_JSON
+    assert edge.get(path, headers=login(edge, demo.INSPECTOR)).status_code == 404
+
+    verified = edge.post(f"{path}/verify", headers=login(edge, demo.OPERATOR))
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["status"] == "active"
+    again = edge.post(f"{path}/verify", headers=login(edge, demo.OPERATOR))
+    assert again.status_code == 409
+
+    granted = patients_of(edge, demo.PARENT)[(demo.PATIENT.snils, "power_of_attorney")]
+    assert granted["scopes"] == ["read_lab_results"]
+    assert "77 АБ 7654321" in granted["basis_label"]
+    as_agent = edge.get(path, headers=login(edge, demo.PARENT)).json()
+    assert as_agent["my_role"] == "agent"
+    listed = edge.get("/api/v1/delegations", headers=login(edge, demo.PARENT)).json()
+    assert delegation["delegation_id"] in {d["delegation_id"] for d in listed["delegations"]}
+
+
+def test_a_teenager_lets_her_parent_see_her_data_and_takes_it_back(edge: httpx.Client) -> None:
+    teen_key = (demo.CHILD_OVER_15.snils, "power_of_attorney")
+    assert teen_key not in patients_of(edge, demo.PARENT)
+    consent = give(
+        edge,
+        demo.CHILD_OVER_15,
+        agent_snils=demo.PARENT.snils,
+        basis="minor_consent",
+        scopes=["read_services", "read_lab_results"],
+    )
+    assert consent.status_code == 201, consent.text
+    assert consent.json()["status"] == "active"
+    granted = patients_of(edge, demo.PARENT)[teen_key]
+    assert "согласие" in granted["basis_label"]
+
+    delegation_id = consent.json()["delegation_id"]
+    revoked = edge.delete(
+        f"/api/v1/delegations/{delegation_id}", headers=login(edge, demo.CHILD_OVER_15)
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    assert teen_key not in patients_of(edge, demo.PARENT)
+
+
+def test_only_a_teenager_gives_a_parent_consent(edge: httpx.Client) -> None:
+    refused = give(
+        edge,
+        demo.PATIENT,
+        agent_snils=demo.PARENT.snils,
+        basis="minor_consent",
+        scopes=["read_services"],
+    )
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "Согласие для родителя даёт пациент от 15 до 18 лет."
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (
+            {
+                "agent_snils": "12345678965",
+                "basis": "qualified_signature",
+                "scopes": ["read_services"],
+            },
+            422,
+            "snils_checksum",
+        ),
+        (
+            {"agent_snils": demo.PARENT.snils, "basis": "notarized", "scopes": ["read_services"]},
+            422,
+            "value_error",
+        ),
+        (
+            {"agent_snils": demo.PARENT.snils, "basis": "qualified_signature", "scopes": []},
+            422,
+            "too_short",
+        ),
+        (
+            {"agent_snils": demo.PARENT.snils, "basis": "qualified_signature", "scopes": ["fly"]},
+            422,
+            "enum",
+        ),
+        (
+            {
+                "agent_snils": demo.PARENT.snils,
+                "basis": "qualified_signature",
+                "scopes": ["read_services"],
+                "owner": "me",
+            },
+            422,
+            "extra_forbidden",
+        ),
+        (
+            {
+                "agent_snils": demo.PARENT.snils,
+                "basis": "qualified_signature",
+                "scopes": ["read_services"],
+                "valid_until": "2000-01-01",
+            },
+            422,
+            "value_error",
+        ),
+        (
+            {
+                "agent_snils": "00000000000",
+                "basis": "qualified_signature",
+                "scopes": ["read_services"],
+            },
+            404,
+            None,
+        ),
+    ],
+)
+def test_bad_delegations_get_problem_json(
+    edge: httpx.Client, body: dict[str, Any], status: int, code: str | None
+) -> None:
+    response = give(edge, demo.PATIENT, **body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    if code is not None:
+        assert code in {e["code"] for e in response.json()["errors"]}
+
+
+def test_malformed_delegation_ids_and_unknown_ones(edge: httpx.Client) -> None:
+    headers = login(edge, demo.PATIENT)
+    assert edge.get("/api/v1/delegations/no%20such", headers=headers).status_code == 422
+    assert edge.get("/api/v1/delegations/unknown-id", headers=headers).status_code == 404
+
+
+def test_an_authenticator_app_is_enrolled_and_then_logs_in(edge: httpx.Client) -> None:
+    person = demo.INSURER
+    headers = login(edge, person)
+    enrolment = edge.post("/api/v1/me/totp", headers=headers)
+    assert enrolment.status_code == 200, enrolment.text
+    body = enrolment.json()
+    assert body["otpauth_uri"].startswith("otpauth://totp/")
+    assert f"secret={body['secret']}" in body["otpauth_uri"]
+    assert body["qr_svg"].startswith("<svg")
+    totp = pyotp.TOTP(body["secret"])
+    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    refused = edge.post("/api/v1/me/totp/confirm", json={"code": wrong}, headers=headers)
+    assert refused.status_code == 422
+    step = totp.timecode(time.time())
+    confirm = edge.post(
+        "/api/v1/me/totp/confirm", json={"code": totp.generate_otp(step)}, headers=headers
+    )
+    assert confirm.status_code == 204, confirm.text
+
+    def mfa(code: str) -> httpx.Response:
+        body = {"attempt_id": start_login(edge, person), "factor": "totp", "code": code}
+        return edge.post("/api/v1/auth/mfa", json=body)
+
+    assert mfa(totp.generate_otp(step)).status_code == 401  # the confirming code is used
+    old_app = pyotp.TOTP(person.totp_secret or "").generate_otp(step + 1)
+    assert mfa(old_app).status_code == 401
+    assert mfa(totp.generate_otp(step + 1)).status_code == 200
+
+
+async def test_revoking_a_power_of_attorney_acts_on_the_next_request(
+    edge: httpx.Client, rpc: RpcClient
+) -> None:
+    assert (demo.PATIENT.snils, "power_of_attorney") in patients_of(edge, demo.REPRESENTATIVE)
+    context = AccessContext(
+        actor_id=account_id(demo.REPRESENTATIVE), patient_id=account_id(demo.PATIENT)
+    )
+    queue = topology.rpc_queue(topology.Service.IDENTITY, AUTHORIZE)
+    ask = Authorize(context=context, action=Action.READ_SERVICES)
+    assert (await rpc.call(queue, ask, AccessDecision)).allowed
+
+    revoked = revoke(edge, "demo-poa-active", demo.PATIENT)
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+
+    assert (demo.PATIENT.snils, "power_of_attorney") not in patients_of(edge, demo.REPRESENTATIVE)
+    decision = await rpc.call(queue, ask, AccessDecision)
+    assert not decision.allowed
+    assert decision.patient is None
+    # the agent's own session is untouched
+    assert (demo.REPRESENTATIVE.snils, "own_account") in patients_of(edge, demo.REPRESENTATIVE)
+    assert revoke(edge, "demo-poa-active", demo.PATIENT).status_code == 409
+
+
+def revoke(edge: httpx.Client, delegation_id: str, person: demo.DemoPerson) -> httpx.Response:
+    return edge.delete(f"/api/v1/delegations/{delegation_id}", headers=login(edge, person))
