@@ -6,6 +6,7 @@ so the demo shows the default the law sets; she can grant it herself.
 """
 
 from datetime import datetime, timedelta
+from functools import cache
 from uuid import UUID, uuid5
 
 from gosmed.contracts import demo
@@ -39,6 +40,12 @@ def account_id(person: demo.DemoPerson) -> UUID:
     return uuid5(DEMO_NAMESPACE, person.snils)
 
 
+@cache
+def _password_hash(password: str) -> str:
+    """Hashed once per process (argon2id is slow on purpose)."""
+    return credentials.hash_password(password)
+
+
 def demo_account(person: demo.DemoPerson) -> Account:
     parents = frozenset({account_id(demo.PARENT)}) if person in CHILDREN else frozenset()
     return Account(
@@ -52,7 +59,7 @@ def demo_account(person: demo.DemoPerson) -> Account:
         confirmation_level=ConfirmationLevel.CONFIRMED,
         roles=ROLES.get(person.key, frozenset({Role.CITIZEN})),
         parent_ids=parents,
-        password_hash=credentials.hash_password(person.password) if person.password else None,
+        password_hash=_password_hash(person.password) if person.password else None,
         totp_secret=person.totp_secret,
     )
 

@@ -1,0 +1,230 @@
+"""Login and sessions over the embedded store with a hand-moved clock: expiries without sleeping."""
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pyotp
+import pytest
+
+from gosmed.contracts import demo
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import Authenticate
+from gosmed.contracts.identity.auth import (
+    RefreshSession,
+    SecondFactor,
+    SendLoginCode,
+    SessionTokens,
+    StartLogin,
+    VerifyLogin,
+)
+from gosmed.identity import demo as identity_demo
+from gosmed.identity.credentials import TokenSigner
+from gosmed.identity.service import LoginService, Repositories
+from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.store import open_store
+
+ADDRESS = "192.0.2.10"
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Phone:
+    """Stands in for the SMS gateway: keeps what was sent."""
+
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, to: str, text: str, sent_at: datetime) -> None:
+        self.texts.append((to, text))
+
+    def last_code(self) -> str:
+        (code,) = re.findall(r"\b\d{6}\b", self.texts[-1][1])
+        return str(code)
+
+
+class Mailbox:
+    async def send(self, to: str, subject: str, text: str) -> None:
+        raise AssertionError("these tests log in without e-mail")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def phone() -> Phone:
+    return Phone()
+
+
+@pytest.fixture
+async def login(clock: Clock, phone: Phone) -> AsyncIterator[LoginService]:
+    settings = IdentitySettings(
+        slowdown_seconds=0, lock_after_failures=3, lock_seconds=60, code_resend_interval=30
+    )
+    store = open_store(None, f"identity_test_{uuid4().hex}")
+    repos = Repositories.over(store.database)
+    await repos.ensure_indexes()
+    await identity_demo.seed(repos, clock())
+    signer = TokenSigner.load(None, settings.access_token_ttl)
+    yield LoginService(repos, signer, settings, phone, Mailbox(), clock)
+    store.close()
+
+
+async def start(login: LoginService, person: demo.DemoPerson = demo.PATIENT) -> str:
+    challenge = await login.start(
+        StartLogin(phone=person.phone, password=person.password, client_address=ADDRESS)
+    )
+    return str(challenge.attempt_id)
+
+
+async def with_sms(login: LoginService, phone: Phone, attempt_id: str) -> SessionTokens:
+    await login.send_code(
+        SendLoginCode(attempt_id=attempt_id, factor=SecondFactor.SMS, client_address=ADDRESS)
+    )
+    return await login.verify(
+        VerifyLogin(
+            attempt_id=attempt_id,
+            factor=SecondFactor.SMS,
+            code=phone.last_code(),
+            client_address=ADDRESS,
+        )
+    )
+
+
+async def refused(call: object, code: ErrorCode) -> str:
+    with pytest.raises(ServiceError) as caught:
+        await call  # type: ignore[misc]
+    assert caught.value.code == code
+    return caught.value.message
+
+
+async def test_an_sms_code_expires_after_five_minutes(
+    login: LoginService, phone: Phone, clock: Clock
+) -> None:
+    attempt_id = await start(login)
+    await login.send_code(
+        SendLoginCode(attempt_id=attempt_id, factor=SecondFactor.SMS, client_address=ADDRESS)
+    )
+    clock.advance(301)
+    late = VerifyLogin(
+        attempt_id=attempt_id,
+        factor=SecondFactor.SMS,
+        code=phone.last_code(),
+        client_address=ADDRESS,
+    )
+    message = await refused(login.verify(late), ErrorCode.UNAUTHENTICATED)
+    assert message.startswith("Неверный или просроченный код.")
+
+
+async def test_a_resend_waits_for_the_interval(
+    login: LoginService, phone: Phone, clock: Clock
+) -> None:
+    attempt_id = await start(login)
+    send = SendLoginCode(attempt_id=attempt_id, factor=SecondFactor.SMS, client_address=ADDRESS)
+    await login.send_code(send)
+    clock.advance(29)
+    await refused(login.send_code(send), ErrorCode.RATE_LIMITED)
+    clock.advance(1)
+    sent = await login.send_code(send)
+    assert sent.destination == "+7***0001"
+    assert len(phone.texts) == 2
+
+
+async def test_a_lock_ends_after_its_time(login: LoginService, clock: Clock) -> None:
+    wrong = StartLogin(phone=demo.PATIENT.phone, password="wrong", client_address=ADDRESS)
+    await refused(login.start(wrong), ErrorCode.UNAUTHENTICATED)
+    await refused(login.start(wrong), ErrorCode.UNAUTHENTICATED)
+    await refused(login.start(wrong), ErrorCode.RATE_LIMITED)
+    await refused(start(login), ErrorCode.RATE_LIMITED)
+    clock.advance(61)
+    assert await start(login)
+
+
+async def test_the_access_token_dies_after_its_lifetime(
+    login: LoginService, phone: Phone, clock: Clock
+) -> None:
+    tokens = await with_sms(login, phone, await start(login))
+    principal = await login.authenticate(Authenticate(access_token=tokens.access_token))
+    assert principal.account_id == identity_demo.account_id(demo.PATIENT)
+    clock.advance(login.settings.access_token_ttl + 1)
+    message = await refused(
+        login.authenticate(Authenticate(access_token=tokens.access_token)),
+        ErrorCode.UNAUTHENTICATED,
+    )
+    assert message == "Токен доступа недействителен или истёк."
+
+
+async def test_an_idle_session_ends_and_cannot_be_refreshed(
+    login: LoginService, phone: Phone, clock: Clock
+) -> None:
+    tokens = await with_sms(login, phone, await start(login))
+    clock.advance(login.settings.session_idle_timeout + 1)
+    await refused(
+        login.refresh(RefreshSession(refresh_token=tokens.refresh_token, client_address=ADDRESS)),
+        ErrorCode.UNAUTHENTICATED,
+    )
+
+
+async def test_an_active_session_still_ends_at_the_absolute_timeout(
+    login: LoginService, phone: Phone, clock: Clock
+) -> None:
+    tokens = await with_sms(login, phone, await start(login))
+    step = login.settings.access_token_ttl - 10
+    elapsed = 0
+    while elapsed + step < login.settings.session_absolute_timeout:
+        clock.advance(step)
+        elapsed += step
+        tokens = await login.refresh(
+            RefreshSession(refresh_token=tokens.refresh_token, client_address=ADDRESS)
+        )
+    clock.advance(step)
+    await refused(
+        login.refresh(RefreshSession(refresh_token=tokens.refresh_token, client_address=ADDRESS)),
+        ErrorCode.UNAUTHENTICATED,
+    )
+
+
+async def test_a_login_attempt_expires(login: LoginService, clock: Clock) -> None:
+    attempt_id = await start(login)
+    clock.advance(login.settings.login_attempt_ttl)
+    code = pyotp.TOTP(demo.PATIENT.totp_secret or "").at(clock())
+    late = VerifyLogin(
+        attempt_id=attempt_id, factor=SecondFactor.TOTP, code=code, client_address=ADDRESS
+    )
+    message = await refused(login.verify(late), ErrorCode.UNAUTHENTICATED)
+    assert "Начните вход заново" in message
+
+
+async def test_a_totp_code_of_an_earlier_step_than_the_last_used_one_is_refused(
+    login: LoginService, clock: Clock
+) -> None:
+    totp = pyotp.TOTP(demo.PATIENT.totp_secret or "")
+    current = totp.timecode(clock())
+
+    async def verify(step: int) -> SessionTokens:
+        return await login.verify(
+            VerifyLogin(
+                attempt_id=await start(login),
+                factor=SecondFactor.TOTP,
+                code=totp.generate_otp(step),
+                client_address=ADDRESS,
+            )
+        )
+
+    assert await verify(current)
+    await refused(verify(current - 1), ErrorCode.UNAUTHENTICATED)
+    assert await verify(current + 1)
+    await refused(verify(current + 1), ErrorCode.UNAUTHENTICATED)
