@@ -27,7 +27,9 @@ from gosmed.contracts.demo import DemoPerson
 
 DEMO_ENV = {"GOSMED_DEMO_DATA": "1"}
 
-_sessions: dict[tuple[str, str], dict[str, str]] = {}
+# Tokens of the cached sessions and when they were obtained (time.monotonic()).
+_sessions: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
+REFRESH_MARGIN = 30.0
 _last_totp_step: dict[tuple[str, str], int] = {}
 
 
@@ -74,11 +76,19 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 
 
 def login(edge: httpx.Client, person: DemoPerson) -> dict[str, str]:
-    """Authorization headers of the person's session on this stack (opened once)."""
+    """Authorization headers of the person's session on this stack (opened once, refreshed
+    shortly before the access token expires)."""
     key = (str(edge.base_url), person.key)
     if key not in _sessions:
-        _sessions[key] = bearer(new_session(edge, person))
-    return _sessions[key]
+        _sessions[key] = (new_session(edge, person), time.monotonic())
+    tokens, obtained = _sessions[key]
+    if time.monotonic() - obtained > tokens["expires_in"] - REFRESH_MARGIN:
+        response = edge.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        fresh = response.json() if response.status_code == 200 else new_session(edge, person)
+        _sessions[key] = tokens, obtained = fresh, time.monotonic()
+    return bearer(tokens)
 
 
 def account_id(edge: httpx.Client, person: DemoPerson) -> str:

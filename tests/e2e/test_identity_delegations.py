@@ -224,6 +224,83 @@ def test_an_authenticator_app_is_enrolled_and_then_logs_in(edge: httpx.Client) -
     assert mfa(totp.generate_otp(step + 1)).status_code == 200
 
 
+def test_an_insurer_reads_only_with_a_consent_and_a_confirmed_request(edge: httpx.Client) -> None:
+    key = (demo.PARENT.snils, "insurer_consent")
+    future = (date.today() + timedelta(days=60)).isoformat()
+    body = {
+        "insurer_snils": demo.INSURER.snils,
+        "contract_number": "ДМС-2026/0777",
+        "contract_valid_until": future,
+        "consent_valid_until": future,
+        "scopes": ["read_services"],
+    }
+    parent, insurer = login(edge, demo.PARENT), login(edge, demo.INSURER)
+    writes = edge.post(
+        "/api/v1/insurer-consents", json={**body, "scopes": ["write_reviews"]}, headers=parent
+    )
+    assert writes.status_code == 422
+    created = edge.post("/api/v1/insurer-consents", json=body, headers=parent)
+    assert created.status_code == 201, created.text
+    consent = created.json()
+    assert consent["request_status"] == "none"
+    path = f"/api/v1/insurer-consents/{consent['consent_id']}"
+    assert key not in patients_of(edge, demo.INSURER)
+
+    assert edge.post(f"{path}/confirm", headers=parent).status_code == 409  # nothing asked yet
+    asked = edge.post(f"{path}/request", headers=insurer)
+    assert asked.status_code == 200
+    assert asked.json()["request_status"] == "requested"
+    assert key not in patients_of(edge, demo.INSURER)
+    assert edge.post(f"{path}/confirm", headers=insurer).status_code == 403
+    confirmed = edge.post(f"{path}/confirm", headers=parent)
+    assert confirmed.status_code == 200
+    assert confirmed.json()["request_status"] == "confirmed"
+    granted = patients_of(edge, demo.INSURER)[key]
+    assert granted["scopes"] == ["read_services"]
+    assert "ДМС-2026/0777" in granted["basis_label"]
+    assert edge.get(path, headers=login(edge, demo.REPRESENTATIVE)).status_code == 404
+
+    assert edge.delete(path, headers=insurer).status_code == 403
+    assert edge.delete(path, headers=parent).json()["revoked"] is True
+    assert key not in patients_of(edge, demo.INSURER)
+    listed = edge.get("/api/v1/insurer-consents", headers=parent).json()["consents"]
+    assert [c["revoked"] for c in listed if c["consent_id"] == consent["consent_id"]] == [True]
+
+
+def test_an_operator_registers_and_revokes_an_inspectors_order(edge: httpx.Client) -> None:
+    key = (demo.CHILD_OVER_15.snils, "inspector_order")
+    today = date.today()
+    body = {
+        "inspector_snils": demo.INSPECTOR.snils,
+        "number": "П-77/2026",
+        "order_date": today.isoformat(),
+        "patient_snils": [demo.CHILD_OVER_15.snils],
+        "scopes": ["read_services", "book_appointments"],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=10)).isoformat(),
+    }
+    by_inspector = edge.post(
+        "/api/v1/inspector-orders", json=body, headers=login(edge, demo.INSPECTOR)
+    )
+    assert by_inspector.status_code == 403
+    created = edge.post("/api/v1/inspector-orders", json=body, headers=login(edge, demo.OPERATOR))
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert order["scopes"] == ["read_services"]  # an inspector only reads
+    granted = patients_of(edge, demo.INSPECTOR)[key]
+    assert granted["basis_document_id"] == "П-77/2026"
+    own = edge.get("/api/v1/inspector-orders", headers=login(edge, demo.INSPECTOR)).json()
+    assert order["order_id"] in {o["order_id"] for o in own["orders"]}
+
+    path = f"/api/v1/inspector-orders/{order['order_id']}"
+    assert edge.delete(path, headers=login(edge, demo.INSPECTOR)).status_code == 403
+    assert edge.get(path, headers=login(edge, demo.PATIENT)).status_code == 404
+    revoked = edge.delete(path, headers=login(edge, demo.OPERATOR))
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked"] is True
+    assert key not in patients_of(edge, demo.INSPECTOR)
+
+
 async def test_revoking_a_power_of_attorney_acts_on_the_next_request(
     edge: httpx.Client, rpc: RpcClient
 ) -> None:

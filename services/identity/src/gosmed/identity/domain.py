@@ -6,6 +6,7 @@ from uuid import UUID
 
 from gosmed.contracts.access import LegalBasis, Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel, PatientRef
+from gosmed.contracts.identity.consents import RequestStatus
 from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
 
 # Russian law on medical confidentiality (323-FZ, art. 54): from 15 a patient decides alone.
@@ -125,6 +126,14 @@ class InsurerConsent:
     scopes: frozenset[Action]
     revoked: bool = False
     request_confirmed_until: datetime | None = None
+    access_requested_at: datetime | None = None
+
+    def request_status(self, now: datetime) -> RequestStatus:
+        if self.request_confirmed_until is not None and now <= self.request_confirmed_until:
+            return RequestStatus.CONFIRMED
+        if self.access_requested_at is not None:
+            return RequestStatus.REQUESTED
+        return RequestStatus.NONE
 
     @property
     def valid_until(self) -> date:

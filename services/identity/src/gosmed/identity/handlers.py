@@ -18,6 +18,18 @@ from gosmed.contracts.identity.auth import (
     START_LOGIN,
     VERIFY_LOGIN,
 )
+from gosmed.contracts.identity.consents import (
+    CONFIRM_INSURER_REQUEST,
+    CREATE_INSPECTOR_ORDER,
+    CREATE_INSURER_CONSENT,
+    GET_INSPECTOR_ORDER,
+    GET_INSURER_CONSENT,
+    LIST_INSPECTOR_ORDERS,
+    LIST_INSURER_CONSENTS,
+    REQUEST_INSURER_ACCESS,
+    REVOKE_INSPECTOR_ORDER,
+    REVOKE_INSURER_CONSENT,
+)
 from gosmed.contracts.identity.delegations import (
     CONFIRM_TOTP,
     CREATE_DELEGATION,
@@ -29,6 +41,7 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
 from gosmed.identity.service import AccessService, LoginService
@@ -41,6 +54,7 @@ def register(
     access: AccessService,
     notifications: NotificationService,
     delegations: DelegationService,
+    consents: ConsentService,
 ) -> None:
     """Each RPC queue answers with one use case; its parameter and return types are the
     contracts FastStream validates and documents."""
@@ -62,6 +76,16 @@ def register(
         GET_DELEGATION: delegations.get,
         REVOKE_DELEGATION: delegations.revoke,
         VERIFY_DELEGATION: delegations.verify,
+        CREATE_INSURER_CONSENT: consents.create_consent,
+        LIST_INSURER_CONSENTS: consents.list_consents,
+        GET_INSURER_CONSENT: consents.get_consent,
+        REVOKE_INSURER_CONSENT: consents.revoke_consent,
+        REQUEST_INSURER_ACCESS: consents.request_access,
+        CONFIRM_INSURER_REQUEST: consents.confirm_request,
+        CREATE_INSPECTOR_ORDER: consents.create_order,
+        LIST_INSPECTOR_ORDERS: consents.list_orders,
+        GET_INSPECTOR_ORDER: consents.get_order,
+        REVOKE_INSPECTOR_ORDER: consents.revoke_order,
         LIST_NOTIFICATIONS: notifications.list,
         MARK_NOTIFICATION_READ: notifications.mark_read,
     }

@@ -5,6 +5,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
 from gosmed.identity import demo, handlers
+from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.delivery import JsonLinesSmsGateway, SmtpMailer
@@ -31,6 +32,7 @@ def create(
         AccessService(repos),
         notifications,
         DelegationService(repos),
+        ConsentService(repos, settings.insurer_request_days),
     )
     relay: list[asyncio.Task[None]] = []
 

@@ -385,6 +385,7 @@ def _insurer_consent(doc: Document) -> InsurerConsent:
         scopes=frozenset(Action(s) for s in doc["scopes"]),
         revoked=doc["revoked"],
         request_confirmed_until=doc.get("request_confirmed_until"),
+        access_requested_at=doc.get("access_requested_at"),
     )
 
 
@@ -446,6 +447,7 @@ class GrantRepository:
                 "scopes": sorted(s.value for s in c.scopes),
                 "revoked": c.revoked,
                 "request_confirmed_until": c.request_confirmed_until,
+                "access_requested_at": c.access_requested_at,
             },
             upsert=True,
         )
@@ -483,6 +485,39 @@ class GrantRepository:
         result = await self.delegations.update_one(
             {"_id": delegation_id, "status": {"$in": [s.value for s in allowed_from]}},
             {"$set": {"status": to.value}},
+        )
+        return bool(result.modified_count)
+
+    async def insurer_consents_about(self, account_id: UUID) -> list[InsurerConsent]:
+        """Where the account is the patient or the insurer."""
+        party = [{"patient_id": str(account_id)}, {"insurer_id": str(account_id)}]
+        cursor = self.insurer_consents.find({"$or": party})
+        return [_insurer_consent(d) async for d in cursor]
+
+    async def insurer_consent(self, consent_id: str) -> InsurerConsent | None:
+        doc = await self.insurer_consents.find_one({"_id": consent_id})
+        return _insurer_consent(doc) if doc else None
+
+    async def update_insurer_consent(
+        self, consent_id: str, condition: Document, changes: Document
+    ) -> bool:
+        """Apply `changes` to a live consent that also matches `condition` (atomically)."""
+        result = await self.insurer_consents.update_one(
+            {"_id": consent_id, "revoked": False, **condition}, {"$set": changes}
+        )
+        return bool(result.modified_count)
+
+    async def all_inspector_orders(self) -> list[InspectorOrder]:
+        cursor = self.inspector_orders.find({}).sort("order_date", DESCENDING)
+        return [_inspector_order(d) async for d in cursor]
+
+    async def inspector_order(self, order_id: str) -> InspectorOrder | None:
+        doc = await self.inspector_orders.find_one({"_id": order_id})
+        return _inspector_order(doc) if doc else None
+
+    async def revoke_inspector_order(self, order_id: str) -> bool:
+        result = await self.inspector_orders.update_one(
+            {"_id": order_id, "revoked": False}, {"$set": {"revoked": True}}
         )
         return bool(result.modified_count)
 

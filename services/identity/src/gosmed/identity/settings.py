@@ -40,6 +40,9 @@ class IdentitySettings(ServiceSettings):
         default=Path("var/sms-outbox.jsonl"),
         description="Development SMS gateway: each SMS is appended here as a JSON line.",
     )
+    insurer_request_days: int = Field(
+        default=7, ge=1, description="Days a patient's confirmation of an insurer's request lasts."
+    )
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often pending SMS/e-mail deliveries are looked at."
     )

@@ -1,7 +1,7 @@
 """Edge routes served by the identity service: login, sessions, profile, patients."""
 
 from datetime import date
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts import topology
-from gosmed.contracts.identity import auth, delegations, inbox
+from gosmed.contracts.identity import auth, consents, delegations, inbox
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.types import MobilePhone, Snils
@@ -19,6 +19,11 @@ router = APIRouter(tags=["identity"])
 
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
 MESSAGE_FIELDS = {"message_id", "occurred_at"}
+
+
+def without_message_fields(items: str) -> dict[str, Any]:
+    """Leave the broker envelope out of a list reply and of each item in `items`."""
+    return {"message_id": True, "occurred_at": True, items: {"__all__": MESSAGE_FIELDS}}
 
 
 class LoginRequest(BaseModel):
@@ -267,11 +272,7 @@ DelegationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 @router.get(
     "/delegations",
     response_model=delegations.DelegationsView,
-    response_model_exclude={
-        "message_id": True,
-        "occurred_at": True,
-        "delegations": {"__all__": MESSAGE_FIELDS},
-    },
+    response_model_exclude=without_message_fields("delegations"),
     summary="Доверенности, где я доверитель или представитель",
 )
 async def list_delegations(
@@ -348,3 +349,170 @@ async def verify_delegation(
 ) -> delegations.DelegationView:
     method = delegations.VERIFY_DELEGATION
     return await _one_delegation(method, delegation_id, principal, rpc, settings)
+
+
+class InsurerConsentBody(BaseModel):
+    """The caller (the patient) consents to an insurer reading their data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    insurer_snils: Snils
+    contract_number: str = Field(min_length=1, max_length=64)
+    contract_valid_until: date
+    consent_valid_until: date
+    scopes: frozenset[Action] = Field(min_length=1)
+
+
+class InspectorOrderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inspector_snils: Snils
+    number: str = Field(min_length=1, max_length=64)
+    order_date: date
+    patient_snils: frozenset[Snils] = Field(min_length=1, max_length=1000)
+    scopes: frozenset[Action] = Field(min_length=1)
+    valid_from: date
+    valid_until: date
+
+
+DocumentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+CONSENT_LIST_EXCLUDE = {
+    "message_id": True,
+    "occurred_at": True,
+    "consents": {"__all__": MESSAGE_FIELDS},
+}
+ORDER_LIST_EXCLUDE = {
+    "message_id": True,
+    "occurred_at": True,
+    "orders": {"__all__": MESSAGE_FIELDS},
+}
+
+
+@router.get(
+    "/insurer-consents",
+    response_model=consents.InsurerConsentsView,
+    response_model_exclude=without_message_fields("consents"),
+    summary="Согласия страховым компаниям, где я пациент или страховщик",
+)
+async def list_insurer_consents(
+    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> consents.InsurerConsentsView:
+    request = consents.ListInsurerConsents(account_id=principal.account_id)
+    reply = consents.InsurerConsentsView
+    return await _identity(rpc, settings, consents.LIST_INSURER_CONSENTS, request, reply)
+
+
+@router.post(
+    "/insurer-consents",
+    status_code=201,
+    response_model=consents.InsurerConsentView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Дать согласие страховой компании (по договору, только чтение)",
+)
+async def create_insurer_consent(
+    body: InsurerConsentBody, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> consents.InsurerConsentView:
+    request = consents.CreateInsurerConsent(patient_id=principal.account_id, **body.model_dump())
+    reply = consents.InsurerConsentView
+    return await _identity(rpc, settings, consents.CREATE_INSURER_CONSENT, request, reply)
+
+
+def _consent_route(method: str, http: str, path: str, summary: str) -> None:
+    """One route acting on one consent: get, revoke, request access, confirm the request."""
+
+    async def act(
+        consent_id: DocumentId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    ) -> consents.InsurerConsentView:
+        request = consents.InsurerConsentRequest(
+            account_id=principal.account_id, consent_id=consent_id
+        )
+        return await _identity(rpc, settings, method, request, consents.InsurerConsentView)
+
+    router.add_api_route(
+        path,
+        act,
+        methods=[http],
+        response_model=consents.InsurerConsentView,
+        response_model_exclude=MESSAGE_FIELDS,
+        summary=summary,
+        name=method,
+    )
+
+
+_consent_route(
+    consents.GET_INSURER_CONSENT, "GET", "/insurer-consents/{consent_id}", "Одно согласие"
+)
+_consent_route(
+    consents.REVOKE_INSURER_CONSENT,
+    "DELETE",
+    "/insurer-consents/{consent_id}",
+    "Отозвать согласие (пациент): действует со следующего запроса",
+)
+_consent_route(
+    consents.REQUEST_INSURER_ACCESS,
+    "POST",
+    "/insurer-consents/{consent_id}/request",
+    "Страховщик запрашивает доступ по согласию",
+)
+_consent_route(
+    consents.CONFIRM_INSURER_REQUEST,
+    "POST",
+    "/insurer-consents/{consent_id}/confirm",
+    "Пациент подтверждает запрос страховщика (на ограниченный срок)",
+)
+
+
+@router.get(
+    "/inspector-orders",
+    response_model=consents.InspectorOrdersView,
+    response_model_exclude=without_message_fields("orders"),
+    summary="Приказы о проверке: свои (инспектор) или все (оператор)",
+)
+async def list_inspector_orders(
+    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> consents.InspectorOrdersView:
+    request = consents.ListInspectorOrders(account_id=principal.account_id)
+    reply = consents.InspectorOrdersView
+    return await _identity(rpc, settings, consents.LIST_INSPECTOR_ORDERS, request, reply)
+
+
+@router.post(
+    "/inspector-orders",
+    status_code=201,
+    response_model=consents.InspectorOrderView,
+    response_model_exclude=MESSAGE_FIELDS,
+    summary="Зарегистрировать приказ о проверке (оператор)",
+)
+async def create_inspector_order(
+    body: InspectorOrderBody, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+) -> consents.InspectorOrderView:
+    try:
+        request = consents.CreateInspectorOrder(
+            operator_id=principal.account_id, **body.model_dump()
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    reply = consents.InspectorOrderView
+    return await _identity(rpc, settings, consents.CREATE_INSPECTOR_ORDER, request, reply)
+
+
+def _order_route(method: str, http: str, summary: str) -> None:
+    async def act(
+        order_id: DocumentId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    ) -> consents.InspectorOrderView:
+        request = consents.InspectorOrderRequest(account_id=principal.account_id, order_id=order_id)
+        return await _identity(rpc, settings, method, request, consents.InspectorOrderView)
+
+    router.add_api_route(
+        "/inspector-orders/{order_id}",
+        act,
+        methods=[http],
+        response_model=consents.InspectorOrderView,
+        response_model_exclude=MESSAGE_FIELDS,
+        summary=summary,
+        name=method,
+    )
+
+
+_order_route(consents.GET_INSPECTOR_ORDER, "GET", "Один приказ")
+_order_route(consents.REVOKE_INSPECTOR_ORDER, "DELETE", "Отозвать приказ (оператор)")
