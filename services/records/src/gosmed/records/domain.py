@@ -66,9 +66,13 @@ class Position:
     key: str
     ident: str
 
+    @property
+    def value(self) -> str:
+        """The sort key as stored: ordering these strings orders by (key, id)."""
+        return f"{self.key}|{self.ident}"
+
     def encode(self) -> str:
-        raw = f"{self.key}|{self.ident}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return base64.urlsafe_b64encode(self.value.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, cursor: str) -> "Position":

@@ -27,7 +27,8 @@ from gosmed.records.domain import (
 )
 
 Document = dict[str, Any]
-NEWEST_FIRST = [("rendered_on", DESCENDING), ("_id", DESCENDING)]
+# `position` is "<rendered_on>|<id>": one key orders newest first and is the page cursor.
+NEWEST_FIRST = ("position", DESCENDING)
 
 
 @dataclass(frozen=True)
@@ -87,38 +88,41 @@ class RecordsRepository:
         self.versions = database["record_versions"]
 
     async def ensure_indexes(self) -> None:
-        await self.records.create_index(
-            [("organization_id", ASCENDING), ("clinic_record_id", ASCENDING)], unique=True
-        )
-        await self.records.create_index([("patient_snils", ASCENDING), *NEWEST_FIRST])
-        await self.versions.create_index(
-            [("record_id", ASCENDING), ("version", ASCENDING)], unique=True
-        )
+        await self.records.create_index([("patient_snils", ASCENDING), NEWEST_FIRST])
+        await self.versions.create_index([("record_id", ASCENDING), ("version", ASCENDING)])
 
     async def store(self, organization_id: UUID, item: ReportedService, now: datetime) -> Stored:
-        """Write a version idempotently: a redelivery, re-send or older version changes nothing."""
+        """Write a version idempotently: a redelivery, re-send or older version changes nothing.
+
+        The record's `_id` is derived from (organization, clinic record id), so the primary key
+        is the unique natural key; a new record is one insert, a newer version one conditional
+        update (no read-then-write)."""
         ident = record_id(organization_id, item.clinic_record_id)
-        document = _document(organization_id, item, now)
+        document = _document(organization_id, ident, item, now)
         with suppress(DuplicateKeyError):  # this version is already kept
             await self.versions.insert_one(
                 {"_id": f"{ident}:{item.version}", "record_id": str(ident), **document}
             )
         try:
-            result = await self.records.update_one(
-                {"_id": str(ident), "version": {"$lt": item.version}},
-                {"$set": document, "$setOnInsert": {"announced": False}},
-                upsert=True,
-            )
+            await self.records.insert_one({"_id": str(ident), **document, "announced": False})
         except DuplicateKeyError:
-            current = await self.records.find_one({"_id": str(ident)}, {"announced": 1})
-            announced = bool(current and current.get("announced", True))
-            return Stored(ident, created=False, updated=False, announced=announced)
-        created = result.upserted_id is not None
-        return Stored(ident, created=created, updated=not created, announced=not created)
+            pass
+        else:
+            return Stored(ident, created=True, updated=False, announced=False)
+        result = await self.records.update_one(
+            {"_id": str(ident), "version": {"$lt": item.version}}, {"$set": document}
+        )
+        if result.modified_count:
+            return Stored(ident, created=False, updated=True, announced=True)
+        current = await self.records.find_one({"_id": str(ident)}, {"announced": 1})
+        announced = bool(current and current.get("announced", True))
+        return Stored(ident, created=False, updated=False, announced=announced)
 
     async def mark_announced(self, ids: list[UUID]) -> None:
+        # `announced` first: the embedded store tests conditions in order, and few are False.
         await self.records.update_many(
-            {"_id": {"$in": [str(i) for i in ids]}}, {"$set": {"announced": True}}
+            {"announced": False, "_id": {"$in": [str(i) for i in ids]}},
+            {"$set": {"announced": True}},
         )
 
     async def page(
@@ -126,19 +130,16 @@ class RecordsRepository:
     ) -> list[RenderedServiceView]:
         query = where.query()
         if after is not None:
-            query = {
-                "$and": [
-                    query,
-                    {
-                        "$or": [
-                            {"rendered_on": {"$lt": after.key}},
-                            {"rendered_on": after.key, "_id": {"$lt": after.ident}},
-                        ]
-                    },
-                ]
-            }
-        cursor = self.records.find(query, projection=VIEW_FIELDS).sort(NEWEST_FIRST).limit(limit)
-        return [_view(doc) async for doc in cursor]
+            query["position"] = {"$lt": after.value}
+        # Order and cut on the key alone, then read the page's documents: the embedded store
+        # copies every matching document it sorts, so it sorts small ones.
+        keys = self.records.find(query, projection={"position": 1}).sort([NEWEST_FIRST])
+        ids = [doc["_id"] async for doc in keys.limit(limit)]
+        found = {
+            doc["_id"]: _view(doc)
+            async for doc in self.records.find({"_id": {"$in": ids}}, projection=VIEW_FIELDS)
+        }
+        return [found[i] for i in ids]
 
     async def count(self, query: Document) -> int:
         return int(await self.records.count_documents(query))
@@ -196,9 +197,10 @@ VIEW_FIELDS = {
 }
 
 
-def _document(organization_id: UUID, item: ReportedService, now: datetime) -> Document:
+def _document(organization_id: UUID, ident: UUID, item: ReportedService, now: datetime) -> Document:
     diagnosis = item.diagnosis
     return {
+        "position": Position(item.rendered_on.isoformat(), str(ident)).value,
         "organization_id": str(organization_id),
         "clinic_record_id": item.clinic_record_id,
         "version": item.version,

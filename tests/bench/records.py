@@ -1,0 +1,86 @@
+"""Records: (a) the list endpoint through the edge, requests per second and latency with 32
+concurrent clients for a patient with 1,000 records; (b) intake, records per second from the
+clinic's publish to stored (the report's answer is sent after the write), for 20,000 records.
+
+Everything runs as `make run` runs it: every service a process, the edge, the real broker."""
+
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from gosmed.contracts import demo
+from gosmed.contracts.types import snils_check_digits
+from gosmed.records.simulator import Catalogue, history, publish, reports
+from gosmed.runtime.devstack import DevStack
+from tests.bench.common import BENCH_AMQP_URL, HEADER, measure
+from tests.conftest import free_port
+from tests.e2e.identity_support import login
+
+INTAKE_RECORDS = int(os.environ.get("GOSMED_BENCH_RECORDS_INTAKE", "20000"))
+PATIENT_RECORDS = int(os.environ.get("GOSMED_BENCH_RECORDS_PATIENT", "1000"))
+LIST_REQUESTS = int(os.environ.get("GOSMED_BENCH_RECORDS_LIST", "2000"))
+CLIENTS = 32
+# A patient of the benchmark alone (no account): the intake load does not touch demo people.
+BENCH_PATIENT = replace(
+    demo.PATIENT, key="bench", snils="900000001" + snils_check_digits("900000001")
+)
+
+
+async def run() -> None:
+    stack = DevStack(
+        edge_port=free_port(),
+        env={
+            "GOSMED_AMQP_URL": BENCH_AMQP_URL,
+            "GOSMED_DEMO_DATA": "1",
+            "GOSMED_LOG_LEVEL": "WARNING",
+        },
+        log_dir=Path(tempfile.mkdtemp()),
+    )
+    stack.start()
+    try:
+        stack.wait_ready()
+        catalogue = Catalogue.demo()
+        reader = demo.CHILD_OVER_15  # has the demo consent to receive clinic data
+        await publish(
+            BENCH_AMQP_URL,
+            list(reports(history(reader, PATIENT_RECORDS, catalogue, prefix="bench"))),
+        )
+        print(f"\nRecords list: GET /patients/me/services, {PATIENT_RECORDS} records\n{HEADER}")
+        with httpx.Client(base_url=stack.base_url, timeout=30) as sync_client:
+            headers = login(sync_client, reader)
+        async with httpx.AsyncClient(
+            base_url=stack.base_url,
+            headers=headers,
+            timeout=30,
+            limits=httpx.Limits(max_connections=CLIENTS),
+        ) as client:
+
+            async def list_page() -> None:
+                response = await client.get("/api/v1/patients/me/services")
+                assert response.status_code == 200, response.text
+
+            await measure("warm-up", list_page, total=100, concurrency=CLIENTS)
+            result = await measure(
+                f"list, {CLIENTS} clients, 20 per page with cards",
+                list_page,
+                total=LIST_REQUESTS,
+                concurrency=CLIENTS,
+            )
+            print(result.row(), flush=True)
+
+        batches = list(reports(history(BENCH_PATIENT, INTAKE_RECORDS, catalogue, prefix="load")))
+        started = time.perf_counter()
+        answers = await publish(BENCH_AMQP_URL, batches)
+        elapsed = time.perf_counter() - started
+        stored = sum(a.created + a.updated + a.unchanged for a in answers)
+        print(
+            f"\nRecords intake: {stored} records in {len(batches)} reports, publish to stored: "
+            f"{elapsed:.1f} s, {stored / elapsed:.0f} records/s",
+            flush=True,
+        )
+    finally:
+        stack.stop()
