@@ -2,7 +2,7 @@ import asyncio
 import sys
 from importlib import import_module
 
-BENCHMARKS = ("rpc",)
+BENCHMARKS = ("rpc", "records")
 
 
 def main() -> None:
