@@ -103,15 +103,28 @@ def wrong_code(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def test_login_with_an_sms_code(edge: httpx.Client, sms_outbox: Path) -> None:
+def test_login_with_an_sms_code(edge: httpx.Client, sms_outbox: Path, stack: DevStack) -> None:
     attempt_id = start_login(edge, demo.PARENT)
     sent = send_code(edge, attempt_id, "sms")
     assert sent.status_code == 200, sent.text
     assert sent.json()["destination"] == "+7***0002"
-    response = mfa(edge, attempt_id, "sms", last_sms_code(sms_outbox, demo.PARENT.phone or ""))
+    code = last_sms_code(sms_outbox, demo.PARENT.phone or "")
+    response = mfa(edge, attempt_id, "sms", code)
     assert response.status_code == 200, response.text
-    me = edge.get("/api/v1/me", headers=bearer(response.json()))
+    tokens = response.json()
+    me = edge.get("/api/v1/me", headers=bearer(tokens))
     assert me.json()["snils"] == demo.PARENT.snils
+
+    assert stack.log_dir is not None
+    logs = "".join(log.read_text() for log in stack.log_dir.glob("*.log"))
+    assert "session opened" in logs  # the logs are there, and hold no secret
+    for secret in (
+        code,
+        demo.PARENT.password or "",
+        tokens["access_token"],
+        tokens["refresh_token"],
+    ):
+        assert secret not in logs
 
 
 def test_login_with_an_email_code(edge: httpx.Client, mailbox: Mailbox) -> None:
