@@ -109,6 +109,19 @@ async def test_an_unsent_event_is_relayed_at_the_next_start(
     assert event.organization == card
 
 
+async def test_a_redelivered_upsert_sends_the_event_its_first_attempt_did_not(
+    registry: Registry, published: Published
+) -> None:
+    card = demo.organizations()[6]
+    await registry.organizations.save_if_newer(card)  # written, then the process died
+    await registry.upsert_organization(card)  # the broker redelivers the command
+    await registry.upsert_organization(card)  # and a duplicate publish arrives
+    assert len(published.events) == 1
+    event, _ = published.events[0]
+    assert isinstance(event, OrganizationUpdated)
+    assert event.organization == card
+
+
 async def test_batch_get_keeps_the_asked_order_and_names_the_missing(seeded: Registry) -> None:
     first, second = demo.organizations()[5], demo.organizations()[2]
     unknown = uuid.uuid4()

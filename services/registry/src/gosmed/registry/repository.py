@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gosmed.contracts.registry.catalog import MedicalService, ServiceCategory
@@ -30,18 +30,21 @@ OPEN_ENDED = "9999-12-31"
 
 async def _write_if_newer(
     collection: AsyncIOMotorCollection[Document], key: str, updated_at: datetime, fields: Document
-) -> bool:
-    """Store `fields` under `key` unless a version as new or newer is stored; True if written."""
+) -> Document | None:
+    """Store `fields` under `key` unless a version as new or newer is stored; the stored
+    document if written, None if not."""
     update = {"$set": {**fields, "updated_at": updated_at}}
     newer = {"_id": key, "updated_at": {"$lt": updated_at}}
+    after = ReturnDocument.AFTER
     try:
-        await collection.update_one(newer, update, upsert=True)
+        written: Document | None = await collection.find_one_and_update(
+            newer, update, upsert=True, return_document=after
+        )
     except DuplicateKeyError:
         # The key exists with a version as new or newer, or a concurrent first write won
         # the insert: only an update of an older version may still apply.
-        result = await collection.update_one(newer, update)
-        return result.modified_count == 1
-    return True
+        written = await collection.find_one_and_update(newer, update, return_document=after)
+    return written
 
 
 async def _seed(collection: AsyncIOMotorCollection[Document], documents: list[Document]) -> None:
@@ -55,6 +58,13 @@ async def _seed(collection: AsyncIOMotorCollection[Document], documents: list[Do
 
 def _owe_event() -> Document:
     return {"pending_event_id": str(uuid.uuid4())}
+
+
+def _event_id(document: Mapping[str, Any]) -> UUID:
+    return UUID(document["pending_event_id"])
+
+
+OWES_EVENT = {"pending_event_id": {"$exists": True}}
 
 
 async def _event_published(
@@ -95,10 +105,12 @@ class OrganizationRepository:
             "specializations": [s.value for s in card.specializations],
         }
 
-    async def save_if_newer(self, card: OrganizationCard) -> bool:
-        """Store the card unless the stored one is as new; a stored change awaits its event."""
+    async def save_if_newer(self, card: OrganizationCard) -> UUID | None:
+        """Store the card unless the stored one is as new; the id of the event the change
+        owes, or None when nothing changed."""
         fields = {**self._document(card), **_owe_event()}
-        return await _write_if_newer(self._collection, str(card.id), card.updated_at, fields)
+        written = await _write_if_newer(self._collection, str(card.id), card.updated_at, fields)
+        return None if written is None else _event_id(written)
 
     async def seed(self, cards: Iterable[OrganizationCard]) -> None:
         await _seed(
@@ -133,13 +145,14 @@ class OrganizationRepository:
             card = OrganizationCard.model_validate(document["card"])
             yield card, [document["sort_name"], document["_id"]]
 
-    async def pending_events(self) -> list[tuple[UUID, OrganizationCard]]:
-        """Cards whose latest change is not announced yet, with the event's message id."""
-        found = self._collection.find({"pending_event_id": {"$exists": True}})
-        return [
-            (UUID(d["pending_event_id"]), OrganizationCard.model_validate(d["card"]))
-            async for d in found
-        ]
+    async def pending_events(
+        self, card_id: UUID | None = None
+    ) -> list[tuple[UUID, OrganizationCard]]:
+        """Cards (all, or the one with `card_id`) whose latest change is not announced yet,
+        with the event's message id."""
+        query = OWES_EVENT if card_id is None else {"_id": str(card_id), **OWES_EVENT}
+        found = self._collection.find(query)
+        return [(_event_id(d), OrganizationCard.model_validate(d["card"])) async for d in found]
 
     async def event_published(self, card: OrganizationCard, event_id: UUID) -> None:
         await _event_published(self._collection, str(card.id), event_id)
@@ -162,20 +175,23 @@ class SpecialistRepository:
             }
         )
 
-    async def save_if_newer(self, profile: SpecialistProfile) -> bool:
-        """Store the profile unless the stored one is as new; the rating is left as it is."""
+    async def save_if_newer(self, profile: SpecialistProfile) -> tuple[UUID, SpecialistCard] | None:
+        """Store the profile unless the stored one is as new, leaving the rating as it is; the
+        event the change owes with the card as stored, or None when nothing changed."""
         fields = {"profile": profile.model_dump(mode="json"), **_owe_event()}
-        return await _write_if_newer(self._collection, str(profile.id), profile.updated_at, fields)
+        written = await _write_if_newer(
+            self._collection, str(profile.id), profile.updated_at, fields
+        )
+        return None if written is None else (_event_id(written), self._card(written))
 
     async def save_rating_if_newer(
         self, specialist_id: UUID, average: float | None, reviews_count: int, as_of: datetime
-    ) -> bool | None:
-        """Store a rating unless a newer one is stored: True if stored, False if stale, None
-        for an unknown specialist."""
-        key = str(specialist_id)
-        result = await self._collection.update_one(
+    ) -> tuple[UUID, SpecialistCard] | None:
+        """Store a rating unless a newer one is stored (or the specialist is unknown): the
+        event the change owes with the card as stored, or None when nothing changed."""
+        written: Document | None = await self._collection.find_one_and_update(
             {
-                "_id": key,
+                "_id": str(specialist_id),
                 "$or": [{"rating_as_of": {"$lt": as_of}}, {"rating_as_of": None}],
             },
             {
@@ -186,10 +202,12 @@ class SpecialistRepository:
                     **_owe_event(),
                 }
             },
+            return_document=ReturnDocument.AFTER,
         )
-        if result.matched_count:
-            return True
-        return False if await self._collection.count_documents({"_id": key}, limit=1) else None
+        return None if written is None else (_event_id(written), self._card(written))
+
+    async def exists(self, specialist_id: UUID) -> bool:
+        return await self._collection.count_documents({"_id": str(specialist_id)}, limit=1) > 0
 
     async def seed(self, cards: Iterable[SpecialistCard]) -> None:
         await _seed(
@@ -216,10 +234,13 @@ class SpecialistRepository:
         document = await self._collection.find_one({"_id": str(specialist_id)})
         return None if document is None else self._card(document)
 
-    async def pending_events(self) -> list[tuple[UUID, SpecialistCard]]:
-        """Cards whose latest change is not announced yet, with the event's message id."""
-        found = self._collection.find({"pending_event_id": {"$exists": True}})
-        return [(UUID(d["pending_event_id"]), self._card(d)) async for d in found]
+    async def pending_events(
+        self, card_id: UUID | None = None
+    ) -> list[tuple[UUID, SpecialistCard]]:
+        """Cards (all, or the one with `card_id`) whose latest change is not announced yet,
+        with the event's message id."""
+        query = OWES_EVENT if card_id is None else {"_id": str(card_id), **OWES_EVENT}
+        return [(_event_id(d), self._card(d)) async for d in self._collection.find(query)]
 
     async def event_published(self, card: SpecialistCard, event_id: UUID) -> None:
         await _event_published(self._collection, str(card.id), event_id)
@@ -242,9 +263,10 @@ class NomenclatureRepository:
         }
 
     async def save_if_newer(self, service: MedicalService) -> bool:
-        return await _write_if_newer(
+        written = await _write_if_newer(
             self._collection, service.code, service.updated_at, self._document(service)
         )
+        return written is not None
 
     async def seed(self, services: Iterable[MedicalService]) -> None:
         await _seed(
@@ -313,9 +335,10 @@ class TariffRepository:
         }
 
     async def save_if_newer(self, tariff: Tariff) -> bool:
-        return await _write_if_newer(
+        written = await _write_if_newer(
             self._collection, _tariff_key(tariff), tariff.updated_at, self._document(tariff)
         )
+        return written is not None
 
     async def seed(self, tariffs: Iterable[Tariff]) -> None:
         await _seed(

@@ -4,6 +4,7 @@ the tariff in force."""
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from datetime import datetime
+from uuid import UUID
 
 from gosmed.contracts.base import Message, utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
@@ -21,6 +22,7 @@ from gosmed.contracts.registry.organizations import (
 from gosmed.contracts.registry.specialists import (
     SPECIALIST_UPDATED,
     GetSpecialists,
+    SpecialistCard,
     SpecialistProfile,
     SpecialistsView,
     SpecialistUpdated,
@@ -80,22 +82,30 @@ class Registry:
 
     async def relay_events(self) -> None:
         """Publish every stored change whose event is not out yet (the outbox)."""
-        # An event keeps the message id stored with its change, so a re-publication after a
-        # crash is a duplicate consumers drop.
         for event_id, organization in await self.organizations.pending_events():
-            event = OrganizationUpdated(message_id=event_id, organization=organization)
-            await self._publish(event, ORGANIZATION_UPDATED)
-            await self.organizations.event_published(organization, event_id)
+            await self._announce_organization(event_id, organization)
         for event_id, specialist in await self.specialists.pending_events():
-            await self._publish(
-                SpecialistUpdated(message_id=event_id, specialist=specialist), SPECIALIST_UPDATED
-            )
-            await self.specialists.event_published(specialist, event_id)
+            await self._announce_specialist(event_id, specialist)
+
+    # An event keeps the message id stored with its change, so a re-publication after a
+    # crash is a duplicate consumers drop.
+    async def _announce_organization(self, event_id: UUID, card: OrganizationCard) -> None:
+        event = OrganizationUpdated(message_id=event_id, organization=card)
+        await self._publish(event, ORGANIZATION_UPDATED)
+        await self.organizations.event_published(card, event_id)
+
+    async def _announce_specialist(self, event_id: UUID, card: SpecialistCard) -> None:
+        await self._publish(
+            SpecialistUpdated(message_id=event_id, specialist=card), SPECIALIST_UPDATED
+        )
+        await self.specialists.event_published(card, event_id)
 
     async def upsert_organization(self, card: OrganizationCard) -> None:
-        await self.organizations.save_if_newer(card)
-        # Also relays an event left unsent by an earlier attempt at this very message.
-        await self.relay_events()
+        event_id = await self.organizations.save_if_newer(card)
+        # Unchanged: a redelivery may still owe the event an earlier attempt did not send.
+        owed = [(event_id, card)] if event_id else await self.organizations.pending_events(card.id)
+        for pending in owed:
+            await self._announce_organization(*pending)
 
     async def upsert_specialist(self, profile: SpecialistProfile) -> None:
         """Refuse a profile whose organization or department the registry does not know."""
@@ -111,21 +121,25 @@ class Registry:
                 ErrorCode.VALIDATION_FAILED,
                 "specialist.department_id: у организации нет такого подразделения",
             )
-        await self.specialists.save_if_newer(profile)
-        await self.relay_events()
+        written = await self.specialists.save_if_newer(profile)
+        owed = [written] if written else await self.specialists.pending_events(profile.id)
+        for pending in owed:
+            await self._announce_specialist(*pending)
 
     async def update_rating(self, change: RatingChanged) -> None:
         """Show a specialist's new average score; organizations carry no rating yet."""
         if change.subject is not RatedSubject.SPECIALIST:
             return
-        stored = await self.specialists.save_rating_if_newer(
+        written = await self.specialists.save_rating_if_newer(
             change.subject_id, change.average, change.reviews_count, change.as_of
         )
-        if stored is None:
+        if written is None and not await self.specialists.exists(change.subject_id):
             raise ServiceError(
                 ErrorCode.VALIDATION_FAILED, "subject_id: специалист не найден в реестре"
             )
-        await self.relay_events()
+        owed = [written] if written else await self.specialists.pending_events(change.subject_id)
+        for pending in owed:
+            await self._announce_specialist(*pending)
 
     async def upsert_service(self, service: MedicalService) -> None:
         await self.nomenclature.save_if_newer(service)
