@@ -76,6 +76,12 @@ async def _event_published(
     )
 
 
+def _all_of(conditions: list[Document]) -> Document:
+    """A filter matching every non-empty condition (MongoDB refuses an empty `$and`)."""
+    parts = [c for c in conditions if c]
+    return {"$and": parts} if parts else {}
+
+
 def _after(cursor: list[str] | None, sort_field: str) -> Document:
     """Documents sorted after a cursor position `[sort value, _id]`."""
     if cursor is None:
@@ -138,7 +144,7 @@ class OrganizationRepository:
             conditions.append({"city_key": city_key(city)})
         if specialization is not None:
             conditions.append({"specializations": specialization.value})
-        found = self._collection.find({"$and": conditions}).sort(
+        found = self._collection.find(_all_of(conditions)).sort(
             [("sort_name", ASCENDING), ("_id", ASCENDING)]
         )
         async for document in found:
@@ -287,17 +293,14 @@ class NomenclatureRepository:
         limit: int,
     ) -> list[MedicalService]:
         """Up to `limit` matching entries in code order after the code `after`."""
-        query: Document = {}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        conditions: list[Document] = [query]
+        conditions: list[Document] = [{"_id": {"$gt": after}} if after is not None else {}]
         if code_prefix is not None:
             conditions.append({"_id": {"$regex": "^" + re.escape(code_prefix)}})
         if terms:
             conditions.append({"terms": {"$all": terms}})
         if category is not None:
             conditions.append({"category": category.value})
-        found = self._collection.find({"$and": conditions}).sort("_id", ASCENDING).limit(limit)
+        found = self._collection.find(_all_of(conditions)).sort("_id", ASCENDING).limit(limit)
         return [MedicalService.model_validate(d["service"]) async for d in found]
 
 
