@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,8 @@ from gosmed.contracts.records.queries import (
     ExportRenderedServices,
     RenderedServicesExport,
 )
-from gosmed.contracts.records.views import Cost, CostKind
+from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.identity.demo import account_id
 from gosmed.records.domain import is_restricted, record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
@@ -439,3 +441,34 @@ def test_registry_stopped_gives_records_with_cards_missing_not_a_500(
     detail = edge.get(f"/api/v1/patients/me/services/{ident}", headers=login(edge, demo.PATIENT))
     assert detail.status_code == 200
     assert detail.json()["organization"] is None
+
+
+def test_price_check_flags_a_charge_above_the_tariff_with_its_document(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    private = CATALOGUE.clinics[6]  # a private clinic with its own price list in the registry
+    [paid_service, *_] = CATALOGUE.services[ServiceCategory.PAID]
+    report = clinic_report(demo.PATIENT, 1, clinic_index=6)
+    item = report.services[0].model_copy(
+        update={
+            "service_code": paid_service.code,
+            "service_name": paid_service.name,
+            "category": ServiceCategory.PAID,
+            "rendered_on": date(2026, 3, 2),
+            "cost": Cost(kind=CostKind.EXACT, amount=99_000_000),
+            "coverage": Coverage(kind=CoverageKind.PAID_BY_PATIENT),
+        }
+    )
+    send(amqp_url, report.model_copy(update={"services": (item,)}))
+    [ident] = ids_of(report)
+
+    response = edge.get(f"/api/v1/patients/me/services/{ident}", headers=login(edge, demo.PATIENT))
+
+    assert response.status_code == 200, response.text
+    detail = response.json()
+    tariff = detail["tariff"]
+    assert tariff["service_code"] == paid_service.code
+    assert tariff["organization_id"] == str(private.id)
+    [flag] = detail["price_flags"]
+    assert flag["code"] == "above_tariff"
+    assert tariff["document"]["number"] in flag["message"]
