@@ -229,6 +229,48 @@ async def test_invalid_number_is_dead_lettered_with_reason_naming_the_field(
     assert response.status_code == 200
 
 
+async def test_invalid_entry_and_tariff_are_dead_lettered_with_their_reason(
+    clinic: aio_pika.abc.AbstractChannel,
+) -> None:
+    entry = MedicalService(
+        code="A09.05.026",
+        name="Исследование уровня холестерина в крови",
+        category=ServiceCategory.LABORATORY,
+        updated_at=demo.UPDATED_AT,
+    )
+    body = UpsertService(service=entry).model_dump(mode="json")
+    body["service"]["code"] = "A9.5.26"
+    bad_code = await publish(clinic, SERVICES_QUEUE, json.dumps(body).encode())
+    dead = await dead_letter(clinic, SERVICES_QUEUE, bad_code)
+    reason = str((dead.headers or {})[topology.HEADER_ERROR_REASON])
+    assert "service.code: строка не соответствует формату" in reason
+
+    tariff = Tariff(
+        service_code="A99.99.999",
+        price=10_000,
+        effective_from=date(2026, 1, 1),
+        region_code="77",
+        document=NormativeDocument(
+            title="Тарифное соглашение",
+            number="1",
+            date=date(2025, 12, 1),
+            url="https://tfoms.example.ru/1.pdf",
+        ),
+        updated_at=demo.UPDATED_AT,
+    )
+    unknown_service = await publish(clinic, TARIFFS_QUEUE, UpsertTariff(tariff=tariff))
+    dead = await dead_letter(clinic, TARIFFS_QUEUE, unknown_service)
+    reason = str((dead.headers or {})[topology.HEADER_ERROR_REASON])
+    assert "tariff.service_code: такой услуги нет в номенклатуре" in reason
+
+    both_scopes = UpsertTariff(tariff=tariff).model_dump(mode="json")
+    both_scopes["tariff"]["organization_id"] = str(uuid.uuid4())
+    message_id = await publish(clinic, TARIFFS_QUEUE, json.dumps(both_scopes).encode())
+    dead = await dead_letter(clinic, TARIFFS_QUEUE, message_id)
+    reason = str((dead.headers or {})[topology.HEADER_ERROR_REASON])
+    assert "tariff: тариф устанавливается либо для региона, либо для организации" in reason
+
+
 async def test_specialist_upsert_appears_and_unknown_organization_is_dead_lettered(
     api: httpx.AsyncClient, clinic: aio_pika.abc.AbstractChannel
 ) -> None:
