@@ -22,7 +22,7 @@ from tests.e2e.identity_support import login
 
 INTAKE_RECORDS = int(os.environ.get("GOSMED_BENCH_RECORDS_INTAKE", "20000"))
 PATIENT_RECORDS = int(os.environ.get("GOSMED_BENCH_RECORDS_PATIENT", "1000"))
-LIST_REQUESTS = int(os.environ.get("GOSMED_BENCH_RECORDS_LIST", "2000"))
+LIST_REQUESTS = int(os.environ.get("GOSMED_BENCH_RECORDS_LIST", "1000"))
 CLIENTS = 32
 # A patient of the benchmark alone (no account): the intake load does not touch demo people.
 BENCH_PATIENT = replace(
@@ -40,6 +40,7 @@ async def run() -> None:
             # 32 clients queue up on two cores: measure their latency rather than cut it at 5 s
             "GOSMED_EDGE_RPC_TIMEOUT": "30",
             "GOSMED_RECORDS_RPC_TIMEOUT": "20",
+            "GOSMED_IDENTITY_ACCESS_TOKEN_TTL": "3600",  # one session for the whole run
         },
         log_dir=Path(tempfile.mkdtemp()),
     )
