@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
+from gosmed.contracts.access import Role
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Authenticate, Authorize, Principal
@@ -40,7 +41,16 @@ from gosmed.contracts.identity.delegations import (
 from gosmed.identity import credentials
 from gosmed.identity.credentials import AccessClaims, TokenSigner
 from gosmed.identity.delivery import DeliveryError
-from gosmed.identity.domain import NO_BASIS, AccessFacts, Account, decide, grants, slowdown
+from gosmed.identity.domain import (
+    NO_BASIS,
+    AccessFacts,
+    Account,
+    InspectorOrder,
+    InsurerConsent,
+    decide,
+    grants,
+    slowdown,
+)
 from gosmed.identity.repository import (
     AccountRepository,
     FailureRepository,
@@ -378,13 +388,20 @@ class AccessService:
         self.clock = clock
 
     async def _facts(self, actor: Account, patient: Account) -> AccessFacts:
+        """Only what can matter: consents of insurers, orders of inspectors."""
         grants_repo = self.repos.grants
+        consents: tuple[InsurerConsent, ...] = ()
+        orders: tuple[InspectorOrder, ...] = ()
+        if Role.INSURER in actor.roles:
+            consents = tuple(await grants_repo.insurer_consents_of(actor.id))
+        if Role.INSPECTOR in actor.roles:
+            orders = tuple(await grants_repo.inspector_orders_of(actor.id))
         return AccessFacts(
             actor=actor,
             patient=patient,
             delegations=tuple(await grants_repo.delegations_to(actor.id)),
-            insurer_consents=tuple(await grants_repo.insurer_consents_of(actor.id)),
-            inspector_orders=tuple(await grants_repo.inspector_orders_of(actor.id)),
+            insurer_consents=consents,
+            inspector_orders=orders,
         )
 
     async def authorize(self, request: Authorize) -> AccessDecision:
