@@ -2,7 +2,7 @@ import asyncio
 import sys
 from importlib import import_module
 
-BENCHMARKS = ("rpc", "records")
+BENCHMARKS = ("rpc", "documents", "records")
 
 
 def main() -> None:
