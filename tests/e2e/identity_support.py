@@ -12,6 +12,7 @@ In a test module:
         headers = login(edge, demo.PATIENT)
         me = edge.get("/api/v1/me", headers=headers).json()
 
+`patient_id(person)` is a demo person's account id (the `{patient_id}` of `/patients/...` paths).
 `login` keeps one session per person and stack (the TOTP code of a time step can be used only
 once, so logging in again and again would wait for new codes); call `new_session` for a session
 of the test's own, e.g. to log it out.
@@ -24,6 +25,7 @@ import httpx
 import pyotp
 
 from gosmed.contracts.demo import DemoPerson
+from gosmed.identity.demo import account_id as demo_account_id
 
 DEMO_ENV = {"GOSMED_DEMO_DATA": "1"}
 
@@ -89,6 +91,12 @@ def login(edge: httpx.Client, person: DemoPerson) -> dict[str, str]:
         fresh = response.json() if response.status_code == 200 else new_session(edge, person)
         _sessions[key] = tokens, obtained = fresh, time.monotonic()
     return bearer(tokens)
+
+
+def patient_id(person: DemoPerson) -> str:
+    """A demo person's account id without logging in (fixed: the same on every start), e.g. for
+    the 10-year-old, who has no login."""
+    return str(demo_account_id(person))
 
 
 def account_id(edge: httpx.Client, person: DemoPerson) -> str:
