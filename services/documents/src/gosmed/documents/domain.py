@@ -126,7 +126,7 @@ def _outcome(item: RenderedServiceView) -> Cell:
 
 
 # Module-level functions (not lambdas), so a composed document pickles to the worker processes.
-DATE = Column("Дата", CellKind.DATE, 11, _rendered_on)
+DATE = Column("Дата", CellKind.DATE, 14, _rendered_on)
 TIME = Column("Время", CellKind.TEXT, 12, _time)
 SERVICE = Column("Услуга", CellKind.TEXT, 40, _service)
 CODE = Column("Код", CellKind.TEXT, 14, _code)

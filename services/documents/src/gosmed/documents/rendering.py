@@ -58,7 +58,7 @@ def render_html(content: DocumentContent) -> str:
     return template.render(
         doc=content,
         orientation="landscape" if len(content.columns) > WIDE_TABLE_COLUMNS else "portrait",
-        column_widths=[round(95 * c.width / total_width, 1) for c in content.columns],
+        column_widths=[round(96 * c.width / total_width, 1) for c in content.columns],
         qr=qr_data_uri(content.verify_url),
         stylesheet=_stylesheet(),
         issuer=ISSUER,
