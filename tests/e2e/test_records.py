@@ -472,3 +472,24 @@ def test_price_check_flags_a_charge_above_the_tariff_with_its_document(
     [flag] = detail["price_flags"]
     assert flag["code"] == "above_tariff"
     assert tariff["document"]["number"] in flag["message"]
+
+
+def test_a_new_record_reaches_the_patients_inbox_through_identity(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    headers = login(edge, demo.CHILD_OVER_15)
+
+    def record_notices() -> list[Any]:
+        response = edge.get("/api/v1/me/notifications", headers=headers)
+        assert response.status_code == 200, response.text
+        return [n for n in response.json()["notifications"] if n["category"] == "record_added"]
+
+    before = len(record_notices())
+    send(amqp_url, clinic_report(demo.CHILD_OVER_15, 2, clinic_index=1))
+
+    deadline = time.monotonic() + 10
+    while len(notices := record_notices()) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(notices) == before + 1  # one notice for the report, not one per record
+    assert "2" in notices[0]["body"]
+    assert notices[0]["link"] == "/patients/me/services"
