@@ -112,6 +112,16 @@ def test_extract_describes_one_service(tmp_path: Path) -> None:
     assert re.search(r"2\s500,50 ₽", text)
 
 
+def test_extract_xlsx_has_the_one_service_as_a_row() -> None:
+    spec = DocumentSpec(DocumentKind.EXTRACT, DocumentFormat.XLSX)
+    book = openpyxl.load_workbook(io.BytesIO(render(content(spec, (service(2),)), spec.format)))
+    rows = list(book["Услуги"].iter_rows(values_only=True))
+
+    assert rows[0][:3] == ("Дата", "Время", "Услуга")
+    assert rows[1][1:3] == ("09:30–09:50", "Приём врача-стоматолога-терапевта повторный")
+    assert len(rows) == 2
+
+
 def test_statement_xlsx_has_typed_cells_header_and_filters() -> None:
     items = history(3)
     spec = DocumentSpec(DocumentKind.STATEMENT, DocumentFormat.XLSX)

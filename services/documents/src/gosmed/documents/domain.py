@@ -148,6 +148,7 @@ STATEMENT_COLUMNS = (
     COST,
     COVERAGE,
 )
+EXTRACT_COLUMNS = (DATE, TIME, *STATEMENT_COLUMNS[1:])
 # Each purpose sees only what it needs: an employer or a school the fact and time of a visit,
 # an insurer what was paid and how; none of them a diagnosis.
 CERTIFICATE_COLUMNS: dict[CertificatePurpose, tuple[Column, ...]] = {
@@ -226,7 +227,7 @@ class DocumentContent:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     totals: tuple[Total, ...]
-    details: tuple[tuple[str, str], ...]
+    details: tuple[tuple[str, str], ...]  # a one-service document prints these, not a table
     verify_url: str
     notice: str | None
 
@@ -276,11 +277,9 @@ def compose(
         columns, totals = STATEMENT_COLUMNS, totals_by_coverage(items)
     elif spec.kind == DocumentKind.EXTRACT:
         header = (*name_and_birth, *identifiers, *issued, *basis)
-        details = tuple(
-            (column.title, display(column.value(item)))
-            for item in items[:1]
-            for column in (*STATEMENT_COLUMNS[:1], TIME, *STATEMENT_COLUMNS[1:])
-        )
+        items = items[:1]
+        columns = EXTRACT_COLUMNS
+        details = tuple((c.title, display(c.value(i))) for i in items for c in columns)
     else:
         assert spec.purpose is not None
         columns = CERTIFICATE_COLUMNS[spec.purpose]
