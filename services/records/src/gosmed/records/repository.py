@@ -131,15 +131,15 @@ class RecordsRepository:
         query = where.query()
         if after is not None:
             query["position"] = {"$lt": after.value}
-        # Order and cut on the key alone, then read the page's documents: the embedded store
-        # copies every matching document it sorts, so it sorts small ones.
+        # Find the page's range on the sort key alone, then read just that range: the
+        # embedded store copies every document a query matches, so it matches few.
         keys = self.records.find(query, projection={"position": 1}).sort([NEWEST_FIRST])
-        ids = [doc["_id"] async for doc in keys.limit(limit)]
-        found = {
-            doc["_id"]: _view(doc)
-            async for doc in self.records.find({"_id": {"$in": ids}}, projection=VIEW_FIELDS)
-        }
-        return [found[i] for i in ids]
+        positions = [doc["position"] async for doc in keys.limit(limit)]
+        if not positions:
+            return []
+        query["position"] = {"$gte": positions[-1], "$lte": positions[0]}
+        page = self.records.find(query, projection=VIEW_FIELDS).sort([NEWEST_FIRST])
+        return [_view(doc) async for doc in page]
 
     async def count(self, query: Document) -> int:
         return int(await self.records.count_documents(query))
