@@ -53,4 +53,5 @@ def create(
             await give_demo_consents(consents, utc_now())
 
     runtime.on_startup(start)
+    runtime.app.after_shutdown(rpc.close)  # once in-flight messages are done
     return runtime
