@@ -287,6 +287,11 @@ def test_sessions_are_listed_and_one_can_be_revoked(edge: httpx.Client) -> None:
     assert sessions[mine["session_id"]]["current"] is True
     assert sessions[other["session_id"]]["device"].startswith("python-httpx")
 
+    strangers = new_session(edge, demo.PATIENT)
+    not_mine = edge.delete(f"/api/v1/me/sessions/{strangers['session_id']}", headers=bearer(mine))
+    assert not_mine.status_code == 404
+    assert edge.get("/api/v1/me", headers=bearer(strangers)).status_code == 200
+
     revoked = edge.delete(f"/api/v1/me/sessions/{other['session_id']}", headers=bearer(mine))
     assert revoked.status_code == 204
     assert edge.get("/api/v1/me", headers=bearer(other)).status_code == 401
