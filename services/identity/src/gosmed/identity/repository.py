@@ -208,11 +208,20 @@ class LoginAttemptRepository:
         return bool(result.modified_count)
 
 
+# Failure counters idle this long are deleted (longer than any failure window or lock).
+FAILURE_RETENTION_SECONDS = 86_400
+
+
 class FailureRepository:
     """Failed logins per phone and per client address (keys are `phone:…` / `address:…`)."""
 
     def __init__(self, database: Any) -> None:
         self.failures = database["login_failures"]
+
+    async def ensure_indexes(self) -> None:
+        await self.failures.create_index(
+            "window_start", expireAfterSeconds=FAILURE_RETENTION_SECONDS
+        )
 
     async def get(self, key: str) -> FailureCount:
         doc = await self.failures.find_one({"_id": key})
@@ -281,6 +290,8 @@ class SessionRepository:
     async def ensure_indexes(self) -> None:
         await self.sessions.create_index([("account_id", ASCENDING), ("ended_at", ASCENDING)])
         await self.sessions.create_index("refresh_digests")
+        # Past its absolute expiry a session (and its refresh tokens) is worthless: drop it.
+        await self.sessions.create_index("expires_at", expireAfterSeconds=0)
 
     async def add(self, session: Session, refresh_digest: str) -> None:
         await self.sessions.insert_one(

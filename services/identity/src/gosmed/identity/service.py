@@ -114,7 +114,13 @@ class Repositories:
         )
 
     async def ensure_indexes(self) -> None:
-        for repository in (self.accounts, self.attempts, self.sessions, self.grants):
+        for repository in (
+            self.accounts,
+            self.attempts,
+            self.failures,
+            self.sessions,
+            self.grants,
+        ):
             await repository.ensure_indexes()
 
 

@@ -30,9 +30,9 @@ class IdentitySettings(ServiceSettings):
         default=20, ge=1, description="Failed logins from one client address before it is locked."
     )
     failure_window_seconds: int = Field(
-        default=900, ge=1, description="Failed logins older than this are forgotten."
+        default=900, ge=1, le=43_200, description="Failed logins older than this are forgotten."
     )
-    lock_seconds: int = Field(default=900, ge=1, description="How long a lock lasts.")
+    lock_seconds: int = Field(default=900, ge=1, le=43_200, description="How long a lock lasts.")
     slowdown_seconds: float = Field(
         default=0.5, ge=0, description="Extra delay per failure before the lock (capped at 3 s)."
     )
