@@ -270,6 +270,21 @@ def test_email_arrives_with_the_pdf_attached(
     while wait_ready(edge_module, document["document_id"])["email_status"] != "sent":
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    link = f"/documents/{document['document_id']}"
+    deadline = time.monotonic() + 10
+    while True:  # identity puts the notice in the citizen's inbox
+        inbox_page = edge_module.get(
+            "/api/v1/me/notifications", headers=login(edge_module, demo.PATIENT)
+        )
+        assert inbox_page.status_code == 200, inbox_page.text
+        notices = [n for n in inbox_page.json()["notifications"] if n["link"] == link]
+        if notices or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    (notice,) = notices
+    assert notice["category"] == "document_emailed"
+    assert ready["number"] in notice["body"]
+    assert "a***@example.ru" in notice["body"]
 
 
 def test_another_person_cannot_see_or_revoke_the_document(
