@@ -35,15 +35,9 @@ class ConsentService:
         self.request_validity = timedelta(days=request_days)
         self.clock = clock
 
-    async def _account(self, account_id: UUID) -> Account:
-        account = await self.repos.accounts.get(account_id)
-        if account is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
-        return account
-
     async def _consent_view(self, consent: InsurerConsent, viewer: UUID) -> InsurerConsentView:
-        insurer = await self._account(consent.insurer_id)
-        patient = await self._account(consent.patient_id)
+        insurer = await self.repos.account(consent.insurer_id)
+        patient = await self.repos.account(consent.patient_id)
         role: Literal["patient", "insurer"] = "patient" if viewer == patient.id else "insurer"
         return InsurerConsentView(
             consent_id=consent.id,
@@ -62,7 +56,7 @@ class ConsentService:
         )
 
     async def create_consent(self, request: CreateInsurerConsent) -> InsurerConsentView:
-        patient = await self._account(request.patient_id)
+        patient = await self.repos.account(request.patient_id)
         insurer = await self.repos.accounts.by_snils(request.insurer_snils)
         if insurer is None or Role.INSURER not in insurer.roles:
             raise ServiceError(
@@ -142,7 +136,7 @@ class ConsentService:
         return await self._changed(consent.id, request.account_id)
 
     async def _order_view(self, order: InspectorOrder) -> InspectorOrderView:
-        inspector = await self._account(order.inspector_id)
+        inspector = await self.repos.account(order.inspector_id)
         return InspectorOrderView(
             order_id=order.id,
             inspector_id=inspector.id,
@@ -157,7 +151,7 @@ class ConsentService:
         )
 
     async def _operator(self, account_id: UUID) -> Account:
-        account = await self._account(account_id)
+        account = await self.repos.account(account_id)
         if Role.OPERATOR not in account.roles:
             raise ServiceError(ErrorCode.FORBIDDEN, "Приказы регистрирует оператор.")
         return account
@@ -185,7 +179,7 @@ class ConsentService:
         return await self._order_view(order)
 
     async def list_orders(self, request: ListInspectorOrders) -> InspectorOrdersView:
-        viewer = await self._account(request.account_id)
+        viewer = await self.repos.account(request.account_id)
         if Role.OPERATOR in viewer.roles:
             found = await self.repos.grants.all_inspector_orders()
         else:
@@ -195,7 +189,7 @@ class ConsentService:
     async def _visible_order(
         self, request: InspectorOrderRequest
     ) -> tuple[InspectorOrder, Account]:
-        viewer = await self._account(request.account_id)
+        viewer = await self.repos.account(request.account_id)
         order = await self.repos.grants.inspector_order(request.order_id)
         if order is None or (order.inspector_id != viewer.id and Role.OPERATOR not in viewer.roles):
             raise ServiceError(ErrorCode.NOT_FOUND, ORDER_NOT_FOUND)

@@ -30,15 +30,9 @@ class DelegationService:
         self.repos = repos
         self.clock = clock
 
-    async def _account(self, account_id: UUID) -> Account:
-        account = await self.repos.accounts.get(account_id)
-        if account is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
-        return account
-
     async def _view(self, delegation: Delegation, viewer: UUID) -> DelegationView:
-        principal = await self._account(delegation.principal_id)
-        agent = await self._account(delegation.agent_id)
+        principal = await self.repos.account(delegation.principal_id)
+        agent = await self.repos.account(delegation.agent_id)
         role: Literal["principal", "agent", "operator"] = "operator"
         if viewer == principal.id:
             role = "principal"
@@ -60,7 +54,7 @@ class DelegationService:
         )
 
     async def create(self, request: CreateDelegation) -> DelegationView:
-        principal = await self._account(request.principal_id)
+        principal = await self.repos.account(request.principal_id)
         agent = await self.repos.accounts.by_snils(request.agent_snils)
         if agent is None:
             raise ServiceError(
@@ -92,7 +86,7 @@ class DelegationService:
 
     async def _visible(self, account_id: UUID, delegation_id: str) -> tuple[Delegation, Account]:
         """The delegation if the account is a party to it or an operator; else not found."""
-        viewer = await self._account(account_id)
+        viewer = await self.repos.account(account_id)
         delegation = await self.repos.grants.delegation(delegation_id)
         if delegation is None or (
             viewer.id not in (delegation.principal_id, delegation.agent_id)

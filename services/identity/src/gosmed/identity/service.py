@@ -113,6 +113,13 @@ class Repositories:
             GrantRepository(database),
         )
 
+    async def account(self, account_id: UUID) -> Account:
+        """An existing account, or NOT_FOUND."""
+        account = await self.accounts.get(account_id)
+        if account is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        return account
+
     async def ensure_indexes(self) -> None:
         for repository in (
             self.accounts,
@@ -333,9 +340,7 @@ class LoginService:
 
     async def start_totp_enrolment(self, request: StartTotpEnrolment) -> TotpEnrolment:
         """A new secret; the current one (if any) stays in use until the new one is confirmed."""
-        account = await self.repos.accounts.get(request.account_id)
-        if account is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        account = await self.repos.account(request.account_id)
         secret = credentials.new_totp_secret()
         await self.repos.accounts.set_pending_totp(account.id, secret)
         uri = credentials.totp_uri(secret, account.phone or account.snils)
@@ -437,9 +442,7 @@ class AccessService:
         )
 
     async def profile(self, request: GetProfile) -> Profile:
-        account = await self.repos.accounts.get(request.account_id)
-        if account is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        account = await self.repos.account(request.account_id)
         return Profile(
             account_id=account.id,
             full_name=account.full_name,
@@ -454,9 +457,7 @@ class AccessService:
         )
 
     async def patients(self, request: ListPatients) -> PatientsView:
-        actor = await self.repos.accounts.get(request.account_id)
-        if actor is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись не найдена.")
+        actor = await self.repos.account(request.account_id)
         facts = await self._facts(actor, actor)
         candidate_ids = (
             {actor.id}
