@@ -91,7 +91,12 @@ class InlineRenderer:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+        # the real time: the store drops files past their expiry (a TTL index), as MongoDB does
+        self.now = datetime.now(UTC).replace(microsecond=0)  # BSON keeps milliseconds
+
+    @property
+    def first_number(self) -> str:
+        return f"СМУ-{self.now:%Y%m%d}-000001"
 
     def __call__(self) -> datetime:
         return self.now
@@ -186,7 +191,7 @@ async def test_request_passes_filters_to_records_and_answers_pending(harness: Ha
     view = await harness.service.request(statement_request())
 
     assert view.status == DocumentStatus.PENDING
-    assert view.number == "СМУ-20260105-000001"
+    assert view.number == harness.clock.first_number
     assert view.expires_at == harness.clock.now + timedelta(days=7)
     (sent,) = harness.records.requests
     assert sent.context == as_patient()
@@ -212,7 +217,7 @@ async def test_rendered_document_is_hashed_signed_and_verifiable(harness: Harnes
     assert found.content is not None
     assert found.content.startswith(b"%PDF")
     assert found.media_type == "application/pdf"
-    assert found.filename == "СМУ-20260105-000001.pdf"
+    assert found.filename == f"{harness.clock.first_number}.pdf"
     sha256 = hashlib.sha256(found.content).hexdigest()
     assert found.document.sha256 == sha256
 
@@ -314,10 +319,10 @@ async def test_email_is_delivered_with_pdf_and_the_citizen_notified(
         await asyncio.sleep(0.02)
     (message,) = inbox.messages
     assert message["To"] == ADDRESS
-    assert "СМУ-20260105-000001" in message["Subject"]
+    assert harness.clock.first_number in message["Subject"]
     (attachment,) = message.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == "СМУ-20260105-000001.pdf"
+    assert attachment.get_filename() == f"{harness.clock.first_number}.pdf"
     pdf = attachment.get_content()
     stored = await harness.service.file(as_patient(), document_id)
     assert pdf == stored.content

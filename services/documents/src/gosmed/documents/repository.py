@@ -34,6 +34,9 @@ class DocumentRepository:
         await self._documents.create_index([("actor_id", 1), ("created_at", -1)])
         await self._documents.create_index([("patient_id", 1), ("created_at", -1)])
         await self._documents.create_index("number", unique=True)
+        # Files leave the database when their document expires; the metadata stays, so the
+        # document can still be verified.
+        await self._files.create_index("expires_at", expireAfterSeconds=0)
 
     async def next_sequence(self) -> int:
         counter = await self._counters.find_one_and_update(
@@ -64,7 +67,9 @@ class DocumentRepository:
         """Store the file, then flip the pending document to ready; False if it was not
         pending (a redelivered render changes nothing)."""
         await self._files.replace_one(
-            {"_id": str(document.id)}, {"_id": str(document.id), "content": content}, upsert=True
+            {"_id": str(document.id)},
+            {"_id": str(document.id), "content": content, "expires_at": document.expires_at},
+            upsert=True,
         )
         result = await self._documents.update_one(
             {"_id": str(document.id), "status": DocumentStatus.PENDING.value},
