@@ -2,7 +2,7 @@ import asyncio
 import sys
 from importlib import import_module
 
-BENCHMARKS = ("rpc", "documents", "records")
+BENCHMARKS = ("rpc", "registry", "records", "documents")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 

@@ -6,7 +6,7 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import pytest
 
 from gosmed.contracts.documents.requests import CertificatePurpose, DocumentFormat, DocumentKind

@@ -17,9 +17,9 @@ from importlib.resources import files
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from gosmed.contracts.documents.requests import DocumentFormat
 from gosmed.documents.domain import CellKind, DocumentContent, display
