@@ -23,8 +23,10 @@ def test_mask_hides_personal_data_and_secrets(text: str, secret: str) -> None:
     assert secret not in mask(text)
 
 
-def test_mask_keeps_ordinary_text() -> None:
+def test_mask_keeps_ordinary_text_and_ids() -> None:
     assert mask("records 42 stored in 12 ms") == "records 42 stored in 12 ms"
+    uuid = "4954c877-96ce-42d4-928b-125465123456"
+    assert mask(f"document {uuid} ready") == f"document {uuid} ready"
 
 
 def test_masking_filter_masks_arguments_before_formatting() -> None:

@@ -21,7 +21,8 @@ _MASKS: Final = (
     # SNILS, formatted or bare 11 digits
     (re.compile(r"(?<!\d)\d{3}-\d{3}-\d{3}[ -]\d{2}(?!\d)"), "<snils>"),
     # long digit runs: OMS policies (16), SNILS (11), INN of a person (12), one-time codes (6)
-    (re.compile(r"(?<!\d)(?:\d{16}|\d{12}|\d{11}|\d{6})(?!\d)"), "<number>"),
+    # (not inside ids such as UUIDs, whose groups can be all digits)
+    (re.compile(r"(?<![\w-])(?:\d{16}|\d{12}|\d{11}|\d{6})(?![\w-])"), "<number>"),
 )
 
 
