@@ -134,7 +134,18 @@ class DevStack:
         raise TimeoutError(f"not ready after {timeout:g} s: {self.readiness()}")
 
 
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C, so a launcher stopped by a supervisor stops its children
+    (they run in their own sessions and would outlive it)."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> int:
+    stop_on_sigterm()
     settings = CommonSettings()
     if not broker_reachable(settings.amqp_url):
         parts = urlsplit(settings.amqp_url)
@@ -163,6 +174,7 @@ def main() -> int:
     finally:
         # A terminal's Ctrl-C reaches `make`, `uv` and us at once: one stop is enough.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping gosmed...", file=sys.stderr)
         stack.stop()
 
