@@ -10,7 +10,8 @@ import os
 import re
 import shlex
 import tomllib
-from pathlib import Path
+import typing
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,9 @@ from gosmed.contracts.topology import (
     UNROUTED_EXCHANGE,
     Service,
 )
+from gosmed.documents.settings import DocumentsSettings
 from gosmed.edge.settings import EdgeSettings
+from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.broker import DEAD_LETTERS, EVENTS, UNROUTED
 from gosmed.runtime.settings import CommonSettings, ServiceSettings
 
@@ -50,6 +53,14 @@ WEASYPRINT_PACKAGES = {
 BASE_IMAGE = "python:3.11-slim-bookworm"
 CONFIG_MAP = "gosmed-config"
 SECRET = "gosmed-secrets"
+KEYS_SECRET = "gosmed-signing-keys"
+# The settings naming a private key that every replica must share (unset: a key per start).
+KEY_SETTINGS = {
+    "identity": "jwt_private_key_path",
+    "documents": "signing_key_path",
+}
+# The image's WORKDIR: where a relative path setting lands in the container.
+IMAGE_WORKDIR = PurePosixPath("/app")
 GOSMED_NAME = re.compile(r"\bGOSMED_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
 
 
@@ -137,6 +148,27 @@ def test_settings_classes_are_found_and_extend_the_shared_ones() -> None:
             assert f"GOSMED_{name.upper()}_MONGODB_DATABASE" in env_names(cls)
     assert {"GOSMED_AMQP_URL", "GOSMED_QUEUE_TYPE", "GOSMED_LOG_FORMAT"} <= SHARED_NAMES
     assert "GOSMED_RECORDS_MONGODB_DATABASE" not in env_names(EdgeSettings)
+
+
+def path_settings(cls: type[BaseSettings]) -> set[str]:
+    """The fields of a settings class that name a file (`Path` or `Path | None`)."""
+    return {
+        name
+        for name, field in cls.model_fields.items()
+        if field.annotation is Path or Path in typing.get_args(field.annotation)
+    }
+
+
+def test_the_files_services_read_or_write_are_the_known_ones() -> None:
+    """A new file setting must be given a mount below (a Secret or a writable volume)."""
+    files = {name: path_settings(settings_class(name)) for name in PROCESSES}
+    assert {name: found for name, found in files.items() if found} == {
+        "identity": {"jwt_private_key_path", "sms_outbox_path"},
+        "documents": {"signing_key_path"},
+    }
+    for name, field in KEY_SETTINGS.items():
+        assert field in files[name]
+        assert settings_class(name).model_fields[field].default is None, "unset: a key per start"
 
 
 # --- every YAML file parses ------------------------------------------------------------------
@@ -387,6 +419,91 @@ def test_compose_environment_is_read_by_the_service(
         assert urlsplit(settings.mongodb_url).hostname == "mongodb"
 
 
+def compose_mounts(service: dict[str, Any]) -> dict[PurePosixPath, dict[str, Any]]:
+    """Target -> long-syntax volume entry; short-syntax entries become the same shape."""
+    mounts: dict[PurePosixPath, dict[str, Any]] = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target, *options = interpolate(volume).split(":")
+            kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+            volume = {
+                "type": kind,
+                "source": source,
+                "target": target,
+                "read_only": "ro" in options,
+            }
+        mounts[PurePosixPath(volume["target"])] = volume
+    return mounts
+
+
+def container_path(value: Path) -> PurePosixPath:
+    path = PurePosixPath(value.as_posix())
+    return path if path.is_absolute() else IMAGE_WORKDIR / path
+
+
+def is_under(path: PurePosixPath, directory: PurePosixPath) -> bool:
+    return path == directory or directory in path.parents
+
+
+@pytest.mark.parametrize("name", sorted(KEY_SETTINGS))
+def test_compose_signing_key_is_a_read_only_bind_mounted_file(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = COMPOSE_SERVICES[name]
+    settings = load_settings(settings_class(name), compose_env(service), monkeypatch)
+    value = getattr(settings, KEY_SETTINGS[name])
+    assert value is not None, f"{name}: unset, every container would generate its own key"
+    target = container_path(value)
+    mounts = compose_mounts(service)
+    assert target in mounts, f"{name}: {target} is not a mounted file"
+    mount = mounts[target]
+    assert mount["type"] == "bind"
+    assert mount["read_only"] is True
+    assert not mount.get("bind", {}).get("create_host_path"), "a missing key must be an error"
+    source = (COMPOSE_FILE.parent / interpolate(mount["source"])).resolve()
+    assert source.parent == COMPOSE_FILE.parent / "secrets", source
+    assert source.suffix == ".pem"
+
+
+def test_compose_keeps_the_secrets_directory_out_of_git() -> None:
+    ignored = (COMPOSE_FILE.parent / ".gitignore").read_text().splitlines()
+    assert "secrets/" in ignored
+
+
+def compose_writable_dirs(service: dict[str, Any]) -> set[PurePosixPath]:
+    tmpfs = service.get("tmpfs", [])
+    entries = [tmpfs] if isinstance(tmpfs, str) else tmpfs
+    dirs = {PurePosixPath(entry.split(":")[0]) for entry in entries}
+    dirs |= {
+        target
+        for target, mount in compose_mounts(service).items()
+        if mount["type"] in ("volume", "tmpfs") and not mount["read_only"]
+    }
+    return dirs
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_compose_files_a_service_writes_are_on_writable_mounts(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = COMPOSE_SERVICES[name]
+    assert service["read_only"] is True
+    cls = settings_class(name)
+    settings = load_settings(cls, compose_env(service), monkeypatch)
+    writable = compose_writable_dirs(service)
+    for field in path_settings(cls) - {KEY_SETTINGS.get(name)}:
+        path = container_path(getattr(settings, field))
+        assert any(is_under(path.parent, d) for d in writable), f"{name}.{field}: {path}"
+
+
+def test_compose_documents_link_to_the_published_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = compose_env(COMPOSE_SERVICES["documents"])
+    settings = load_settings(DocumentsSettings, env, monkeypatch)
+    assert isinstance(settings, DocumentsSettings)
+    assert settings.public_base_url == "http://localhost:8000"
+    assert "8000:8000" in COMPOSE_SERVICES["edge"]["ports"]
+
+
 def test_compose_edge_listens_publicly_and_is_checked_on_readyz(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -465,7 +582,9 @@ def k8s_documents(path: Path) -> list[dict[str, Any]]:
 
 KUSTOMIZATION: dict[str, Any] = yaml.safe_load((K8S / "kustomization.yaml").read_text())
 RESOURCES = [doc for name in KUSTOMIZATION["resources"] for doc in k8s_documents(K8S / name)]
-SECRET_EXAMPLE = k8s_documents(K8S / "secret.example.yaml")
+SECRET_EXAMPLE: dict[str, dict[str, Any]] = {
+    doc["metadata"]["name"]: doc for doc in k8s_documents(K8S / "secret.example.yaml")
+}
 
 
 def resources_of(kind: str) -> dict[str, dict[str, Any]]:
@@ -473,7 +592,8 @@ def resources_of(kind: str) -> dict[str, dict[str, Any]]:
 
 
 DEPLOYMENTS = resources_of("Deployment")
-CONFIG_DATA: dict[str, str] = resources_of("ConfigMap")[CONFIG_MAP]["data"]
+CONFIG_MAPS = resources_of("ConfigMap")
+CONFIG_DATA: dict[str, str] = CONFIG_MAPS[CONFIG_MAP]["data"]
 
 
 def test_kustomization_applies_every_manifest_but_the_secret_template() -> None:
@@ -491,14 +611,25 @@ def test_k8s_shared_config_and_secret_template() -> None:
     assert CONFIG_DATA["GOSMED_LOG_FORMAT"] == "json"
     assert not unknown_gosmed_names(set(CONFIG_DATA), SHARED_NAMES)
     assert not set(CONFIG_DATA) & {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL"}, "secrets"
-    (secret,) = SECRET_EXAMPLE
-    assert secret["kind"] == "Secret"
-    assert secret["metadata"]["name"] == SECRET
-    data: dict[str, str] = secret["stringData"]
+    assert {SECRET, KEYS_SECRET} <= set(SECRET_EXAMPLE)
+    for secret in SECRET_EXAMPLE.values():
+        assert secret["kind"] == "Secret"
+        for value in secret["stringData"].values():
+            assert "REPLACE-ME" in value, "placeholders only"
+    data: dict[str, str] = SECRET_EXAMPLE[SECRET]["stringData"]
     assert set(data) == {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL"}
-    for value in data.values():
-        assert "REPLACE-ME" in value
     assert urlsplit(data["GOSMED_AMQP_URL"]).path == "/gosmed"
+
+
+def test_k8s_secret_template_holds_placeholder_keys_and_says_how_to_make_real_ones() -> None:
+    keys: dict[str, str] = SECRET_EXAMPLE[KEYS_SECRET]["stringData"]
+    assert keys, "the private keys"
+    for value in keys.values():
+        assert value.startswith("-----BEGIN PRIVATE KEY-----\n")
+        assert value.rstrip().endswith("-----END PRIVATE KEY-----")
+        assert "REPLACE-ME" in value
+    assert not any(GOSMED_NAME.fullmatch(key) for key in keys), "files, not variables"
+    assert "openssl genpkey -algorithm ed25519" in (K8S / "secret.example.yaml").read_text()
 
 
 def test_k8s_has_one_deployment_per_service() -> None:
@@ -508,15 +639,127 @@ def test_k8s_has_one_deployment_per_service() -> None:
 def pod_env(container: dict[str, Any]) -> dict[str, str]:
     """The environment a container starts with: gosmed-config, the Secret, then its own env."""
     env: dict[str, str] = {}
-    sources = {
-        (source.get("configMapRef") or source["secretRef"])["name"]
-        for source in container["envFrom"]
-    }
-    assert sources == {CONFIG_MAP, SECRET}
-    env.update(CONFIG_DATA)
-    env.update(SECRET_EXAMPLE[0]["stringData"])
+    sources = [source.get("configMapRef") or source["secretRef"] for source in container["envFrom"]]
+    assert [source["name"] for source in sources[:2]] == [CONFIG_MAP, SECRET]
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            env.update(CONFIG_MAPS[source["configMapRef"]["name"]]["data"])
+        else:
+            name = source["secretRef"]["name"]
+            assert name != KEYS_SECRET, "the keys are mounted as files, not variables"
+            env.update(SECRET_EXAMPLE[name]["stringData"])
     env.update({item["name"]: item["value"] for item in container.get("env", [])})
     return env
+
+
+def pod_mounts(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(volumeMount, volume) pairs of a Deployment's container."""
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    return [(mount, volumes[mount["name"]]) for mount in container.get("volumeMounts", [])]
+
+
+def k8s_settings(name: str, monkeypatch: pytest.MonkeyPatch) -> CommonSettings:
+    (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+    return load_settings(settings_class(name), pod_env(container), monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(KEY_SETTINGS))
+def test_k8s_signing_key_is_a_file_mounted_read_only_from_the_secret(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = getattr(k8s_settings(name, monkeypatch), KEY_SETTINGS[name])
+    assert value is not None, f"{name}: unset, every replica would generate its own key"
+    path = container_path(value)
+    found = [
+        (mount, volume)
+        for mount, volume in pod_mounts(name)
+        if PurePosixPath(mount["mountPath"]) in path.parents
+    ]
+    assert len(found) == 1, f"{name}: {path} is not on a mounted volume"
+    ((mount, volume),) = found
+    assert mount.get("readOnly") is True
+    assert "subPath" not in mount
+    secret = volume.get("secret")
+    assert secret, f"{name}: {path} is not on a Secret volume"
+    assert secret["secretName"] == KEYS_SECRET
+    relative = path.relative_to(mount["mountPath"]).as_posix()
+    projected = {item["path"]: item["key"] for item in secret.get("items", [])}
+    key = projected.get(relative, relative if not projected else None)
+    assert key in SECRET_EXAMPLE[KEYS_SECRET]["stringData"], f"{name}: {relative} not in Secret"
+    # Readable by the service's uid: world-readable, or group-readable by its fsGroup.
+    mode = secret.get("defaultMode", 0o644)
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    group_ok = pod["securityContext"].get("fsGroup") == pod["securityContext"]["runAsGroup"]
+    assert mode & 0o004 or (group_ok and mode & 0o040), oct(mode)
+    assert not mode & 0o002, "never writable"
+
+
+def test_k8s_each_service_gets_only_its_own_key() -> None:
+    projected: dict[str, set[str]] = {}
+    for name in PROCESSES:
+        for _, volume in pod_mounts(name):
+            if volume.get("secret", {}).get("secretName") == KEYS_SECRET:
+                items = volume["secret"].get("items")
+                assert items, f"{name} would get every key"
+                projected.setdefault(name, set()).update(item["key"] for item in items)
+    assert set(projected) == set(KEY_SETTINGS)
+    assert all(len(keys) == 1 for keys in projected.values())
+    assert len(set.union(*projected.values())) == len(KEY_SETTINGS), "one key per purpose"
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_k8s_files_a_service_writes_are_on_writable_volumes(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cls = settings_class(name)
+    settings = k8s_settings(name, monkeypatch)
+    writable = [
+        PurePosixPath(mount["mountPath"])
+        for mount, volume in pod_mounts(name)
+        if "emptyDir" in volume and not mount.get("readOnly") and "subPath" not in mount
+    ]
+    for field in path_settings(cls) - {KEY_SETTINGS.get(name)}:
+        path = container_path(getattr(settings, field))
+        assert any(is_under(path.parent, d) for d in writable), f"{name}.{field}: {path}"
+
+
+def test_k8s_identity_sms_outbox_is_the_documented_development_adapter() -> None:
+    volumes = {v["name"]: v for _, v in pod_mounts("identity")}
+    assert "emptyDir" in volumes["sms-outbox"]
+    text = (K8S / "identity.yaml").read_text()
+    assert "replace with a real SMS gateway adapter in production" in text
+
+
+def test_k8s_mail_and_public_address_are_set_for_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("identity", "documents"):
+        settings = k8s_settings(name, monkeypatch)
+        assert isinstance(settings, IdentitySettings | DocumentsSettings)
+        host = settings.smtp_host
+        assert host != settings_class(name).model_fields["smtp_host"].default, "no relay in a pod"
+        assert host.endswith(".example.org"), "a placeholder to replace"
+    documents = k8s_settings("documents", monkeypatch)
+    assert isinstance(documents, DocumentsSettings)
+    url = urlsplit(documents.public_base_url)
+    assert url.scheme == "https"
+    assert url.hostname not in (None, "127.0.0.1", "localhost")
+    (container,) = DEPLOYMENTS["documents"]["spec"]["template"]["spec"]["containers"]
+    smtp_login = [
+        source["secretRef"]
+        for source in container["envFrom"]
+        if source.get("secretRef", {}).get("name") == "gosmed-documents-smtp"
+    ]
+    assert smtp_login == [{"name": "gosmed-documents-smtp", "optional": True}]
+    assert set(SECRET_EXAMPLE["gosmed-documents-smtp"]["stringData"]) == {
+        "GOSMED_DOCUMENTS_SMTP_USERNAME",
+        "GOSMED_DOCUMENTS_SMTP_PASSWORD",
+    }
+    assert not {"GOSMED_DOCUMENTS_SMTP_USERNAME", "GOSMED_DOCUMENTS_SMTP_PASSWORD"} & {
+        key for config in CONFIG_MAPS.values() for key in config["data"]
+    }, "credentials belong in a Secret"
 
 
 @pytest.mark.parametrize("name", PROCESSES)
