@@ -38,7 +38,7 @@ from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKin
 from gosmed.contracts.registry.catalog import MedicalService, ServiceCategory
 from gosmed.contracts.registry.organizations import OrganizationCard
 from gosmed.contracts.registry.specialists import SpecialistCard
-from gosmed.contracts.registry.specialties import SPECIALTY_TITLES
+from gosmed.contracts.registry.specialties import SPECIALIST_TITLES, SPECIALTY_TITLES, Specialty
 from gosmed.runtime.settings import CommonSettings
 
 SEED = 20261125
@@ -107,9 +107,17 @@ def history(
     categories = list(ServiceCategory)
     for number in range(count):
         category = categories[number % len(categories)]
-        org = clinics[number % len(clinics)] if len(clinics) > 1 else clinics[0]
         service = rng.choice(catalogue.services[category])
-        staff = catalogue.specialists.get(org.id, ())
+        # the next clinic in turn that has a doctor for this service (else the one in turn)
+        turn = [clinics[(number + k) % len(clinics)] for k in range(len(clinics))]
+        org, staff = next(
+            (
+                (c, found)
+                for c in turn
+                if (found := qualified(catalogue.specialists.get(c.id, ()), service))
+            ),
+            (turn[0], ()),
+        )
         specialist = rng.choice(staff) if staff and rng.random() < 0.85 else None
         cost, coverage = _payment(rng, category, number)
         code, text = rng.choice(DIAGNOSES)
@@ -140,6 +148,54 @@ def history(
             )
         )
     return by_clinic
+
+
+CATEGORY_SPECIALTIES: dict[ServiceCategory, frozenset[Specialty]] = {
+    ServiceCategory.LABORATORY: frozenset({Specialty.CLINICAL_LABORATORY_DIAGNOSTICS}),
+    ServiceCategory.IMAGING: frozenset({Specialty.RADIOLOGY, Specialty.ULTRASOUND_DIAGNOSTICS}),
+    ServiceCategory.DENTISTRY: frozenset({Specialty.DENTISTRY, Specialty.ORTHODONTICS}),
+    ServiceCategory.REHABILITATION: frozenset({Specialty.PHYSIOTHERAPY}),
+    ServiceCategory.INPATIENT: frozenset(
+        {
+            Specialty.SURGERY,
+            Specialty.TRAUMATOLOGY_ORTHOPEDICS,
+            Specialty.UROLOGY,
+            Specialty.OBSTETRICS_GYNECOLOGY,
+            Specialty.OPHTHALMOLOGY,
+            Specialty.OTORHINOLARYNGOLOGY,
+        }
+    ),
+    ServiceCategory.PREVENTION: frozenset(
+        {
+            Specialty.THERAPY,
+            Specialty.GENERAL_PRACTICE,
+            Specialty.PEDIATRICS,
+            Specialty.INFECTIOUS_DISEASES,
+        }
+    ),
+}
+SPECIALISED = (
+    frozenset().union(*CATEGORY_SPECIALTIES.values())
+    - CATEGORY_SPECIALTIES[ServiceCategory.PREVENTION]
+)
+
+
+def qualified(
+    staff: tuple[SpecialistCard, ...], service: MedicalService
+) -> tuple[SpecialistCard, ...]:
+    """The clinic's specialists who would render `service`: those its name names («врача-
+    терапевта» -> врач-терапевт), else those of its category, else clinicians; may be none."""
+    name = service.name.lower()
+    fitting = frozenset(sp for sp in Specialty if all(w in name for w in _title_words(sp)))
+    if not fitting:
+        fitting = CATEGORY_SPECIALTIES.get(service.category, frozenset(Specialty) - SPECIALISED)
+    return tuple(s for s in staff if s.specialty in fitting)
+
+
+def _title_words(specialty: Specialty) -> list[str]:
+    """«врач-акушер-гинеколог» -> [«акушер», «гинеколог»]: the words a service name declines."""
+    title = SPECIALIST_TITLES[specialty].split("(")[0].replace("-", " ")
+    return [word for word in title.split() if word != "врач"]
 
 
 def _payment(rng: random.Random, category: ServiceCategory, number: int) -> tuple[Cost, Coverage]:
