@@ -127,6 +127,8 @@ def expected_basis(
 ) -> LegalBasis | None:
     """The whole access matrix of the demo data, written out independently of the service."""
     read_only = {Action.READ_SERVICES, Action.DOWNLOAD_DOCUMENTS, Action.READ_LAB_RESULTS}
+    if not actor.confirmed:
+        return None  # medical data is open to confirmed accounts only, even one's own
     if actor == patient:
         return LegalBasis.OWN_ACCOUNT
     if actor == demo.PARENT and patient == demo.CHILD_UNDER_15:
@@ -190,6 +192,21 @@ async def test_authorize_names_the_document_of_the_basis(
         assert decision.basis_document_id == document_id
         assert label_part in decision.basis_label
         assert decision.sees_restricted_categories is False
+
+
+def test_an_unconfirmed_account_logs_in_but_is_told_how_to_open_medical_data(
+    edge: httpx.Client,
+) -> None:
+    headers = login(edge, demo.UNCONFIRMED)
+    me = edge.get("/api/v1/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["confirmation_level"] == "standard"
+    for path in ("/api/v1/patients/me/services", "/api/v1/patients/me/access-log"):
+        refused = edge.get(path, headers=headers)
+        assert refused.status_code == 403, path
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "forbidden"
+        assert "подтверждённой учётной записью" in refused.json()["detail"]
 
 
 def test_logout_kills_the_access_token_at_once(edge: httpx.Client) -> None:

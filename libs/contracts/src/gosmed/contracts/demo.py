@@ -16,6 +16,7 @@ class DemoPerson:
     email: str | None
     password: str | None
     totp_secret: str | None
+    confirmed: bool = True
 
 
 PATIENT = DemoPerson(
@@ -107,6 +108,19 @@ OPERATOR = DemoPerson(
     "MZXW6YTBOJUWU23MNV2GCZ3LMFZWS3LE",
 )
 
+UNCONFIRMED = DemoPerson(
+    "unconfirmed",
+    "Новиков Игорь Павлович",
+    date(1992, 8, 8),
+    "89123456726",
+    "7700000000000009",
+    "+79161000009",
+    "igor.novikov@example.ru",
+    "Demo-Unconfirmed-2026",
+    "KVKFKRCPNZQUYMLXOVYDSQKJKZDTSRLD",
+    confirmed=False,
+)
+
 PEOPLE = (
     PATIENT,
     PARENT,
@@ -116,5 +130,6 @@ PEOPLE = (
     INSURER,
     INSPECTOR,
     OPERATOR,
+    UNCONFIRMED,
 )
 PATIENTS_WITH_HISTORY = (PATIENT, CHILD_UNDER_15, CHILD_OVER_15)

@@ -56,7 +56,9 @@ def demo_account(person: demo.DemoPerson) -> Account:
         oms_policy=person.oms_policy,
         phone=person.phone,
         email=person.email,
-        confirmation_level=ConfirmationLevel.CONFIRMED,
+        confirmation_level=ConfirmationLevel.CONFIRMED
+        if person.confirmed
+        else ConfirmationLevel.STANDARD,
         roles=ROLES.get(person.key, frozenset({Role.CITIZEN})),
         parent_ids=parents,
         password_hash=_password_hash(person.password) if person.password else None,
