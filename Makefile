@@ -1,6 +1,5 @@
 # gosmed: `make run` starts the whole system, `make test` runs every test.
 SHELL := bash
-UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export PATH := $(HOME)/.local/bin:$(PATH)
 
 .PHONY: install run test lint format asyncapi bench
