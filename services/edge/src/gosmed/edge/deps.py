@@ -1,10 +1,11 @@
 """Typed FastAPI dependencies shared by the routers."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
@@ -29,6 +30,24 @@ def _settings(request: Request) -> EdgeSettings:
 RpcDep = Annotated[RpcClient, Depends(_rpc)]
 SettingsDep = Annotated[EdgeSettings, Depends(_settings)]
 
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+MESSAGE_FIELDS = {"message_id", "occurred_at"}
+"""The broker envelope of a reply, left out of HTTP answers."""
+
+
+async def call_service(
+    service: topology.Service,
+    rpc: RpcClient,
+    settings: EdgeSettings,
+    method: str,
+    request: BaseModel,
+    reply: type[ReplyT],
+) -> ReplyT:
+    """`method` of `service` over RPC, within the edge's timeout; a routes module binds its
+    service with `functools.partial`."""
+    queue = topology.rpc_queue(service, method)
+    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
+
 
 async def _principal(
     rpc: RpcDep,
@@ -40,11 +59,13 @@ async def _principal(
         raise ServiceError(
             ErrorCode.UNAUTHENTICATED, "Нужен токен доступа (Authorization: Bearer)."
         )
-    return await rpc.call(
-        topology.rpc_queue(topology.Service.IDENTITY, AUTHENTICATE),
+    return await call_service(
+        topology.Service.IDENTITY,
+        rpc,
+        settings,
+        AUTHENTICATE,
         Authenticate(access_token=credentials.credentials),
         Principal,
-        timeout=settings.rpc_timeout,
     )
 
 

@@ -1,6 +1,6 @@
 """Edge routes served by the documents service: request, fetch, e-mail, revoke, verify."""
 
-from typing import TypeVar
+from functools import partial
 from urllib.parse import quote
 from uuid import UUID
 
@@ -22,13 +22,19 @@ from gosmed.contracts.identity.access import Principal
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.types import DateRange
-from gosmed.edge.deps import PrincipalDep, RpcDep, SettingsDep, patient_context
+from gosmed.edge.deps import (
+    MESSAGE_FIELDS,
+    PrincipalDep,
+    RpcDep,
+    SettingsDep,
+    call_service,
+    patient_context,
+)
 from gosmed.edge.problems import problem
 
 router = APIRouter(tags=["documents"])
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
-MESSAGE_FIELDS = {"message_id", "occurred_at"}
+_documents = partial(call_service, topology.Service.DOCUMENTS)
 GONE: dict[DocumentStatus, tuple[str, str]] = {
     DocumentStatus.EXPIRED: (
         "document_expired",
@@ -72,13 +78,6 @@ def _document_id(value: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise ServiceError(ErrorCode.NOT_FOUND, "Документ не найден.") from None
-
-
-async def _documents(
-    rpc: RpcDep, settings: SettingsDep, method: str, request: BaseModel, reply: type[ReplyT]
-) -> ReplyT:
-    queue = topology.rpc_queue(topology.Service.DOCUMENTS, method)
-    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
 
 
 def _gone(request: Request, status: DocumentStatus) -> JSONResponse:

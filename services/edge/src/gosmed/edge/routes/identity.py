@@ -1,7 +1,8 @@
 """Edge routes served by the identity service: login, sessions, profile, patients."""
 
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from functools import partial
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -13,12 +14,18 @@ from gosmed.contracts.identity import auth, consents, delegations, inbox
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.types import MobilePhone, Snils
-from gosmed.edge.deps import ClientAddressDep, PrincipalDep, RpcDep, SettingsDep
+from gosmed.edge.deps import (
+    MESSAGE_FIELDS,
+    ClientAddressDep,
+    PrincipalDep,
+    RpcDep,
+    SettingsDep,
+    call_service,
+)
 
 router = APIRouter(tags=["identity"])
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
-MESSAGE_FIELDS = {"message_id", "occurred_at"}
+_identity = partial(call_service, topology.Service.IDENTITY)
 
 
 def without_message_fields(items: str) -> dict[str, Any]:
@@ -52,13 +59,6 @@ class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str = Field(min_length=1, max_length=200)
-
-
-async def _identity(
-    rpc: RpcDep, settings: SettingsDep, method: str, request: BaseModel, reply: type[ReplyT]
-) -> ReplyT:
-    queue = topology.rpc_queue(topology.Service.IDENTITY, method)
-    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
 
 
 @router.post(

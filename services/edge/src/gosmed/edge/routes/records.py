@@ -1,7 +1,8 @@
 """Edge routes served by the records service: rendered services, consent, access journal."""
 
 from datetime import date
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -14,12 +15,18 @@ from gosmed.contracts.records.details import GetRenderedService, RenderedService
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.types import DateRange
-from gosmed.edge.deps import PrincipalDep, RpcDep, SettingsDep, patient_context
+from gosmed.edge.deps import (
+    MESSAGE_FIELDS,
+    PrincipalDep,
+    RpcDep,
+    SettingsDep,
+    call_service,
+    patient_context,
+)
 
 router = APIRouter(tags=["records"])
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
-MESSAGE_FIELDS = {"message_id", "occurred_at"}
+_records = partial(call_service, topology.Service.RECORDS)
 
 
 class ConsentRequest(BaseModel):
@@ -29,13 +36,6 @@ class ConsentRequest(BaseModel):
     organization_ids: frozenset[UUID] = Field(
         default=frozenset(), max_length=1000, description="Chosen clinics when not all."
     )
-
-
-async def _records(
-    rpc: RpcDep, settings: SettingsDep, method: str, request: BaseModel, reply: type[ReplyT]
-) -> ReplyT:
-    queue = topology.rpc_queue(topology.Service.RECORDS, method)
-    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
 
 
 def _period(start: date | None, end: date | None) -> DateRange | None:

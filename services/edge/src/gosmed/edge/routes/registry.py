@@ -2,6 +2,7 @@
 the nomenclature of medical services and tariffs."""
 
 import datetime as dt
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -36,14 +37,13 @@ from gosmed.contracts.registry.specialists import (
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff, TariffView
 from gosmed.contracts.registry.values import NOMENCLATURE_CODE_PATTERN
-from gosmed.edge.deps import RpcDep, SettingsDep
+from gosmed.edge.deps import RpcDep, SettingsDep, call_service
 
 router = APIRouter(tags=["registry"])
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
-def _queue(method: str) -> str:
-    return topology.rpc_queue(topology.Service.REGISTRY, method)
+_registry = partial(call_service, topology.Service.REGISTRY)
 
 
 class PageQuery(BaseModel):
@@ -97,11 +97,12 @@ class ServiceList(BaseModel):
 async def search_organizations(
     query: Annotated[OrganizationQuery, Query()], rpc: RpcDep, settings: SettingsDep
 ) -> OrganizationList:
-    page = await rpc.call(
-        _queue(SEARCH_ORGANIZATIONS),
+    page = await _registry(
+        rpc,
+        settings,
+        SEARCH_ORGANIZATIONS,
         SearchOrganizations(**query.model_dump()),
         OrganizationPage,
-        timeout=settings.rpc_timeout,
     )
     return OrganizationList(items=list(page.items), next_cursor=page.next_cursor)
 
@@ -110,11 +111,12 @@ async def search_organizations(
 async def get_organization(
     organization_id: UUID, rpc: RpcDep, settings: SettingsDep
 ) -> OrganizationCard:
-    view = await rpc.call(
-        _queue(GET_ORGANIZATIONS),
+    view = await _registry(
+        rpc,
+        settings,
+        GET_ORGANIZATIONS,
         GetOrganizations(ids=(organization_id,)),
         OrganizationsView,
-        timeout=settings.rpc_timeout,
     )
     if not view.items:
         raise ServiceError(ErrorCode.NOT_FOUND, "Организация не найдена.")
@@ -123,11 +125,8 @@ async def get_organization(
 
 @router.get("/specialists/{specialist_id}", response_model=SpecialistCard)
 async def get_specialist(specialist_id: UUID, rpc: RpcDep, settings: SettingsDep) -> SpecialistCard:
-    view = await rpc.call(
-        _queue(GET_SPECIALISTS),
-        GetSpecialists(ids=(specialist_id,)),
-        SpecialistsView,
-        timeout=settings.rpc_timeout,
+    view = await _registry(
+        rpc, settings, GET_SPECIALISTS, GetSpecialists(ids=(specialist_id,)), SpecialistsView
     )
     if not view.items:
         raise ServiceError(ErrorCode.NOT_FOUND, "Специалист не найден.")
@@ -138,11 +137,8 @@ async def get_specialist(specialist_id: UUID, rpc: RpcDep, settings: SettingsDep
 async def search_services(
     query: Annotated[ServiceQuery, Query()], rpc: RpcDep, settings: SettingsDep
 ) -> ServiceList:
-    page = await rpc.call(
-        _queue(SEARCH_SERVICES),
-        SearchServices(**query.model_dump()),
-        ServicePage,
-        timeout=settings.rpc_timeout,
+    page = await _registry(
+        rpc, settings, SEARCH_SERVICES, SearchServices(**query.model_dump()), ServicePage
     )
     return ServiceList(items=list(page.items), next_cursor=page.next_cursor)
 
@@ -161,8 +157,10 @@ async def get_tariff(
             "Укажите организацию (organization_id) или регион (region) для поиска тарифа.",
         )
     on = query.date or dt.datetime.now(MOSCOW).date()
-    view = await rpc.call(
-        _queue(GET_TARIFF),
+    view = await _registry(
+        rpc,
+        settings,
+        GET_TARIFF,
         GetTariff(
             service_code=code,
             on=on,
@@ -170,7 +168,6 @@ async def get_tariff(
             region_code=query.region,
         ),
         TariffView,
-        timeout=settings.rpc_timeout,
     )
     if view.tariff is None:
         raise ServiceError(
