@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from gosmed.contracts.topology import Service, ping_queue
+from gosmed.contracts.system import ping
+from gosmed.contracts.topology import Service
 from gosmed.runtime.asyncapi import build_document
 
 COMMITTED = Path(__file__).parents[1] / "docs" / "asyncapi.json"
@@ -12,7 +13,7 @@ COMMITTED = Path(__file__).parents[1] / "docs" / "asyncapi.json"
 def test_document_describes_every_service_queue() -> None:
     document = build_document()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert {ping_queue(service) for service in Service} <= addresses
+    assert {ping(service).queue for service in Service} <= addresses
     assert document["info"]["title"] == "gosmed"
 
 

@@ -21,7 +21,6 @@ from gosmed.contracts.registry.specialists import (
     UPSERT_SPECIALIST,
     GetSpecialists,
     SpecialistProfile,
-    SpecialistsView,
     UpsertSpecialist,
 )
 from gosmed.registry import demo
@@ -84,10 +83,9 @@ async def _batch_get() -> None:
     rpc = RpcClient(BENCH_AMQP_URL)
     await rpc.connect()
     ids = tuple(s.id for s in demo.specialists()[:200])
-    queue = topology.rpc_queue(topology.Service.REGISTRY, GET_SPECIALISTS)
 
     async def batch() -> None:
-        view = await rpc.call(queue, GetSpecialists(ids=ids), SpecialistsView, timeout=30)
+        view = await rpc.call(GET_SPECIALISTS, GetSpecialists(ids=ids), timeout=30)
         assert len(view.items) == len(ids)
 
     try:

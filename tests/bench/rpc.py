@@ -7,13 +7,14 @@ from pathlib import Path
 
 from faststream.rabbit import RabbitBroker
 
-from gosmed.contracts.system import Ping, PingReply
-from gosmed.contracts.topology import Service, ping_queue
+from gosmed.contracts.system import Ping, PingReply, ping
+from gosmed.contracts.topology import Service
 from gosmed.runtime.devstack import DevStack
 from gosmed.runtime.rpc import RpcClient
 from tests.bench.common import BENCH_AMQP_URL, HEADER, measure
 
-QUEUE = ping_queue(Service.REGISTRY)
+PING = ping(Service.REGISTRY)
+QUEUE = PING.queue
 SEQUENTIAL = int(os.environ.get("GOSMED_BENCH_RPC_SEQUENTIAL", "1000"))
 PARALLEL = int(os.environ.get("GOSMED_BENCH_RPC_PARALLEL", "5000"))
 IN_FLIGHT = 200
@@ -34,7 +35,7 @@ async def run() -> None:
             PingReply.model_validate_json(reply.body)
 
         async def gosmed_call() -> None:
-            await rpc.call(QUEUE, Ping(), PingReply, timeout=10)
+            await rpc.call(PING, Ping(), timeout=10)
 
         print(f"\nRPC: ping to the registry service process ({QUEUE})\n{HEADER}")
         for label, call in (
@@ -58,7 +59,7 @@ async def _wait_for_service(rpc: RpcClient) -> None:
 
     for _ in range(100):
         try:
-            await rpc.call(QUEUE, Ping(), PingReply, timeout=0.5)
+            await rpc.call(PING, Ping(), timeout=0.5)
             return
         except ServiceError:
             continue

@@ -139,13 +139,12 @@ def pdf_text(pdf: bytes, tmp_path: Any) -> str:
     ).stdout
 
 
-def test_statement_is_ready_within_a_second_and_reads_right(
+def test_statement_becomes_ready_and_reads_right(
     edge_module: httpx.Client, history: list[dict[str, Any]], tmp_path: Any
 ) -> None:
-    started = time.monotonic()
+    # How fast is `make bench`'s business (tests.bench documents), not a timed assertion.
     document = request_document(edge_module, {"kind": "statement", "format": "pdf"})
     ready = wait_ready(edge_module, document["document_id"])
-    assert time.monotonic() - started < 1.0
 
     response = fetch_file(edge_module, document["document_id"])
     assert response.status_code == 200

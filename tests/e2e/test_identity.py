@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gosmed.contracts import demo, topology
+from gosmed.contracts import demo
 from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.identity.demo import account_id
@@ -148,14 +148,13 @@ async def test_access_matrix_of_every_person_for_every_patient_has_no_leaks(
     edge: httpx.Client, rpc: RpcClient
 ) -> None:
     login(edge, demo.PATIENT)  # the stack is up and seeded
-    queue = topology.rpc_queue(topology.Service.IDENTITY, AUTHORIZE)
     cases = list(itertools.product(demo.PEOPLE, demo.PEOPLE, Action))
 
     async def ask(
         actor: demo.DemoPerson, patient: demo.DemoPerson, action: Action
     ) -> AccessDecision:
         context = AccessContext(actor_id=account_id(actor), patient_id=account_id(patient))
-        return await rpc.call(queue, Authorize(context=context, action=action), AccessDecision)
+        return await rpc.call(AUTHORIZE, Authorize(context=context, action=action))
 
     decisions = await asyncio.gather(*(ask(*case) for case in cases))
     mismatches = []
@@ -177,7 +176,6 @@ async def test_authorize_names_the_document_of_the_basis(
     rpc: RpcClient, edge: httpx.Client
 ) -> None:
     login(edge, demo.PATIENT)
-    queue = topology.rpc_queue(topology.Service.IDENTITY, AUTHORIZE)
     cases = {
         demo.REPRESENTATIVE: ("demo-poa-active", "77 АА 1234567"),
         demo.INSURER: ("demo-insurer-consent", "ДМС-2026/0147"),
@@ -185,9 +183,8 @@ async def test_authorize_names_the_document_of_the_basis(
     }
     for actor, (document_id, label_part) in cases.items():
         context = AccessContext(actor_id=account_id(actor), patient_id=account_id(demo.PATIENT))
-        decision = await rpc.call(
-            queue, Authorize(context=context, action=Action.READ_SERVICES), AccessDecision
-        )
+        ask = Authorize(context=context, action=Action.READ_SERVICES)
+        decision = await rpc.call(AUTHORIZE, ask)
         assert decision.allowed
         assert decision.basis_document_id == document_id
         assert label_part in decision.basis_label

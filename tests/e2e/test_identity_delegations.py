@@ -10,9 +10,9 @@ import httpx
 import pyotp
 import pytest
 
-from gosmed.contracts import demo, topology
+from gosmed.contracts import demo
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.access import AUTHORIZE, Action, Authorize
 from gosmed.identity.demo import account_id
 from gosmed.runtime.rpc import RpcClient
 from tests.e2e.identity_support import DEMO_ENV, login, start_login
@@ -308,16 +308,15 @@ async def test_revoking_a_power_of_attorney_acts_on_the_next_request(
     context = AccessContext(
         actor_id=account_id(demo.REPRESENTATIVE), patient_id=account_id(demo.PATIENT)
     )
-    queue = topology.rpc_queue(topology.Service.IDENTITY, AUTHORIZE)
     ask = Authorize(context=context, action=Action.READ_SERVICES)
-    assert (await rpc.call(queue, ask, AccessDecision)).allowed
+    assert (await rpc.call(AUTHORIZE, ask)).allowed
 
     revoked = revoke(edge, "demo-poa-active", demo.PATIENT)
     assert revoked.status_code == 200
     assert revoked.json()["status"] == "revoked"
 
     assert (demo.PATIENT.snils, "power_of_attorney") not in patients_of(edge, demo.REPRESENTATIVE)
-    decision = await rpc.call(queue, ask, AccessDecision)
+    decision = await rpc.call(AUTHORIZE, ask)
     assert not decision.allowed
     assert decision.patient is None
     # the agent's own session is untouched

@@ -381,12 +381,9 @@ def test_export_for_documents_is_authorized_and_journaled(
         rpc = RpcClient(amqp_url)
         await rpc.connect()
         try:
+            context = AccessContext(actor_id=actor, patient_id=teen)
             return await rpc.call(
-                topology.rpc_queue(topology.Service.RECORDS, EXPORT_SERVICES),
-                ExportRenderedServices(
-                    context=AccessContext(actor_id=actor, patient_id=teen), **filters
-                ),
-                RenderedServicesExport,
+                EXPORT_SERVICES, ExportRenderedServices(context=context, **filters)
             )
         finally:
             await rpc.close()

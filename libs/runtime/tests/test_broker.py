@@ -12,6 +12,7 @@ from pydantic import Field
 from gosmed.contracts import topology
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.rpc import Rpc
 from gosmed.runtime.broker import (
     create_broker,
     declare_topology,
@@ -30,6 +31,11 @@ class Greeting(Message):
     text: str
 
 
+def greet_rpc(queue_name: str) -> Rpc[Greet, Greeting]:
+    """The throw-away service's RPC, named after the test's own queue."""
+    return Rpc(topology.Service.REGISTRY, queue_name, Greet, Greeting)
+
+
 class Handled:
     def __init__(self) -> None:
         self.names: list[str] = []
@@ -43,7 +49,7 @@ async def service(
     """A throw-away service: a command queue and an RPC queue on the real broker."""
     broker = create_broker(settings, service="test")
     handled = Handled()
-    rpc_queue = f"{queue_name}.rpc"
+    rpc_queue = greet_rpc(queue_name).queue
     cleanup_queues += [
         queue_name,
         rpc_queue,
@@ -137,16 +143,16 @@ async def test_rpc_business_error_is_answered_not_dead_lettered(
     rpc = RpcClient(amqp_url)
     await rpc.connect()
     try:
-        reply = await rpc.call(f"{queue_name}.rpc", Greet(name="Анна"), Greeting)
+        reply = await rpc.call(greet_rpc(queue_name), Greet(name="Анна"))
         assert reply.text == "Здравствуйте, Анна"
         with pytest.raises(ServiceError) as caught:
-            await rpc.call(f"{queue_name}.rpc", Greet(name="nobody"), Greeting)
+            await rpc.call(greet_rpc(queue_name), Greet(name="nobody"))
         assert caught.value.code == ErrorCode.NOT_FOUND
         assert caught.value.message == "Такого человека нет."
     finally:
         await rpc.close()
     with pytest.raises(TimeoutError):
-        await next_dead_letter(amqp_url, f"{queue_name}.rpc", timeout=0.5)
+        await next_dead_letter(amqp_url, greet_rpc(queue_name).queue, timeout=0.5)
 
 
 async def test_invalid_rpc_request_gets_an_error_reply_and_is_dead_lettered(
@@ -155,13 +161,14 @@ async def test_invalid_rpc_request_gets_an_error_reply_and_is_dead_lettered(
     rpc = RpcClient(amqp_url)
     await rpc.connect()
     try:
+        wrong = Rpc(topology.Service.REGISTRY, queue_name, Greeting, Greeting)
         with pytest.raises(ServiceError) as caught:
-            await rpc.call(f"{queue_name}.rpc", Greeting(text="not a Greet"), Greeting)
+            await rpc.call(wrong, Greeting(text="not a Greet"))
     finally:
         await rpc.close()
     assert caught.value.code == ErrorCode.VALIDATION_FAILED
     assert caught.value.details[0].field == "name"
-    dead = await next_dead_letter(amqp_url, f"{queue_name}.rpc")
+    dead = await next_dead_letter(amqp_url, greet_rpc(queue_name).queue)
     assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
 
 

@@ -12,7 +12,6 @@ from gosmed.contracts import topology
 from gosmed.contracts.documents.requests import (
     RENDER_DOCUMENT,
     VERIFY_DOCUMENT,
-    DocumentVerification,
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
@@ -55,8 +54,7 @@ async def test_malformed_render_command_is_dead_lettered_and_service_goes_on(
     assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
     assert "document_id" in str(headers[topology.HEADER_ERROR_REASON])
 
-    queue = topology.rpc_queue(topology.Service.DOCUMENTS, VERIFY_DOCUMENT)
     with pytest.raises(ServiceError) as unknown:
-        await rpc.call(queue, VerifyDocument(document_id=uuid4()), DocumentVerification)
+        await rpc.call(VERIFY_DOCUMENT, VerifyDocument(document_id=uuid4()))
     assert unknown.value.code == ErrorCode.NOT_FOUND
     assert unknown.value.message == "Документ с таким идентификатором не выдавался."

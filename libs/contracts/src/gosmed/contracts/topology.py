@@ -55,8 +55,3 @@ def event_queue(consumer: Service, routing_key: str) -> str:
 
 def dead_letter_queue(queue: str) -> str:
     return f"{queue}{DEAD_LETTER_SUFFIX}"
-
-
-def ping_queue(service: Service) -> str:
-    """The queue every service answers `Ping` on."""
-    return rpc_queue(service, "ping")

@@ -1,76 +1,134 @@
-"""A request/reply client that keeps many requests in flight on one connection.
+"""The one RPC client: typed calls to any `Rpc`, many in flight on one connection, and back by
+itself after the broker restarts.
 
 FastStream's `broker.request()` holds one lock per producer for the whole round trip, so a
 caller gets one request at a time (see the note on issue 2 for the measured figures). This
 client consumes RabbitMQ's direct reply-to pseudo-queue once and matches replies to waiting
 futures by correlation id.
+
+Direct reply-to lives on one channel of one connection, so when either closes the client does
+not try to resume it: it fails every call in flight at once (`service_unavailable`), answers
+new calls the same way without waiting, and opens a new connection and channel in the
+background with exponential backoff.
 """
 
 import asyncio
 import logging
 import uuid
-from typing import TypeVar
+from typing import Any, Protocol
 
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractIncomingMessage,
-    AbstractRobustConnection,
     DeliveryMode,
 )
+from aio_pika.exceptions import AMQPError, DeliveryError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, TracerProvider
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ErrorReply, ServiceError
+from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
+from gosmed.contracts.topology import Service
 from gosmed.runtime.broker import DIRECT_REPLY_TO
 
 log = logging.getLogger(__name__)
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
+BROKER_LOST = "Нет соединения с брокером сообщений, повторите запрос позже."
+
+
+class Caller(Protocol):
+    """What a use case or route needs to call other services; tests pass a fake."""
+
+    async def call(self, rpc: Rpc[RequestT, ReplyT], request: RequestT) -> ReplyT: ...
 
 
 class RpcClient:
     """Typed RPC over RabbitMQ; failures surface as `ServiceError` with a stable code."""
 
-    def __init__(self, amqp_url: str, *, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self,
+        amqp_url: str,
+        *,
+        timeout: float = 5.0,
+        tracer_provider: TracerProvider | None = None,
+        reconnect_max_wait: float = 5.0,
+        name: str = "gosmed-rpc",
+    ) -> None:
         self._url = amqp_url
-        self._connection: AbstractRobustConnection | None = None
+        self.name = name
+        self.timeout = timeout
+        self._reconnect_max_wait = reconnect_max_wait
+        self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._pending: dict[str, asyncio.Future[AbstractIncomingMessage]] = {}
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     async def connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._connection.reconnect_callbacks.add(self._on_reconnect)
-        await self._open_channel()
+        """Connect now; raises when the broker cannot be reached (a process then fails fast
+        and its supervisor restarts it)."""
+        self._closing = False
+        await self._open()
 
-    async def _open_channel(self) -> None:
-        assert self._connection is not None
-        self._channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
+    async def _open(self) -> None:
+        connection = await aio_pika.connect(
+            self._url, client_properties={"connection_name": self.name}
         )
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         # Direct reply-to: consume before publishing, auto-ack, on the publishing channel.
-        reply_queue = await self._channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+        reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
         await reply_queue.consume(self._on_reply, no_ack=True)
+        connection.close_callbacks.add(self._on_lost)
+        channel.close_callbacks.add(self._on_lost)
+        self._connection, self._channel = connection, channel
 
-    async def _on_reconnect(self, *_: object) -> None:
-        # Replies to requests sent before the connection dropped can never arrive.
-        for future in self._pending.values():
+    def _on_lost(self, sender: object, *_: Any) -> None:
+        """The connection or the reply channel closed: fail what waits, reconnect behind."""
+        if sender is not self._connection and sender is not self._channel:
+            return  # an earlier connection, already replaced
+        connection, self._connection, self._channel = self._connection, None, None
+        self._fail_pending()
+        if connection is not None and not connection.is_closed:
+            asyncio.get_running_loop().create_task(connection.close())
+        if not self._closing and (self._reconnecting is None or self._reconnecting.done()):
+            log.warning("RPC connection lost; reconnecting")
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        async for attempt in AsyncRetrying(
+            wait=wait_exponential(multiplier=0.2, max=self._reconnect_max_wait),
+            retry=retry_if_exception_type((OSError, AMQPError, asyncio.TimeoutError)),
+        ):
+            with attempt:
+                if self._closing:
+                    return
+                await self._open()
+        log.info("RPC connection re-established")
+
+    def _fail_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
             if not future.done():
-                future.set_exception(
-                    ServiceError(ErrorCode.SERVICE_UNAVAILABLE, "Соединение с брокером прервано.")
-                )
+                future.set_exception(ServiceError(ErrorCode.SERVICE_UNAVAILABLE, BROKER_LOST))
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            await connection.close()
+        self._fail_pending()
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        return self._channel is not None and not self._channel.is_closed
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         future = self._pending.pop(message.correlation_id or "", None)
@@ -78,19 +136,18 @@ class RpcClient:
             future.set_result(message)
 
     async def call(
-        self,
-        queue: str,
-        request: BaseModel,
-        reply_type: type[ReplyT],
-        *,
-        timeout: float = 5.0,
+        self, rpc: Rpc[RequestT, ReplyT], request: RequestT, *, timeout: float | None = None
     ) -> ReplyT:
-        """Send `request` to `queue` and wait at most `timeout` seconds for its reply."""
-        if self._channel is None:
-            raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, "Нет соединения с брокером.")
+        """Send `request` to `rpc`'s queue and wait at most `timeout` seconds (the client's
+        default when None) for its reply."""
+        timeout = self.timeout if timeout is None else timeout
+        channel = self._channel
+        if channel is None:
+            raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, BROKER_LOST)
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[AbstractIncomingMessage] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
+        queue = rpc.queue
         with self._tracer.start_as_current_span(
             f"{queue} publish",
             kind=SpanKind.PRODUCER,
@@ -100,7 +157,7 @@ class RpcClient:
             propagate.inject(headers)
             try:
                 async with asyncio.timeout(timeout):
-                    await self._channel.default_exchange.publish(
+                    await channel.default_exchange.publish(
                         aio_pika.Message(
                             request.model_dump_json().encode(),
                             content_type="application/json",
@@ -118,21 +175,38 @@ class RpcClient:
                 raise ServiceError(
                     ErrorCode.TIMEOUT, f"Сервис не ответил за {timeout:g} с ({queue})."
                 ) from None
-            except aio_pika.exceptions.DeliveryError:
+            except DeliveryError:
                 raise ServiceError(
                     ErrorCode.SERVICE_UNAVAILABLE, f"Очередь {queue} не существует."
                 ) from None
+            except (AMQPError, ConnectionError, RuntimeError):
+                # The channel or connection broke under the publish; the close callback
+                # reconnects.
+                raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, BROKER_LOST) from None
             finally:
                 self._pending.pop(correlation_id, None)
-        return _decode(reply, reply_type)
+        return _decode(reply, rpc)
 
 
-def _decode(reply: AbstractIncomingMessage, reply_type: type[ReplyT]) -> ReplyT:
+class ServiceClient:
+    """The calls one service answers, as the edge and other services inject them."""
+
+    def __init__(self, service: Service, caller: Caller) -> None:
+        self.service = service
+        self._caller = caller
+
+    async def call(self, rpc: Rpc[RequestT, ReplyT], request: RequestT) -> ReplyT:
+        if rpc.service is not self.service:
+            raise ValueError(f"{rpc.queue} is not a method of {self.service.value}")
+        return await self._caller.call(rpc, request)
+
+
+def _decode(reply: AbstractIncomingMessage, rpc: Rpc[Any, ReplyT]) -> ReplyT:
     headers = reply.headers or {}
     try:
         if headers.get(topology.HEADER_REPLY_STATUS) == topology.REPLY_STATUS_ERROR:
             raise ServiceError.from_reply(ErrorReply.model_validate_json(reply.body))
-        return reply_type.model_validate_json(reply.body)
+        return rpc.reply.model_validate_json(reply.body)
     except ValidationError:
-        log.error("malformed reply of type %s", reply_type.__name__)
+        log.error("malformed reply of %s", rpc.queue)
         raise ServiceError(ErrorCode.INTERNAL, "Сервис вернул некорректный ответ.") from None

@@ -5,20 +5,24 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from typing import Any, TypeVar
 
 from faststream import FastStream
-from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit import RabbitBroker, RabbitExchange, RabbitQueue
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import BaseModel
 
 from gosmed.contracts import topology
-from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply
-from gosmed.runtime.broker import create_broker, declare_topology, durable_queue
+from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
+from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply, ping
+from gosmed.runtime.broker import EVENTS, create_broker, declare_topology, durable_queue
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import ServiceSettings
 from gosmed.runtime.store import Store, open_store
 from gosmed.runtime.telemetry import create_tracer_provider, install_tracer_provider
 
 log = logging.getLogger(__name__)
+MessageT = TypeVar("MessageT", bound=BaseModel)
 
 
 @dataclass
@@ -46,9 +50,55 @@ class ServiceRuntime:
         """A durable command/event queue of this service, with its dead-letter twin."""
         return durable_queue(name, self.settings, routing_key=routing_key)
 
-    def rpc_queue(self, method: str) -> RabbitQueue:
-        return durable_queue(
-            topology.rpc_queue(self.name, method), self.settings, dead_letter_rejected=False
+    def serve(
+        self,
+        rpc: Rpc[RequestT, ReplyT],
+        handler: Callable[[RequestT], Awaitable[ReplyT]],
+        *,
+        description: str = "",
+    ) -> None:
+        """Answer `rpc` with `handler`; the descriptor's types are what is validated and
+        documented, whatever the handler's own annotations."""
+        if rpc.service is not self.name:
+            raise ValueError(f"{self.name.value} cannot serve {rpc.queue}")
+        queue = durable_queue(rpc.queue, self.settings, dead_letter_rejected=False)
+        self._subscribe(queue, rpc.request, handler, rpc.reply, description or rpc.summary)
+
+    def consume(
+        self,
+        queue: str,
+        message: type[MessageT],
+        handler: Callable[[MessageT], Awaitable[ReplyT | None]],
+        *,
+        description: str = "",
+        routing_key: str = "",
+        reply: type[ReplyT] | None = None,
+    ) -> None:
+        """Consume commands (or, with `routing_key`, events) of type `message` from this
+        service's durable `queue`; failures are dead-lettered with their reason. A `reply`
+        goes to the sender's `reply_to` when it gave one."""
+        durable = self.queue(queue, routing_key=routing_key)
+        exchange = EVENTS if routing_key else None
+        self._subscribe(durable, message, handler, reply, description, exchange=exchange)
+
+    def _subscribe(
+        self,
+        queue: RabbitQueue,
+        message: type[BaseModel],
+        handler: Callable[[Any], Awaitable[Any]],
+        reply: type[BaseModel] | None,
+        description: str,
+        *,
+        exchange: RabbitExchange | None = None,
+    ) -> None:
+        async def handle(body: Any) -> Any:
+            return await handler(body)
+
+        # FastStream validates and documents the handler from its annotations.
+        handle.__annotations__ = {"body": message, "return": reply}
+        handle.__name__ = handle.__qualname__ = queue.name.replace(".", "_").replace("-", "_")
+        self.broker.subscriber(queue, exchange, title=queue.name, description=description or None)(
+            handle
         )
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
@@ -108,7 +158,7 @@ def build_service(
         store=store,
         version=version(f"gosmed-{name.value}"),
     )
-    broker.subscriber(runtime.rpc_queue("ping"), title=f"{name.value}.ping")(runtime.ping)
+    runtime.serve(ping(name), runtime.ping)
     return runtime
 
 

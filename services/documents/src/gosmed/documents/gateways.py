@@ -13,7 +13,7 @@ from gosmed.contracts.documents.requests import (
     DeliverDocumentEmail,
     RenderDocument,
 )
-from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile, Profile
+from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.records.queries import (
     EXPORT_SERVICES,
@@ -22,7 +22,7 @@ from gosmed.contracts.records.queries import (
 )
 from gosmed.contracts.topology import Service
 from gosmed.runtime.broker import durable_queue
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings
 
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
@@ -30,30 +30,18 @@ NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
 
 @dataclass
 class RecordsGateway:
-    rpc: RpcClient
-    timeout: float
+    records: ServiceClient
 
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
-        return await self.rpc.call(
-            topology.rpc_queue(Service.RECORDS, EXPORT_SERVICES),
-            request,
-            RenderedServicesExport,
-            timeout=self.timeout,
-        )
+        return await self.records.call(EXPORT_SERVICES, request)
 
 
 @dataclass
 class ProfilesGateway:
-    rpc: RpcClient
-    timeout: float
+    identity: ServiceClient
 
     async def email_of(self, account_id: UUID) -> str | None:
-        profile = await self.rpc.call(
-            topology.rpc_queue(Service.IDENTITY, GET_PROFILE),
-            GetProfile(account_id=account_id),
-            Profile,
-            timeout=self.timeout,
-        )
+        profile = await self.identity.call(GET_PROFILE, GetProfile(account_id=account_id))
         return profile.email
 
 

@@ -11,7 +11,7 @@ from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.service import DocumentService
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.documents.signing import Signer
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
@@ -20,14 +20,16 @@ def create(
 ) -> ServiceRuntime:
     settings = settings or DocumentsSettings()
     runtime = build_service(Service.DOCUMENTS, settings, tracer_provider=tracer_provider)
-    rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
+    rpc = RpcClient(
+        settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
+    )
     repository = DocumentRepository(runtime.store.database)
     pool = RenderPool(settings.render_workers)
     commands = BrokerCommands(runtime.broker, settings)
     service = DocumentService(
         repository=repository,
-        records=RecordsGateway(rpc, settings.rpc_timeout),
-        profiles=ProfilesGateway(rpc, settings.rpc_timeout),
+        records=RecordsGateway(ServiceClient(Service.RECORDS, rpc)),
+        profiles=ProfilesGateway(ServiceClient(Service.IDENTITY, rpc)),
         commands=commands,
         renderer=pool,
         mailer=SmtpMailer(

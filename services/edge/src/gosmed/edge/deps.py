@@ -1,24 +1,25 @@
 """Typed FastAPI dependencies shared by the routers."""
 
-from typing import Annotated, TypeVar
+from collections.abc import Callable
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHENTICATE, Authenticate, Principal
 from gosmed.edge.settings import EdgeSettings
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import Caller, ServiceClient
 
+MAX_TOKEN_LENGTH = 4096
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/mfa")
 
 
-def _rpc(request: Request) -> RpcClient:
-    rpc: RpcClient = request.app.state.rpc
+def _rpc(request: Request) -> Caller:
+    rpc: Caller = request.app.state.rpc
     return rpc
 
 
@@ -27,31 +28,25 @@ def _settings(request: Request) -> EdgeSettings:
     return settings
 
 
-RpcDep = Annotated[RpcClient, Depends(_rpc)]
+RpcDep = Annotated[Caller, Depends(_rpc)]
 SettingsDep = Annotated[EdgeSettings, Depends(_settings)]
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
-MESSAGE_FIELDS = {"message_id", "occurred_at"}
-"""The broker envelope of a reply, left out of HTTP answers."""
+
+def _client(service: topology.Service) -> Callable[[Caller], ServiceClient]:
+    def client(rpc: RpcDep) -> ServiceClient:
+        return ServiceClient(service, rpc)
+
+    return client
 
 
-async def call_service(
-    service: topology.Service,
-    rpc: RpcClient,
-    settings: EdgeSettings,
-    method: str,
-    request: BaseModel,
-    reply: type[ReplyT],
-) -> ReplyT:
-    """`method` of `service` over RPC, within the edge's timeout; a routes module binds its
-    service with `functools.partial`."""
-    queue = topology.rpc_queue(service, method)
-    return await rpc.call(queue, request, reply, timeout=settings.rpc_timeout)
+IdentityDep = Annotated[ServiceClient, Depends(_client(topology.Service.IDENTITY))]
+RecordsDep = Annotated[ServiceClient, Depends(_client(topology.Service.RECORDS))]
+RegistryDep = Annotated[ServiceClient, Depends(_client(topology.Service.REGISTRY))]
+DocumentsDep = Annotated[ServiceClient, Depends(_client(topology.Service.DOCUMENTS))]
 
 
 async def _principal(
-    rpc: RpcDep,
-    settings: SettingsDep,
+    identity: IdentityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller's live session, checked by identity on every request (logout acts at once)."""
@@ -59,14 +54,9 @@ async def _principal(
         raise ServiceError(
             ErrorCode.UNAUTHENTICATED, "Нужен токен доступа (Authorization: Bearer)."
         )
-    return await call_service(
-        topology.Service.IDENTITY,
-        rpc,
-        settings,
-        AUTHENTICATE,
-        Authenticate(access_token=credentials.credentials),
-        Principal,
-    )
+    if len(credentials.credentials) > MAX_TOKEN_LENGTH:
+        raise ServiceError(ErrorCode.UNAUTHENTICATED, "Токен доступа недействителен.")
+    return await identity.call(AUTHENTICATE, Authenticate(access_token=credentials.credentials))
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ServiceError
-from gosmed.contracts.system import Ping, PingReply
-from gosmed.edge.deps import RpcDep, SettingsDep
+from gosmed.contracts.system import Ping, ping
+from gosmed.edge.deps import SettingsDep
 from gosmed.edge.problems import problem
 from gosmed.runtime.rpc import RpcClient
 
@@ -20,7 +20,7 @@ async def _service_status(
     rpc: RpcClient, service: topology.Service, timeout: float
 ) -> dict[str, Any]:
     try:
-        reply = await rpc.call(topology.ping_queue(service), Ping(), PingReply, timeout=timeout)
+        reply = await rpc.call(ping(service), Ping(), timeout=timeout)
     except ServiceError as exc:
         return {"state": "down", "code": exc.code.value, "detail": exc.message}
     return {
@@ -40,7 +40,8 @@ async def healthz() -> dict[str, str]:
     summary="The broker is reachable and every service answered ping",
     responses={503: {"description": "A dependency is down (problem+json naming it)"}},
 )
-async def readyz(request: Request, rpc: RpcDep, settings: SettingsDep) -> JSONResponse:
+async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
+    rpc: RpcClient = request.app.state.rpc
     services = list(topology.Service)
     statuses = await asyncio.gather(
         *(_service_status(rpc, s, settings.ping_timeout) for s in services)

@@ -23,7 +23,9 @@ def create_app(
     settings: EdgeSettings | None = None, *, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
     settings = settings or EdgeSettings()
-    rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
+    rpc = RpcClient(
+        settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

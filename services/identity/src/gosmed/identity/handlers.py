@@ -1,8 +1,5 @@
 """RPC subscribers: contract in -> use case -> contract out."""
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from gosmed.contracts import topology
 from gosmed.contracts.identity.access import (
     AUTHENTICATE,
@@ -40,7 +37,7 @@ from gosmed.contracts.identity.delegations import (
     VERIFY_DELEGATION,
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
@@ -56,44 +53,40 @@ def register(
     delegations: DelegationService,
     consents: ConsentService,
 ) -> None:
-    """Each RPC queue answers with one use case; its parameter and return types are the
-    contracts FastStream validates and documents."""
-    use_cases: dict[str, Callable[[Any], Awaitable[Any]]] = {
-        START_LOGIN: login.start,
-        SEND_LOGIN_CODE: login.send_code,
-        VERIFY_LOGIN: login.verify,
-        REFRESH_SESSION: login.refresh,
-        END_SESSIONS: login.end_sessions,
-        LIST_SESSIONS: login.list_sessions,
-        AUTHENTICATE: login.authenticate,
-        AUTHORIZE: access.authorize,
-        GET_PROFILE: access.profile,
-        LIST_PATIENTS: access.patients,
-        START_TOTP_ENROLMENT: login.start_totp_enrolment,
-        CONFIRM_TOTP: login.confirm_totp,
-        CREATE_DELEGATION: delegations.create,
-        LIST_DELEGATIONS: delegations.list,
-        GET_DELEGATION: delegations.get,
-        REVOKE_DELEGATION: delegations.revoke,
-        VERIFY_DELEGATION: delegations.verify,
-        CREATE_INSURER_CONSENT: consents.create_consent,
-        LIST_INSURER_CONSENTS: consents.list_consents,
-        GET_INSURER_CONSENT: consents.get_consent,
-        REVOKE_INSURER_CONSENT: consents.revoke_consent,
-        REQUEST_INSURER_ACCESS: consents.request_access,
-        CONFIRM_INSURER_REQUEST: consents.confirm_request,
-        CREATE_INSPECTOR_ORDER: consents.create_order,
-        LIST_INSPECTOR_ORDERS: consents.list_orders,
-        GET_INSPECTOR_ORDER: consents.get_order,
-        REVOKE_INSPECTOR_ORDER: consents.revoke_order,
-        LIST_NOTIFICATIONS: notifications.list,
-        MARK_NOTIFICATION_READ: notifications.mark_read,
-    }
-    for method, use_case in use_cases.items():
-        runtime.broker.subscriber(runtime.rpc_queue(method), title=f"identity.{method}")(use_case)
-    send_notification = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
-    runtime.broker.subscriber(
-        runtime.queue(send_notification),
-        title=send_notification,
+    """Each RPC is answered by one use case, typed by its descriptor."""
+    serve = runtime.serve
+    serve(START_LOGIN, login.start)
+    serve(SEND_LOGIN_CODE, login.send_code)
+    serve(VERIFY_LOGIN, login.verify)
+    serve(REFRESH_SESSION, login.refresh)
+    serve(END_SESSIONS, login.end_sessions)
+    serve(LIST_SESSIONS, login.list_sessions)
+    serve(AUTHENTICATE, login.authenticate)
+    serve(AUTHORIZE, access.authorize)
+    serve(GET_PROFILE, access.profile)
+    serve(LIST_PATIENTS, access.patients)
+    serve(START_TOTP_ENROLMENT, login.start_totp_enrolment)
+    serve(CONFIRM_TOTP, login.confirm_totp)
+    serve(CREATE_DELEGATION, delegations.create)
+    serve(LIST_DELEGATIONS, delegations.list)
+    serve(GET_DELEGATION, delegations.get)
+    serve(REVOKE_DELEGATION, delegations.revoke)
+    serve(VERIFY_DELEGATION, delegations.verify)
+    serve(CREATE_INSURER_CONSENT, consents.create_consent)
+    serve(LIST_INSURER_CONSENTS, consents.list_consents)
+    serve(GET_INSURER_CONSENT, consents.get_consent)
+    serve(REVOKE_INSURER_CONSENT, consents.revoke_consent)
+    serve(REQUEST_INSURER_ACCESS, consents.request_access)
+    serve(CONFIRM_INSURER_REQUEST, consents.confirm_request)
+    serve(CREATE_INSPECTOR_ORDER, consents.create_order)
+    serve(LIST_INSPECTOR_ORDERS, consents.list_orders)
+    serve(GET_INSPECTOR_ORDER, consents.get_order)
+    serve(REVOKE_INSPECTOR_ORDER, consents.revoke_order)
+    serve(LIST_NOTIFICATIONS, notifications.list)
+    serve(MARK_NOTIFICATION_READ, notifications.mark_read)
+    runtime.consume(
+        topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION),
+        SendNotification,
+        notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
-    )(notifications.accept)
+    )

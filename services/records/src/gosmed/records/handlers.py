@@ -2,28 +2,32 @@
 
 from gosmed.contracts import topology
 from gosmed.contracts.records.consents import GET_CONSENT, SET_CONSENT
-from gosmed.contracts.records.intake import RENDERED_SERVICES
+from gosmed.contracts.records.details import GET_SERVICE
+from gosmed.contracts.records.intake import (
+    RENDERED_SERVICES,
+    ReportAccepted,
+    ReportRenderedServices,
+)
 from gosmed.contracts.records.journal import GET_ACCESS_LOG
-from gosmed.contracts.records.queries import EXPORT_SERVICES, GET_SERVICE, LIST_SERVICES
+from gosmed.contracts.records.queries import EXPORT_SERVICES, LIST_SERVICES
 from gosmed.contracts.records.sync import REFRESH_SERVICES
 from gosmed.records.service import Intake, Reading
 from gosmed.runtime.service import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime, intake: Intake, reading: Reading) -> None:
-    subscribe = runtime.broker.subscriber
-    subscribe(
-        runtime.queue(topology.command_queue(runtime.name, RENDERED_SERVICES)),
-        title="records.rendered-services",
+    runtime.consume(
+        topology.command_queue(runtime.name, RENDERED_SERVICES),
+        ReportRenderedServices,
+        intake.report,
         description="Clinics report rendered services (one or a batch of up to 500).",
-    )(intake.report)
-    for method, use_case in (
-        (LIST_SERVICES, reading.list_services),
-        (GET_SERVICE, reading.get_service),
-        (EXPORT_SERVICES, reading.export_services),
-        (REFRESH_SERVICES, reading.refresh),
-        (GET_CONSENT, reading.consent),
-        (SET_CONSENT, reading.set_consent),
-        (GET_ACCESS_LOG, reading.access_log),
-    ):
-        subscribe(runtime.rpc_queue(method), title=f"records.{method}")(use_case)
+        reply=ReportAccepted,
+    )
+    serve = runtime.serve
+    serve(LIST_SERVICES, reading.list_services)
+    serve(GET_SERVICE, reading.get_service)
+    serve(EXPORT_SERVICES, reading.export_services)
+    serve(REFRESH_SERVICES, reading.refresh)
+    serve(GET_CONSENT, reading.consent)
+    serve(SET_CONSENT, reading.set_consent)
+    serve(GET_ACCESS_LOG, reading.access_log)

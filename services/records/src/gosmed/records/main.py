@@ -14,7 +14,7 @@ from gosmed.records.repository import (
 )
 from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
@@ -26,15 +26,17 @@ def create(
     database = runtime.store.database
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
-    rpc = RpcClient(settings.amqp_url, tracer_provider=tracer_provider)
+    rpc = RpcClient(
+        settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
+    )
     outbox = Outbox(runtime.broker, settings)
     reading = Reading(
         records,
         consents,
         syncs,
         journal,
-        Identity(rpc, settings.rpc_timeout),
-        Registry(rpc, settings.rpc_timeout),
+        Identity(ServiceClient(Service.IDENTITY, rpc)),
+        Registry(ServiceClient(Service.REGISTRY, rpc)),
         outbox,
         Timing(
             sync_cooldown=timedelta(seconds=settings.sync_cooldown_seconds),

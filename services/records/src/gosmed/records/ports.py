@@ -5,12 +5,11 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TypeVar
 from uuid import UUID
 
 from aio_pika.exceptions import DeliveryError
 from faststream.rabbit import RabbitBroker
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
@@ -23,71 +22,57 @@ from gosmed.contracts.registry.organizations import (
     MAX_BATCH,
     GetOrganizations,
     OrganizationCard,
-    OrganizationsView,
 )
 from gosmed.contracts.registry.specialists import (
     GET_SPECIALISTS,
     GetSpecialists,
     SpecialistCard,
-    SpecialistsView,
 )
-from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff, TariffView
+from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
+from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
 from gosmed.runtime.broker import durable_queue, publish_event
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
 
 
 class Identity:
     """Access decisions on the original person's rights."""
 
-    def __init__(self, rpc: RpcClient, timeout: float) -> None:
-        self.rpc = rpc
-        self.timeout = timeout
+    def __init__(self, identity: ServiceClient) -> None:
+        self.identity = identity
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
-        return await self.rpc.call(
-            topology.rpc_queue(Service.IDENTITY, AUTHORIZE),
-            Authorize(context=context, action=action),
-            AccessDecision,
-            timeout=self.timeout,
-        )
+        return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
 
 
 class Registry:
     """Cards and tariffs; None means the registry did not answer (callers degrade, not fail)."""
 
-    def __init__(self, rpc: RpcClient, timeout: float) -> None:
-        self.rpc = rpc
-        self.timeout = timeout
+    def __init__(self, registry: ServiceClient) -> None:
+        self.registry = registry
 
     async def organizations(self, ids: Iterable[UUID]) -> dict[UUID, OrganizationCard] | None:
         requests = [GetOrganizations(ids=chunk) for chunk in _chunks(ids)]
-        views = await self._gather(GET_ORGANIZATIONS, requests, OrganizationsView)
+        views = await self._gather(GET_ORGANIZATIONS, requests)
         return None if views is None else {c.id: c for view in views for c in view.items}
 
     async def specialists(self, ids: Iterable[UUID]) -> dict[UUID, SpecialistCard] | None:
         requests = [GetSpecialists(ids=chunk) for chunk in _chunks(ids)]
-        views = await self._gather(GET_SPECIALISTS, requests, SpecialistsView)
+        views = await self._gather(GET_SPECIALISTS, requests)
         return None if views is None else {c.id: c for view in views for c in view.items}
 
     async def _gather(
-        self, method: str, requests: Sequence[BaseModel], reply: type[ReplyT]
+        self, rpc: Rpc[RequestT, ReplyT], requests: Sequence[RequestT]
     ) -> list[ReplyT] | None:
         """The batch calls in parallel (one per page of a list), or None if any failed."""
-        queue = topology.rpc_queue(Service.REGISTRY, method)
         try:
-            return list(
-                await asyncio.gather(
-                    *(self.rpc.call(queue, r, reply, timeout=self.timeout) for r in requests)
-                )
-            )
+            return list(await asyncio.gather(*(self.registry.call(rpc, r) for r in requests)))
         except ServiceError as error:
-            log.warning("registry %s unavailable: %s", method, error.code.value)
+            log.warning("registry %s unavailable: %s", rpc.method, error.code.value)
             return None
 
     async def tariff(self, service_code: str, on: date, organization_id: UUID) -> Tariff | None:
@@ -96,12 +81,7 @@ class Registry:
         except ValidationError:
             return None  # not a nomenclature code: no tariff can apply
         try:
-            view = await self.rpc.call(
-                topology.rpc_queue(Service.REGISTRY, GET_TARIFF),
-                request,
-                TariffView,
-                timeout=self.timeout,
-            )
+            view = await self.registry.call(GET_TARIFF, request)
         except ServiceError as error:
             log.warning("registry tariff unavailable: %s", error.code.value)
             return None

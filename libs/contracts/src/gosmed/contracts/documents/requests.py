@@ -10,17 +10,13 @@ from uuid import UUID
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.base import Message
+from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import DateRange
 
-REQUEST_DOCUMENT = "request-document"
-GET_DOCUMENT = "get-document"
-GET_DOCUMENT_FILE = "get-document-file"
-EMAIL_DOCUMENT = "email-document"
-REVOKE_DOCUMENT = "revoke-document"
-VERIFY_DOCUMENT = "verify-document"
 # Command queues the documents service feeds itself, so accepted work survives a restart.
 RENDER_DOCUMENT = "render-document"
 DELIVER_DOCUMENT_EMAIL = "deliver-document-email"
@@ -87,7 +83,7 @@ class RequestDocument(Message):
         return self
 
 
-class DocumentView(Message):
+class DocumentView(Contract):
     """A document's metadata and status as its owner sees it."""
 
     document_id: UUID
@@ -113,7 +109,7 @@ class GetDocument(Message):
     document_id: UUID
 
 
-class DocumentFile(Message):
+class DocumentFile(Contract):
     """The document and, when it is ready, its file (base64url in JSON)."""
 
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
@@ -150,7 +146,7 @@ class VerifyDocument(Message):
     )
 
 
-class DocumentVerification(Message):
+class DocumentVerification(Contract):
     """Whether a document is genuine, and what a checker may know about it."""
 
     document_id: UUID
@@ -181,3 +177,11 @@ class DeliverDocumentEmail(Message):
     document_id: UUID
     recipient_account_id: UUID
     address: str = Field(max_length=320)
+
+
+REQUEST_DOCUMENT = Rpc(Service.DOCUMENTS, "request-document", RequestDocument, DocumentView)
+GET_DOCUMENT = Rpc(Service.DOCUMENTS, "get-document", GetDocument, DocumentView)
+GET_DOCUMENT_FILE = Rpc(Service.DOCUMENTS, "get-document-file", GetDocument, DocumentFile)
+EMAIL_DOCUMENT = Rpc(Service.DOCUMENTS, "email-document", EmailDocument, DocumentView)
+REVOKE_DOCUMENT = Rpc(Service.DOCUMENTS, "revoke-document", RevokeDocument, DocumentView)
+VERIFY_DOCUMENT = Rpc(Service.DOCUMENTS, "verify-document", VerifyDocument, DocumentVerification)

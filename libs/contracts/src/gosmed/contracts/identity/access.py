@@ -12,10 +12,9 @@ from pydantic import Field
 
 from gosmed.contracts.access import AccessContext, LegalBasis, Role
 from gosmed.contracts.base import Contract, Message
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import OmsPolicy, Snils
-
-AUTHENTICATE = "authenticate"
-AUTHORIZE = "authorize"
 
 
 class ConfirmationLevel(StrEnum):
@@ -43,7 +42,7 @@ class Authenticate(Message):
     access_token: str = Field(min_length=1, max_length=4096)
 
 
-class Principal(Message):
+class Principal(Contract):
     """The authenticated person; a revoked or expired session never yields one."""
 
     account_id: UUID
@@ -69,7 +68,7 @@ class PatientRef(Contract):
     birth_date: date
 
 
-class AccessDecision(Message):
+class AccessDecision(Contract):
     """Allow or deny, with the legal basis to journal; a denial says why, in Russian."""
 
     allowed: bool
@@ -88,3 +87,7 @@ class AccessDecision(Message):
         "or a basis that covers them explicitly.",
     )
     reason: str = Field(default="", description="Why access was denied (Russian).")
+
+
+AUTHENTICATE = Rpc(Service.IDENTITY, "authenticate", Authenticate, Principal)
+AUTHORIZE = Rpc(Service.IDENTITY, "authorize", Authorize, AccessDecision)

@@ -10,16 +10,9 @@ from pydantic import AwareDatetime, Field
 from gosmed.contracts.access import LegalBasis, Role
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import Action, ConfirmationLevel, PatientRef
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import MobilePhone
-
-START_LOGIN = "start-login"
-SEND_LOGIN_CODE = "send-login-code"
-VERIFY_LOGIN = "verify-login"
-REFRESH_SESSION = "refresh-session"
-END_SESSIONS = "end-sessions"
-LIST_SESSIONS = "list-sessions"
-GET_PROFILE = "get-profile"
-LIST_PATIENTS = "list-patients"
 
 CLIENT_ADDRESS = Field(max_length=64, description="Network address of the citizen's client.")
 
@@ -38,7 +31,7 @@ class StartLogin(Message):
     client_address: str = CLIENT_ADDRESS
 
 
-class LoginChallenge(Message):
+class LoginChallenge(Contract):
     """The password was right: finish with one of `factors` before `expires_at`."""
 
     attempt_id: UUID
@@ -54,7 +47,7 @@ class SendLoginCode(Message):
     client_address: str = CLIENT_ADDRESS
 
 
-class LoginCodeSent(Message):
+class LoginCodeSent(Contract):
     factor: SecondFactor
     destination: str = Field(description="Masked phone or e-mail the code went to.")
     expires_at: AwareDatetime
@@ -71,7 +64,7 @@ class VerifyLogin(Message):
     client_address: str = CLIENT_ADDRESS
 
 
-class SessionTokens(Message):
+class SessionTokens(Contract):
     """A short-lived access token (JWT) and a single-use refresh token."""
 
     session_id: UUID
@@ -95,7 +88,7 @@ class EndSessions(Message):
     session_id: UUID | None = None
 
 
-class SessionsEnded(Message):
+class SessionsEnded(Contract):
     ended: int
 
 
@@ -113,7 +106,7 @@ class SessionView(Contract):
     current: bool
 
 
-class SessionsView(Message):
+class SessionsView(Contract):
     sessions: tuple[SessionView, ...]
 
 
@@ -121,7 +114,7 @@ class GetProfile(Message):
     account_id: UUID
 
 
-class Profile(Message):
+class Profile(Contract):
     """The citizen's own account as the portal shows it."""
 
     account_id: UUID
@@ -151,5 +144,15 @@ class ActablePatient(Contract):
     valid_until: date | None = Field(default=None, description="Last day the basis holds.")
 
 
-class PatientsView(Message):
+class PatientsView(Contract):
     patients: tuple[ActablePatient, ...]
+
+
+START_LOGIN = Rpc(Service.IDENTITY, "start-login", StartLogin, LoginChallenge)
+SEND_LOGIN_CODE = Rpc(Service.IDENTITY, "send-login-code", SendLoginCode, LoginCodeSent)
+VERIFY_LOGIN = Rpc(Service.IDENTITY, "verify-login", VerifyLogin, SessionTokens)
+REFRESH_SESSION = Rpc(Service.IDENTITY, "refresh-session", RefreshSession, SessionTokens)
+END_SESSIONS = Rpc(Service.IDENTITY, "end-sessions", EndSessions, SessionsEnded)
+LIST_SESSIONS = Rpc(Service.IDENTITY, "list-sessions", ListSessions, SessionsView)
+GET_PROFILE = Rpc(Service.IDENTITY, "get-profile", GetProfile, Profile)
+LIST_PATIENTS = Rpc(Service.IDENTITY, "list-patients", ListPatients, PatientsView)

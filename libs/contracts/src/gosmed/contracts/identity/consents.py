@@ -7,20 +7,11 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from gosmed.contracts.base import Message
+from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import Action
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import Snils
-
-CREATE_INSURER_CONSENT = "create-insurer-consent"
-LIST_INSURER_CONSENTS = "list-insurer-consents"
-GET_INSURER_CONSENT = "get-insurer-consent"
-REVOKE_INSURER_CONSENT = "revoke-insurer-consent"
-REQUEST_INSURER_ACCESS = "request-insurer-access"
-CONFIRM_INSURER_REQUEST = "confirm-insurer-request"
-CREATE_INSPECTOR_ORDER = "create-inspector-order"
-LIST_INSPECTOR_ORDERS = "list-inspector-orders"
-GET_INSPECTOR_ORDER = "get-inspector-order"
-REVOKE_INSPECTOR_ORDER = "revoke-inspector-order"
 
 
 class CreateInsurerConsent(Message):
@@ -40,7 +31,7 @@ class RequestStatus(StrEnum):
     CONFIRMED = "confirmed"
 
 
-class InsurerConsentView(Message):
+class InsurerConsentView(Contract):
     consent_id: str
     insurer_id: UUID
     insurer_name: str
@@ -56,7 +47,7 @@ class InsurerConsentView(Message):
     my_role: Literal["patient", "insurer"]
 
 
-class InsurerConsentsView(Message):
+class InsurerConsentsView(Contract):
     consents: tuple[InsurerConsentView, ...]
 
 
@@ -92,7 +83,7 @@ class CreateInspectorOrder(Message):
         return self
 
 
-class InspectorOrderView(Message):
+class InspectorOrderView(Contract):
     order_id: str
     inspector_id: UUID
     inspector_name: str
@@ -105,7 +96,7 @@ class InspectorOrderView(Message):
     revoked: bool
 
 
-class InspectorOrdersView(Message):
+class InspectorOrdersView(Contract):
     orders: tuple[InspectorOrderView, ...]
 
 
@@ -118,3 +109,35 @@ class ListInspectorOrders(Message):
 class InspectorOrderRequest(Message):
     account_id: UUID
     order_id: str = Field(min_length=1, max_length=64)
+
+
+CREATE_INSURER_CONSENT = Rpc(
+    Service.IDENTITY, "create-insurer-consent", CreateInsurerConsent, InsurerConsentView
+)
+LIST_INSURER_CONSENTS = Rpc(
+    Service.IDENTITY, "list-insurer-consents", ListInsurerConsents, InsurerConsentsView
+)
+GET_INSURER_CONSENT = Rpc(
+    Service.IDENTITY, "get-insurer-consent", InsurerConsentRequest, InsurerConsentView
+)
+REVOKE_INSURER_CONSENT = Rpc(
+    Service.IDENTITY, "revoke-insurer-consent", InsurerConsentRequest, InsurerConsentView
+)
+REQUEST_INSURER_ACCESS = Rpc(
+    Service.IDENTITY, "request-insurer-access", InsurerConsentRequest, InsurerConsentView
+)
+CONFIRM_INSURER_REQUEST = Rpc(
+    Service.IDENTITY, "confirm-insurer-request", InsurerConsentRequest, InsurerConsentView
+)
+CREATE_INSPECTOR_ORDER = Rpc(
+    Service.IDENTITY, "create-inspector-order", CreateInspectorOrder, InspectorOrderView
+)
+LIST_INSPECTOR_ORDERS = Rpc(
+    Service.IDENTITY, "list-inspector-orders", ListInspectorOrders, InspectorOrdersView
+)
+GET_INSPECTOR_ORDER = Rpc(
+    Service.IDENTITY, "get-inspector-order", InspectorOrderRequest, InspectorOrderView
+)
+REVOKE_INSPECTOR_ORDER = Rpc(
+    Service.IDENTITY, "revoke-inspector-order", InspectorOrderRequest, InspectorOrderView
+)

@@ -7,17 +7,11 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from gosmed.contracts.base import Message
+from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import Action
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import Snils
-
-CREATE_DELEGATION = "create-delegation"
-LIST_DELEGATIONS = "list-delegations"
-GET_DELEGATION = "get-delegation"
-REVOKE_DELEGATION = "revoke-delegation"
-VERIFY_DELEGATION = "verify-delegation"
-START_TOTP_ENROLMENT = "start-totp-enrolment"
-CONFIRM_TOTP = "confirm-totp"
 
 
 class DelegationBasis(StrEnum):
@@ -62,7 +56,7 @@ class CreateDelegation(Message):
         return self
 
 
-class DelegationView(Message):
+class DelegationView(Contract):
     delegation_id: str
     principal_id: UUID
     principal_name: str
@@ -77,7 +71,7 @@ class DelegationView(Message):
     my_role: Literal["principal", "agent", "operator"]
 
 
-class DelegationsView(Message):
+class DelegationsView(Contract):
     delegations: tuple[DelegationView, ...]
 
 
@@ -110,7 +104,7 @@ class StartTotpEnrolment(Message):
     account_id: UUID
 
 
-class TotpEnrolment(Message):
+class TotpEnrolment(Contract):
     """The new secret, as text, otpauth:// URI and QR code; active after the first valid code."""
 
     secret: str
@@ -123,5 +117,16 @@ class ConfirmTotp(Message):
     code: str = Field(pattern=r"^\d{6}$")
 
 
-class TotpConfirmed(Message):
+class TotpConfirmed(Contract):
     enabled: Literal[True] = True
+
+
+CREATE_DELEGATION = Rpc(Service.IDENTITY, "create-delegation", CreateDelegation, DelegationView)
+LIST_DELEGATIONS = Rpc(Service.IDENTITY, "list-delegations", ListDelegations, DelegationsView)
+GET_DELEGATION = Rpc(Service.IDENTITY, "get-delegation", GetDelegation, DelegationView)
+REVOKE_DELEGATION = Rpc(Service.IDENTITY, "revoke-delegation", RevokeDelegation, DelegationView)
+VERIFY_DELEGATION = Rpc(Service.IDENTITY, "verify-delegation", VerifyDelegation, DelegationView)
+START_TOTP_ENROLMENT = Rpc(
+    Service.IDENTITY, "start-totp-enrolment", StartTotpEnrolment, TotpEnrolment
+)
+CONFIRM_TOTP = Rpc(Service.IDENTITY, "confirm-totp", ConfirmTotp, TotpConfirmed)

@@ -5,9 +5,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from gosmed.contracts.base import Contract, Message
-
-LIST_NOTIFICATIONS = "list-notifications"
-MARK_NOTIFICATION_READ = "mark-notification-read"
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
 
 class ListNotifications(Message):
@@ -25,7 +24,7 @@ class NotificationView(Contract):
     read: bool
 
 
-class NotificationsView(Message):
+class NotificationsView(Contract):
     """The newest notifications first, and how many of all are unread."""
 
     notifications: tuple[NotificationView, ...]
@@ -37,5 +36,13 @@ class MarkNotificationRead(Message):
     notification_id: UUID
 
 
-class NotificationMarked(Message):
+class NotificationMarked(Contract):
     notification_id: UUID
+
+
+LIST_NOTIFICATIONS = Rpc(
+    Service.IDENTITY, "list-notifications", ListNotifications, NotificationsView
+)
+MARK_NOTIFICATION_READ = Rpc(
+    Service.IDENTITY, "mark-notification-read", MarkNotificationRead, NotificationMarked
+)

@@ -5,10 +5,9 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.base import Message
-
-GET_CONSENT = "get-consent"
-SET_CONSENT = "set-consent"
+from gosmed.contracts.base import Contract, Message
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
 
 class GetDataConsent(Message):
@@ -25,7 +24,11 @@ class SetDataConsent(Message):
     )
 
 
-class DataConsentView(Message):
+class DataConsentView(Contract):
     all_clinics: bool
     organization_ids: frozenset[UUID]
     updated_at: AwareDatetime | None = Field(default=None, description="None: never given.")
+
+
+GET_CONSENT = Rpc(Service.RECORDS, "get-consent", GetDataConsent, DataConsentView)
+SET_CONSENT = Rpc(Service.RECORDS, "set-consent", SetDataConsent, DataConsentView)

@@ -12,6 +12,8 @@ from gosmed.contracts.records.views import Cost, RenderedServiceView
 from gosmed.contracts.registry.organizations import OrganizationCard
 from gosmed.contracts.registry.specialists import SpecialistCard
 from gosmed.contracts.registry.tariffs import Tariff
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
 
 class GetRenderedService(Message):
@@ -43,7 +45,7 @@ class PriceFlag(Contract):
     message: str
 
 
-class RenderedServiceDetail(Message):
+class RenderedServiceDetail(Contract):
     patient: PatientRef
     item: RenderedServiceView
     clinic_record_id: str
@@ -55,3 +57,6 @@ class RenderedServiceDetail(Message):
     specialist: SpecialistCard | None = None
     notices: tuple[Notice, ...] = ()
     basis_label: str = ""
+
+
+GET_SERVICE = Rpc(Service.RECORDS, "get-service", GetRenderedService, RenderedServiceDetail)

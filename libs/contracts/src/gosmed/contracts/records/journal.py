@@ -6,8 +6,9 @@ from pydantic import AwareDatetime, Field
 
 from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.base import Contract, Message
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
-GET_ACCESS_LOG = "get-access-log"
 MAX_LOG_PAGE = 200
 
 
@@ -31,6 +32,9 @@ class AccessLogEntry(Contract):
     record_count: int = Field(description="How many records were shown.")
 
 
-class AccessLogPage(Message):
+class AccessLogPage(Contract):
     items: tuple[AccessLogEntry, ...]
     next_cursor: str | None = None
+
+
+GET_ACCESS_LOG = Rpc(Service.RECORDS, "get-access-log", GetAccessLog, AccessLogPage)

@@ -10,11 +10,10 @@ from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import PatientRef
 from gosmed.contracts.records.views import CoverageKind, RenderedServiceView
 from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import DateRange
 
-LIST_SERVICES = "list-services"
-GET_SERVICE = "get-service"
-EXPORT_SERVICES = "export-services"
 MAX_EXPORT = 5000
 MAX_PAGE = 100
 
@@ -62,7 +61,7 @@ class ListRenderedServices(Message):
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
 
 
-class RenderedServicesPage(Message):
+class RenderedServicesPage(Contract):
     patient: PatientRef
     items: tuple[RenderedServiceView, ...]
     next_cursor: str | None = None
@@ -83,8 +82,14 @@ class ExportRenderedServices(Message):
     )
 
 
-class RenderedServicesExport(Message):
+class RenderedServicesExport(Contract):
     patient: PatientRef
     items: tuple[RenderedServiceView, ...] = Field(description="Newest first, at most 5000.")
     truncated: bool
     basis_label: str
+
+
+LIST_SERVICES = Rpc(Service.RECORDS, "list-services", ListRenderedServices, RenderedServicesPage)
+EXPORT_SERVICES = Rpc(
+    Service.RECORDS, "export-services", ExportRenderedServices, RenderedServicesExport
+)

@@ -7,8 +7,8 @@ from pydantic import AwareDatetime, Field
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
-
-REFRESH_SERVICES = "refresh-services"
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
 
 class SyncState(StrEnum):
@@ -32,5 +32,8 @@ class ClinicSyncStatus(Contract):
     )
 
 
-class RefreshReport(Message):
+class RefreshReport(Contract):
     clinics: tuple[ClinicSyncStatus, ...]
+
+
+REFRESH_SERVICES = Rpc(Service.RECORDS, "refresh-services", RefreshServices, RefreshReport)

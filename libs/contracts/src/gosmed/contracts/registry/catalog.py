@@ -6,8 +6,9 @@ from pydantic import AwareDatetime, Field
 
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.registry.values import Cursor, NomenclatureCode
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
-SEARCH_SERVICES = "search-services"
 UPSERT_SERVICE = "upsert-service"
 
 
@@ -57,7 +58,7 @@ class SearchServices(Message):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class ServicePage(Message):
+class ServicePage(Contract):
     items: tuple[MedicalService, ...]
     next_cursor: Cursor | None = None
 
@@ -66,3 +67,6 @@ class UpsertService(Message):
     """A registry operator creates or replaces a nomenclature entry (newest `updated_at` wins)."""
 
     service: MedicalService
+
+
+SEARCH_SERVICES = Rpc(Service.REGISTRY, "search-services", SearchServices, ServicePage)

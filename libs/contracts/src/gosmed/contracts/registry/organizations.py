@@ -18,10 +18,10 @@ from gosmed.contracts.registry.values import (
     RegionCode,
     WebUrl,
 )
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import Inn, Ogrn
 
-GET_ORGANIZATIONS = "get-organizations"
-SEARCH_ORGANIZATIONS = "search-organizations"
 UPSERT_ORGANIZATION = "upsert-organization"
 ORGANIZATION_UPDATED = topology.event_key(topology.Service.REGISTRY, "organization-updated")
 MAX_BATCH = 200
@@ -166,7 +166,7 @@ class GetOrganizations(Message):
     ids: tuple[UUID, ...] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class OrganizationsView(Message):
+class OrganizationsView(Contract):
     items: tuple[OrganizationCard, ...]
     missing: tuple[UUID, ...] = Field(description="Asked-for ids the registry does not know.")
 
@@ -182,7 +182,7 @@ class SearchOrganizations(Message):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class OrganizationPage(Message):
+class OrganizationPage(Contract):
     items: tuple[OrganizationCard, ...]
     next_cursor: Cursor | None = None
 
@@ -198,3 +198,9 @@ class OrganizationUpdated(Message):
     """An organization's card changed; the card as it is now."""
 
     organization: OrganizationCard
+
+
+GET_ORGANIZATIONS = Rpc(Service.REGISTRY, "get-organizations", GetOrganizations, OrganizationsView)
+SEARCH_ORGANIZATIONS = Rpc(
+    Service.REGISTRY, "search-organizations", SearchOrganizations, OrganizationPage
+)

@@ -10,8 +10,9 @@ from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.registry.organizations import MAX_BATCH
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.values import ContactPhone, Email
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 
-GET_SPECIALISTS = "get-specialists"
 UPSERT_SPECIALIST = "upsert-specialist"
 SPECIALIST_UPDATED = topology.event_key(topology.Service.REGISTRY, "specialist-updated")
 
@@ -50,7 +51,7 @@ class GetSpecialists(Message):
     ids: tuple[UUID, ...] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class SpecialistsView(Message):
+class SpecialistsView(Contract):
     items: tuple[SpecialistCard, ...]
     missing: tuple[UUID, ...] = Field(description="Asked-for ids the registry does not know.")
 
@@ -66,3 +67,6 @@ class SpecialistUpdated(Message):
     """A specialist's card changed; the card as it is now."""
 
     specialist: SpecialistCard
+
+
+GET_SPECIALISTS = Rpc(Service.REGISTRY, "get-specialists", GetSpecialists, SpecialistsView)

@@ -8,9 +8,10 @@ from pydantic_core import PydanticCustomError
 
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.registry.values import NomenclatureCode, RegionCode, WebUrl
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import Kopecks
 
-GET_TARIFF = "get-tariff"
 UPSERT_TARIFF = "upsert-tariff"
 
 
@@ -62,7 +63,7 @@ class GetTariff(Message):
     region_code: RegionCode | None = None
 
 
-class TariffView(Message):
+class TariffView(Contract):
     tariff: Tariff | None = Field(description="None: no tariff in force on that date.")
 
 
@@ -71,3 +72,6 @@ class UpsertTariff(Message):
     organization and start date (newest `updated_at` wins)."""
 
     tariff: Tariff
+
+
+GET_TARIFF = Rpc(Service.REGISTRY, "get-tariff", GetTariff, TariffView)

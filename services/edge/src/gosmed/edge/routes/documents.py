@@ -1,6 +1,5 @@
 """Edge routes served by the documents service: request, fetch, e-mail, revoke, verify."""
 
-from functools import partial
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,9 +7,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.documents import requests as documents
+from gosmed.contracts.documents import requests as contract
 from gosmed.contracts.documents.requests import (
     CertificatePurpose,
     DocumentFormat,
@@ -23,18 +21,14 @@ from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.types import DateRange
 from gosmed.edge.deps import (
-    MESSAGE_FIELDS,
+    DocumentsDep,
     PrincipalDep,
-    RpcDep,
-    SettingsDep,
-    call_service,
     patient_context,
 )
 from gosmed.edge.problems import problem
 
 router = APIRouter(tags=["documents"])
 
-_documents = partial(call_service, topology.Service.DOCUMENTS)
 GONE: dict[DocumentStatus, tuple[str, str]] = {
     DocumentStatus.EXPIRED: (
         "document_expired",
@@ -88,20 +82,18 @@ def _gone(request: Request, status: DocumentStatus) -> JSONResponse:
 @router.post(
     "/patients/{patient_id}/documents",
     status_code=202,
-    response_model=documents.DocumentView,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentView,
     summary="Заказать документ: сведения за период, выписку или справку (PDF или XLSX)",
 )
 async def request_document(
     patient_id: str,
     body: DocumentRequest,
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    documents: DocumentsDep,
     response: Response,
-) -> documents.DocumentView:
+) -> contract.DocumentView:
     try:
-        request = documents.RequestDocument(
+        request = contract.RequestDocument(
             context=patient_context(principal, patient_id),
             **body.model_dump(exclude={"period"}),
             period=body.period,
@@ -111,24 +103,21 @@ async def request_document(
         raise ServiceError(
             ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details), details
         ) from None
-    view = await _documents(
-        rpc, settings, documents.REQUEST_DOCUMENT, request, documents.DocumentView
-    )
+    view = await documents.call(contract.REQUEST_DOCUMENT, request)
     response.headers["Location"] = f"/api/v1/documents/{view.document_id}"
     return view
 
 
 @router.get(
     "/documents/{document_id}",
-    response_model=documents.DocumentView,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentView,
     summary="Состояние документа: формируется, готов, ошибка, отозван",
 )
 async def get_document(
-    document_id: str, request: Request, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> documents.DocumentView | JSONResponse:
-    query = documents.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
-    view = await _documents(rpc, settings, documents.GET_DOCUMENT, query, documents.DocumentView)
+    document_id: str, request: Request, principal: PrincipalDep, documents: DocumentsDep
+) -> contract.DocumentView | JSONResponse:
+    query = contract.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
+    view = await documents.call(contract.GET_DOCUMENT, query)
     if view.status == DocumentStatus.EXPIRED:
         return _gone(request, view.status)
     return view
@@ -141,12 +130,10 @@ async def get_document(
     summary="Файл готового документа",
 )
 async def get_document_file(
-    document_id: str, request: Request, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    document_id: str, request: Request, principal: PrincipalDep, documents: DocumentsDep
 ) -> Response:
-    query = documents.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
-    found = await _documents(
-        rpc, settings, documents.GET_DOCUMENT_FILE, query, documents.DocumentFile
-    )
+    query = contract.GetDocument(context=_actor(principal), document_id=_document_id(document_id))
+    found = await documents.call(contract.GET_DOCUMENT_FILE, query)
     status = found.document.status
     if status in GONE:
         return _gone(request, status)
@@ -167,57 +154,47 @@ async def get_document_file(
 @router.post(
     "/documents/{document_id}/email",
     status_code=202,
-    response_model=documents.DocumentView,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentView,
     summary="Отправить документ на подтверждённую электронную почту",
 )
 async def email_document(
-    document_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> documents.DocumentView:
-    command = documents.EmailDocument(
+    document_id: str, principal: PrincipalDep, documents: DocumentsDep
+) -> contract.DocumentView:
+    command = contract.EmailDocument(
         context=_actor(principal), document_id=_document_id(document_id)
     )
-    return await _documents(
-        rpc, settings, documents.EMAIL_DOCUMENT, command, documents.DocumentView
-    )
+    return await documents.call(contract.EMAIL_DOCUMENT, command)
 
 
 @router.post(
     "/documents/{document_id}/revoke",
-    response_model=documents.DocumentView,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentView,
     summary="Отозвать документ: проверка подлинности будет отвечать «недействителен»",
 )
 async def revoke_document(
-    document_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> documents.DocumentView:
-    command = documents.RevokeDocument(
+    document_id: str, principal: PrincipalDep, documents: DocumentsDep
+) -> contract.DocumentView:
+    command = contract.RevokeDocument(
         context=_actor(principal), document_id=_document_id(document_id)
     )
-    return await _documents(
-        rpc, settings, documents.REVOKE_DOCUMENT, command, documents.DocumentView
-    )
+    return await documents.call(contract.REVOKE_DOCUMENT, command)
 
 
 @router.get(
     "/verify/{document_id}",
-    response_model=documents.DocumentVerification,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentVerification,
     summary="Проверка подлинности документа (без входа): по ссылке из QR-кода",
 )
 async def verify_document(
-    document_id: str, rpc: RpcDep, settings: SettingsDep
-) -> documents.DocumentVerification:
-    query = documents.VerifyDocument(document_id=_document_id(document_id))
-    return await _documents(
-        rpc, settings, documents.VERIFY_DOCUMENT, query, documents.DocumentVerification
-    )
+    document_id: str, documents: DocumentsDep
+) -> contract.DocumentVerification:
+    query = contract.VerifyDocument(document_id=_document_id(document_id))
+    return await documents.call(contract.VERIFY_DOCUMENT, query)
 
 
 @router.post(
     "/verify/{document_id}",
-    response_model=documents.DocumentVerification,
-    response_model_exclude=MESSAGE_FIELDS,
+    response_model=contract.DocumentVerification,
     summary="Проверка подлинности файла (без входа): тело запроса — файл документа",
     openapi_extra={
         "requestBody": {
@@ -229,12 +206,10 @@ async def verify_document(
     },
 )
 async def verify_document_file(
-    document_id: str, request: Request, rpc: RpcDep, settings: SettingsDep
-) -> documents.DocumentVerification:
+    document_id: str, request: Request, documents: DocumentsDep
+) -> contract.DocumentVerification:
     content = await request.body()
     if not content:
         raise ServiceError(ErrorCode.VALIDATION_FAILED, "Приложите файл документа в теле запроса.")
-    query = documents.VerifyDocument(document_id=_document_id(document_id), content=content)
-    return await _documents(
-        rpc, settings, documents.VERIFY_DOCUMENT, query, documents.DocumentVerification
-    )
+    query = contract.VerifyDocument(document_id=_document_id(document_id), content=content)
+    return await documents.call(contract.VERIFY_DOCUMENT, query)

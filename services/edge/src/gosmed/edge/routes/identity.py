@@ -1,36 +1,26 @@
 """Edge routes served by the identity service: login, sessions, profile, patients."""
 
 from datetime import date
-from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts import topology
 from gosmed.contracts.identity import auth, consents, delegations, inbox
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
+from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.types import MobilePhone, Snils
 from gosmed.edge.deps import (
-    MESSAGE_FIELDS,
     ClientAddressDep,
+    IdentityDep,
     PrincipalDep,
-    RpcDep,
-    SettingsDep,
-    call_service,
 )
 
 router = APIRouter(tags=["identity"])
-
-_identity = partial(call_service, topology.Service.IDENTITY)
-
-
-def without_message_fields(items: str) -> dict[str, Any]:
-    """Leave the broker envelope out of a list reply and of each item in `items`."""
-    return {"message_id": True, "occurred_at": True, items: {"__all__": MESSAGE_FIELDS}}
+DelegationRequestT = TypeVar("DelegationRequestT", bound=delegations.DelegationRequest)
 
 
 class LoginRequest(BaseModel):
@@ -64,41 +54,37 @@ class RefreshRequest(BaseModel):
 @router.post(
     "/auth/login",
     response_model=auth.LoginChallenge,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Вход: телефон и пароль; ответ — попытка входа и доступные вторые факторы",
 )
 async def login(
-    body: LoginRequest, rpc: RpcDep, settings: SettingsDep, address: ClientAddressDep
+    body: LoginRequest, identity: IdentityDep, address: ClientAddressDep
 ) -> auth.LoginChallenge:
     request = auth.StartLogin(phone=body.phone, password=body.password, client_address=address)
-    return await _identity(rpc, settings, auth.START_LOGIN, request, auth.LoginChallenge)
+    return await identity.call(auth.START_LOGIN, request)
 
 
 @router.post(
     "/auth/mfa/code",
     response_model=auth.LoginCodeSent,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Отправить код входа по SMS или электронной почте",
 )
 async def send_code(
-    body: SendCodeRequest, rpc: RpcDep, settings: SettingsDep, address: ClientAddressDep
+    body: SendCodeRequest, identity: IdentityDep, address: ClientAddressDep
 ) -> auth.LoginCodeSent:
     request = auth.SendLoginCode(
         attempt_id=body.attempt_id, factor=body.factor, client_address=address
     )
-    return await _identity(rpc, settings, auth.SEND_LOGIN_CODE, request, auth.LoginCodeSent)
+    return await identity.call(auth.SEND_LOGIN_CODE, request)
 
 
 @router.post(
     "/auth/mfa",
     response_model=auth.SessionTokens,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Второй фактор: код из SMS, письма или приложения; ответ — токены сеанса",
 )
 async def mfa(
     body: MfaRequest,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    identity: IdentityDep,
     address: ClientAddressDep,
     user_agent: Annotated[str, Header()] = "",
 ) -> auth.SessionTokens:
@@ -109,100 +95,86 @@ async def mfa(
         device=user_agent[:200],
         client_address=address,
     )
-    return await _identity(rpc, settings, auth.VERIFY_LOGIN, request, auth.SessionTokens)
+    return await identity.call(auth.VERIFY_LOGIN, request)
 
 
 @router.post(
     "/auth/refresh",
     response_model=auth.SessionTokens,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Обновить токены; повторное использование токена обновления завершает сеанс",
 )
 async def refresh(
-    body: RefreshRequest, rpc: RpcDep, settings: SettingsDep, address: ClientAddressDep
+    body: RefreshRequest, identity: IdentityDep, address: ClientAddressDep
 ) -> auth.SessionTokens:
     request = auth.RefreshSession(refresh_token=body.refresh_token, client_address=address)
-    return await _identity(rpc, settings, auth.REFRESH_SESSION, request, auth.SessionTokens)
+    return await identity.call(auth.REFRESH_SESSION, request)
 
 
 @router.post("/auth/logout", status_code=204, summary="Выйти: завершить текущий сеанс")
-async def logout(principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep) -> Response:
+async def logout(principal: PrincipalDep, identity: IdentityDep) -> Response:
     request = auth.EndSessions(account_id=principal.account_id, session_id=principal.session_id)
-    await _identity(rpc, settings, auth.END_SESSIONS, request, auth.SessionsEnded)
+    await identity.call(auth.END_SESSIONS, request)
     return Response(status_code=204)
 
 
 @router.get(
     "/me",
     response_model=auth.Profile,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Моя учётная запись",
 )
-async def me(principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep) -> auth.Profile:
+async def me(principal: PrincipalDep, identity: IdentityDep) -> auth.Profile:
     request = auth.GetProfile(account_id=principal.account_id)
-    return await _identity(rpc, settings, auth.GET_PROFILE, request, auth.Profile)
+    return await identity.call(auth.GET_PROFILE, request)
 
 
 @router.get(
     "/me/sessions",
     response_model=auth.SessionsView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Мои активные сеансы: устройство и время",
 )
-async def sessions(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> auth.SessionsView:
+async def sessions(principal: PrincipalDep, identity: IdentityDep) -> auth.SessionsView:
     request = auth.ListSessions(
         account_id=principal.account_id, current_session_id=principal.session_id
     )
-    return await _identity(rpc, settings, auth.LIST_SESSIONS, request, auth.SessionsView)
+    return await identity.call(auth.LIST_SESSIONS, request)
 
 
 @router.delete("/me/sessions", status_code=204, summary="Завершить все мои сеансы")
-async def end_all_sessions(principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep) -> Response:
+async def end_all_sessions(principal: PrincipalDep, identity: IdentityDep) -> Response:
     request = auth.EndSessions(account_id=principal.account_id)
-    await _identity(rpc, settings, auth.END_SESSIONS, request, auth.SessionsEnded)
+    await identity.call(auth.END_SESSIONS, request)
     return Response(status_code=204)
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, summary="Завершить один сеанс")
-async def end_session(
-    session_id: UUID, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> Response:
+async def end_session(session_id: UUID, principal: PrincipalDep, identity: IdentityDep) -> Response:
     request = auth.EndSessions(account_id=principal.account_id, session_id=session_id)
-    await _identity(rpc, settings, auth.END_SESSIONS, request, auth.SessionsEnded)
+    await identity.call(auth.END_SESSIONS, request)
     return Response(status_code=204)
 
 
 @router.get(
     "/patients",
     response_model=auth.PatientsView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Пациенты, за которых я могу действовать (я, дети, доверители), с полномочиями",
 )
-async def patients(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> auth.PatientsView:
+async def patients(principal: PrincipalDep, identity: IdentityDep) -> auth.PatientsView:
     request = auth.ListPatients(account_id=principal.account_id)
-    return await _identity(rpc, settings, auth.LIST_PATIENTS, request, auth.PatientsView)
+    return await identity.call(auth.LIST_PATIENTS, request)
 
 
 @router.get(
     "/me/notifications",
     response_model=inbox.NotificationsView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Мои уведомления, новые первыми",
 )
 async def notifications(
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    identity: IdentityDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> inbox.NotificationsView:
     request = inbox.ListNotifications(account_id=principal.account_id, limit=limit)
-    return await _identity(
-        rpc, settings, inbox.LIST_NOTIFICATIONS, request, inbox.NotificationsView
-    )
+    return await identity.call(inbox.LIST_NOTIFICATIONS, request)
 
 
 @router.post(
@@ -211,12 +183,12 @@ async def notifications(
     summary="Отметить уведомление прочитанным",
 )
 async def mark_read(
-    notification_id: UUID, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    notification_id: UUID, principal: PrincipalDep, identity: IdentityDep
 ) -> Response:
     request = inbox.MarkNotificationRead(
         account_id=principal.account_id, notification_id=notification_id
     )
-    await _identity(rpc, settings, inbox.MARK_NOTIFICATION_READ, request, inbox.NotificationMarked)
+    await identity.call(inbox.MARK_NOTIFICATION_READ, request)
     return Response(status_code=204)
 
 
@@ -229,15 +201,11 @@ class TotpConfirmRequest(BaseModel):
 @router.post(
     "/me/totp",
     response_model=delegations.TotpEnrolment,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Подключить приложение-аутентификатор: секрет, otpauth:// и QR-код (SVG)",
 )
-async def start_totp(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
-) -> delegations.TotpEnrolment:
+async def start_totp(principal: PrincipalDep, identity: IdentityDep) -> delegations.TotpEnrolment:
     request = delegations.StartTotpEnrolment(account_id=principal.account_id)
-    reply = delegations.TotpEnrolment
-    return await _identity(rpc, settings, delegations.START_TOTP_ENROLMENT, request, reply)
+    return await identity.call(delegations.START_TOTP_ENROLMENT, request)
 
 
 @router.post(
@@ -246,10 +214,10 @@ async def start_totp(
     summary="Подтвердить приложение первым кодом: после этого оно включено",
 )
 async def confirm_totp(
-    body: TotpConfirmRequest, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    body: TotpConfirmRequest, principal: PrincipalDep, identity: IdentityDep
 ) -> Response:
     request = delegations.ConfirmTotp(account_id=principal.account_id, code=body.code)
-    await _identity(rpc, settings, delegations.CONFIRM_TOTP, request, delegations.TotpConfirmed)
+    await identity.call(delegations.CONFIRM_TOTP, request)
     return Response(status_code=204)
 
 
@@ -272,26 +240,23 @@ DelegationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 @router.get(
     "/delegations",
     response_model=delegations.DelegationsView,
-    response_model_exclude=without_message_fields("delegations"),
     summary="Доверенности, где я доверитель или представитель",
 )
 async def list_delegations(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationsView:
     request = delegations.ListDelegations(account_id=principal.account_id)
-    reply = delegations.DelegationsView
-    return await _identity(rpc, settings, delegations.LIST_DELEGATIONS, request, reply)
+    return await identity.call(delegations.LIST_DELEGATIONS, request)
 
 
 @router.post(
     "/delegations",
     status_code=201,
     response_model=delegations.DelegationView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Выдать доверенность (нотариальная ждёт проверки оператором)",
 )
 async def create_delegation(
-    body: DelegationRequest, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    body: DelegationRequest, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     try:
         request = delegations.CreateDelegation(
@@ -299,56 +264,53 @@ async def create_delegation(
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    reply = delegations.DelegationView
-    return await _identity(rpc, settings, delegations.CREATE_DELEGATION, request, reply)
+    return await identity.call(delegations.CREATE_DELEGATION, request)
 
 
 async def _one_delegation(
-    method: str, delegation_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    method: Rpc[DelegationRequestT, delegations.DelegationView],
+    delegation_id: str,
+    principal: PrincipalDep,
+    identity: IdentityDep,
 ) -> delegations.DelegationView:
-    request = delegations.DelegationRequest(
-        account_id=principal.account_id, delegation_id=delegation_id
-    )
-    return await _identity(rpc, settings, method, request, delegations.DelegationView)
+    request = method.request(account_id=principal.account_id, delegation_id=delegation_id)
+    return await identity.call(method, request)
 
 
 @router.get(
     "/delegations/{delegation_id}",
     response_model=delegations.DelegationView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Одна доверенность (как доверитель, представитель или оператор)",
 )
 async def get_delegation(
-    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    delegation_id: DelegationId, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     method = delegations.GET_DELEGATION
-    return await _one_delegation(method, delegation_id, principal, rpc, settings)
+    return await _one_delegation(method, delegation_id, principal, identity)
 
 
 @router.delete(
     "/delegations/{delegation_id}",
     response_model=delegations.DelegationView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Отозвать доверенность: действует со следующего запроса",
 )
 async def revoke_delegation(
-    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    delegation_id: DelegationId, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     method = delegations.REVOKE_DELEGATION
-    return await _one_delegation(method, delegation_id, principal, rpc, settings)
+    return await _one_delegation(method, delegation_id, principal, identity)
 
 
 @router.post(
     "/delegations/{delegation_id}/verify",
     response_model=delegations.DelegationView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Оператор подтверждает нотариальную доверенность",
 )
 async def verify_delegation(
-    delegation_id: DelegationId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    delegation_id: DelegationId, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     method = delegations.VERIFY_DELEGATION
-    return await _one_delegation(method, delegation_id, principal, rpc, settings)
+    return await _one_delegation(method, delegation_id, principal, identity)
 
 
 class InsurerConsentBody(BaseModel):
@@ -376,66 +338,56 @@ class InspectorOrderBody(BaseModel):
 
 
 DocumentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
-CONSENT_LIST_EXCLUDE = {
-    "message_id": True,
-    "occurred_at": True,
-    "consents": {"__all__": MESSAGE_FIELDS},
-}
-ORDER_LIST_EXCLUDE = {
-    "message_id": True,
-    "occurred_at": True,
-    "orders": {"__all__": MESSAGE_FIELDS},
-}
 
 
 @router.get(
     "/insurer-consents",
     response_model=consents.InsurerConsentsView,
-    response_model_exclude=without_message_fields("consents"),
     summary="Согласия страховым компаниям, где я пациент или страховщик",
 )
 async def list_insurer_consents(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    principal: PrincipalDep, identity: IdentityDep
 ) -> consents.InsurerConsentsView:
     request = consents.ListInsurerConsents(account_id=principal.account_id)
-    reply = consents.InsurerConsentsView
-    return await _identity(rpc, settings, consents.LIST_INSURER_CONSENTS, request, reply)
+    return await identity.call(consents.LIST_INSURER_CONSENTS, request)
 
 
 @router.post(
     "/insurer-consents",
     status_code=201,
     response_model=consents.InsurerConsentView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Дать согласие страховой компании (по договору, только чтение)",
 )
 async def create_insurer_consent(
-    body: InsurerConsentBody, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    body: InsurerConsentBody, principal: PrincipalDep, identity: IdentityDep
 ) -> consents.InsurerConsentView:
     request = consents.CreateInsurerConsent(patient_id=principal.account_id, **body.model_dump())
-    reply = consents.InsurerConsentView
-    return await _identity(rpc, settings, consents.CREATE_INSURER_CONSENT, request, reply)
+    return await identity.call(consents.CREATE_INSURER_CONSENT, request)
 
 
-def _consent_route(method: str, http: str, path: str, summary: str) -> None:
+def _consent_route(
+    method: Rpc[consents.InsurerConsentRequest, consents.InsurerConsentView],
+    http: str,
+    path: str,
+    summary: str,
+) -> None:
     """One route acting on one consent: get, revoke, request access, confirm the request."""
 
     async def act(
-        consent_id: DocumentId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+        consent_id: DocumentId, principal: PrincipalDep, identity: IdentityDep
     ) -> consents.InsurerConsentView:
         request = consents.InsurerConsentRequest(
             account_id=principal.account_id, consent_id=consent_id
         )
-        return await _identity(rpc, settings, method, request, consents.InsurerConsentView)
+        return await identity.call(method, request)
 
     router.add_api_route(
         path,
         act,
         methods=[http],
         response_model=consents.InsurerConsentView,
-        response_model_exclude=MESSAGE_FIELDS,
         summary=summary,
-        name=method,
+        name=method.method,
     )
 
 
@@ -465,26 +417,23 @@ _consent_route(
 @router.get(
     "/inspector-orders",
     response_model=consents.InspectorOrdersView,
-    response_model_exclude=without_message_fields("orders"),
     summary="Приказы о проверке: свои (инспектор) или все (оператор)",
 )
 async def list_inspector_orders(
-    principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    principal: PrincipalDep, identity: IdentityDep
 ) -> consents.InspectorOrdersView:
     request = consents.ListInspectorOrders(account_id=principal.account_id)
-    reply = consents.InspectorOrdersView
-    return await _identity(rpc, settings, consents.LIST_INSPECTOR_ORDERS, request, reply)
+    return await identity.call(consents.LIST_INSPECTOR_ORDERS, request)
 
 
 @router.post(
     "/inspector-orders",
     status_code=201,
     response_model=consents.InspectorOrderView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Зарегистрировать приказ о проверке (оператор)",
 )
 async def create_inspector_order(
-    body: InspectorOrderBody, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    body: InspectorOrderBody, principal: PrincipalDep, identity: IdentityDep
 ) -> consents.InspectorOrderView:
     try:
         request = consents.CreateInspectorOrder(
@@ -492,25 +441,27 @@ async def create_inspector_order(
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    reply = consents.InspectorOrderView
-    return await _identity(rpc, settings, consents.CREATE_INSPECTOR_ORDER, request, reply)
+    return await identity.call(consents.CREATE_INSPECTOR_ORDER, request)
 
 
-def _order_route(method: str, http: str, summary: str) -> None:
+def _order_route(
+    method: Rpc[consents.InspectorOrderRequest, consents.InspectorOrderView],
+    http: str,
+    summary: str,
+) -> None:
     async def act(
-        order_id: DocumentId, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+        order_id: DocumentId, principal: PrincipalDep, identity: IdentityDep
     ) -> consents.InspectorOrderView:
         request = consents.InspectorOrderRequest(account_id=principal.account_id, order_id=order_id)
-        return await _identity(rpc, settings, method, request, consents.InspectorOrderView)
+        return await identity.call(method, request)
 
     router.add_api_route(
         "/inspector-orders/{order_id}",
         act,
         methods=[http],
         response_model=consents.InspectorOrderView,
-        response_model_exclude=MESSAGE_FIELDS,
         summary=summary,
-        name=method,
+        name=method.method,
     )
 
 

@@ -1,32 +1,25 @@
 """Edge routes served by the records service: rendered services, consent, access journal."""
 
 from datetime import date
-from functools import partial
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
 from gosmed.contracts.records import consents, journal, queries, sync
-from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
+from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService, RenderedServiceDetail
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.types import DateRange
 from gosmed.edge.deps import (
-    MESSAGE_FIELDS,
     PrincipalDep,
-    RpcDep,
-    SettingsDep,
-    call_service,
+    RecordsDep,
     patient_context,
 )
 
 router = APIRouter(tags=["records"])
-
-_records = partial(call_service, topology.Service.RECORDS)
 
 
 class ConsentRequest(BaseModel):
@@ -53,14 +46,12 @@ def _period(start: date | None, end: date | None) -> DateRange | None:
 @router.get(
     "/patients/{patient_id}/services",
     response_model=queries.RenderedServicesPage,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Оказанные медицинские услуги: фильтры, новые сначала, постраничная выдача",
 )
 async def list_services(
     patient_id: str,
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    records: RecordsDep,
     category: Annotated[list[ServiceCategory], Query()] = [],  # noqa: B006 (FastAPI copies it)
     date_from: Annotated[date | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
@@ -84,92 +75,82 @@ async def list_services(
         cursor=cursor,
         limit=limit,
     )
-    return await _records(
-        rpc, settings, queries.LIST_SERVICES, request, queries.RenderedServicesPage
-    )
+    return await records.call(queries.LIST_SERVICES, request)
 
 
 @router.post(
     "/patients/{patient_id}/services:refresh",
     response_model=sync.RefreshReport,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="«Обновить»: попросить клиники повторно передать данные; статус по каждой клинике",
 )
 async def refresh_services(
-    patient_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    patient_id: str, principal: PrincipalDep, records: RecordsDep
 ) -> sync.RefreshReport:
     request = sync.RefreshServices(context=patient_context(principal, patient_id))
-    return await _records(rpc, settings, sync.REFRESH_SERVICES, request, sync.RefreshReport)
+    return await records.call(sync.REFRESH_SERVICES, request)
 
 
 @router.get(
     "/patients/{patient_id}/services/{record_id}",
     response_model=RenderedServiceDetail,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Одна услуга: подробности, история цены, тариф, карточки клиники и врача",
 )
 async def get_service(
     patient_id: str,
     record_id: UUID,
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    records: RecordsDep,
 ) -> RenderedServiceDetail:
     request = GetRenderedService(
         context=patient_context(principal, patient_id), record_id=record_id
     )
-    return await _records(rpc, settings, queries.GET_SERVICE, request, RenderedServiceDetail)
+    return await records.call(GET_SERVICE, request)
 
 
 @router.get(
     "/patients/{patient_id}/consents",
     response_model=consents.DataConsentView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Согласие на получение данных от медицинских организаций",
 )
 async def get_consent(
-    patient_id: str, principal: PrincipalDep, rpc: RpcDep, settings: SettingsDep
+    patient_id: str, principal: PrincipalDep, records: RecordsDep
 ) -> consents.DataConsentView:
     request = consents.GetDataConsent(context=patient_context(principal, patient_id))
-    return await _records(rpc, settings, consents.GET_CONSENT, request, consents.DataConsentView)
+    return await records.call(consents.GET_CONSENT, request)
 
 
 @router.put(
     "/patients/{patient_id}/consents",
     response_model=consents.DataConsentView,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Дать или изменить согласие: от всех клиник или от выбранных",
 )
 async def set_consent(
     patient_id: str,
     body: ConsentRequest,
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    records: RecordsDep,
 ) -> consents.DataConsentView:
     request = consents.SetDataConsent(
         context=patient_context(principal, patient_id),
         all_clinics=body.all_clinics,
         organization_ids=body.organization_ids,
     )
-    return await _records(rpc, settings, consents.SET_CONSENT, request, consents.DataConsentView)
+    return await records.call(consents.SET_CONSENT, request)
 
 
 @router.get(
     "/patients/{patient_id}/access-log",
     response_model=journal.AccessLogPage,
-    response_model_exclude=MESSAGE_FIELDS,
     summary="Журнал доступа: кто, на каком основании, что и когда смотрел (только пациент)",
 )
 async def access_log(
     patient_id: str,
     principal: PrincipalDep,
-    rpc: RpcDep,
-    settings: SettingsDep,
+    records: RecordsDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=journal.MAX_LOG_PAGE)] = 50,
 ) -> journal.AccessLogPage:
     request = journal.GetAccessLog(
         context=patient_context(principal, patient_id), cursor=cursor, limit=limit
     )
-    return await _records(rpc, settings, journal.GET_ACCESS_LOG, request, journal.AccessLogPage)
+    return await records.call(journal.GET_ACCESS_LOG, request)

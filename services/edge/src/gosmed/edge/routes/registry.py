@@ -2,7 +2,6 @@
 the nomenclature of medical services and tariffs."""
 
 import datetime as dt
-from functools import partial
 from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -10,40 +9,32 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.registry.catalog import (
     SEARCH_SERVICES,
     MedicalService,
     SearchServices,
     ServiceCategory,
-    ServicePage,
 )
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     SEARCH_ORGANIZATIONS,
     GetOrganizations,
     OrganizationCard,
-    OrganizationPage,
-    OrganizationsView,
     SearchOrganizations,
 )
 from gosmed.contracts.registry.specialists import (
     GET_SPECIALISTS,
     GetSpecialists,
     SpecialistCard,
-    SpecialistsView,
 )
 from gosmed.contracts.registry.specialties import Specialty
-from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff, TariffView
+from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.registry.values import NOMENCLATURE_CODE_PATTERN
-from gosmed.edge.deps import RpcDep, SettingsDep, call_service
+from gosmed.edge.deps import RegistryDep
 
 router = APIRouter(tags=["registry"])
 MOSCOW = ZoneInfo("Europe/Moscow")
-
-
-_registry = partial(call_service, topology.Service.REGISTRY)
 
 
 class PageQuery(BaseModel):
@@ -95,39 +86,23 @@ class ServiceList(BaseModel):
 
 @router.get("/organizations", response_model=OrganizationList)
 async def search_organizations(
-    query: Annotated[OrganizationQuery, Query()], rpc: RpcDep, settings: SettingsDep
+    query: Annotated[OrganizationQuery, Query()], registry: RegistryDep
 ) -> OrganizationList:
-    page = await _registry(
-        rpc,
-        settings,
-        SEARCH_ORGANIZATIONS,
-        SearchOrganizations(**query.model_dump()),
-        OrganizationPage,
-    )
+    page = await registry.call(SEARCH_ORGANIZATIONS, SearchOrganizations(**query.model_dump()))
     return OrganizationList(items=list(page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/organizations/{organization_id}", response_model=OrganizationCard)
-async def get_organization(
-    organization_id: UUID, rpc: RpcDep, settings: SettingsDep
-) -> OrganizationCard:
-    view = await _registry(
-        rpc,
-        settings,
-        GET_ORGANIZATIONS,
-        GetOrganizations(ids=(organization_id,)),
-        OrganizationsView,
-    )
+async def get_organization(organization_id: UUID, registry: RegistryDep) -> OrganizationCard:
+    view = await registry.call(GET_ORGANIZATIONS, GetOrganizations(ids=(organization_id,)))
     if not view.items:
         raise ServiceError(ErrorCode.NOT_FOUND, "Организация не найдена.")
     return view.items[0]
 
 
 @router.get("/specialists/{specialist_id}", response_model=SpecialistCard)
-async def get_specialist(specialist_id: UUID, rpc: RpcDep, settings: SettingsDep) -> SpecialistCard:
-    view = await _registry(
-        rpc, settings, GET_SPECIALISTS, GetSpecialists(ids=(specialist_id,)), SpecialistsView
-    )
+async def get_specialist(specialist_id: UUID, registry: RegistryDep) -> SpecialistCard:
+    view = await registry.call(GET_SPECIALISTS, GetSpecialists(ids=(specialist_id,)))
     if not view.items:
         raise ServiceError(ErrorCode.NOT_FOUND, "Специалист не найден.")
     return view.items[0]
@@ -135,11 +110,9 @@ async def get_specialist(specialist_id: UUID, rpc: RpcDep, settings: SettingsDep
 
 @router.get("/catalog/services", response_model=ServiceList)
 async def search_services(
-    query: Annotated[ServiceQuery, Query()], rpc: RpcDep, settings: SettingsDep
+    query: Annotated[ServiceQuery, Query()], registry: RegistryDep
 ) -> ServiceList:
-    page = await _registry(
-        rpc, settings, SEARCH_SERVICES, SearchServices(**query.model_dump()), ServicePage
-    )
+    page = await registry.call(SEARCH_SERVICES, SearchServices(**query.model_dump()))
     return ServiceList(items=list(page.items), next_cursor=page.next_cursor)
 
 
@@ -147,8 +120,7 @@ async def search_services(
 async def get_tariff(
     code: Annotated[str, Path(pattern=NOMENCLATURE_CODE_PATTERN)],
     query: Annotated[TariffQuery, Query()],
-    rpc: RpcDep,
-    settings: SettingsDep,
+    registry: RegistryDep,
 ) -> Tariff:
     """The tariff in force on a date: the organization's own price, else its region's."""
     if query.organization_id is None and query.region is None:
@@ -157,18 +129,10 @@ async def get_tariff(
             "Укажите организацию (organization_id) или регион (region) для поиска тарифа.",
         )
     on = query.date or dt.datetime.now(MOSCOW).date()
-    view = await _registry(
-        rpc,
-        settings,
-        GET_TARIFF,
-        GetTariff(
-            service_code=code,
-            on=on,
-            organization_id=query.organization_id,
-            region_code=query.region,
-        ),
-        TariffView,
+    request = GetTariff(
+        service_code=code, on=on, organization_id=query.organization_id, region_code=query.region
     )
+    view = await registry.call(GET_TARIFF, request)
     if view.tariff is None:
         raise ServiceError(
             ErrorCode.NOT_FOUND, f"Тариф на услугу {code} на {on:%d.%m.%Y} не установлен."
