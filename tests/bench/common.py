@@ -8,6 +8,16 @@ from collections.abc import Awaitable, Callable
 BENCH_AMQP_URL = os.environ.get(
     "GOSMED_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/gosmed-test"
 )
+# Environment of a whole system under load (as `make run`, with the demo data).
+LOAD_ENV = {
+    "GOSMED_AMQP_URL": BENCH_AMQP_URL,
+    "GOSMED_DEMO_DATA": "1",
+    "GOSMED_LOG_LEVEL": "WARNING",
+    # 32 clients queue up on two cores: measure their latency rather than cut it at 5 s
+    "GOSMED_EDGE_RPC_TIMEOUT": "30",
+    "GOSMED_RECORDS_RPC_TIMEOUT": "20",
+    "GOSMED_IDENTITY_ACCESS_TOKEN_TTL": "3600",  # one session for the whole run
+}
 
 
 class Measurement:
@@ -36,17 +46,24 @@ HEADER = f"{'benchmark':<48} {'count':>7} {'per s':>10} {'p50 ms':>9} {'p99 ms':
 
 
 async def measure(
-    label: str, call: Callable[[], Awaitable[object]], *, total: int, concurrency: int
+    label: str,
+    call: Callable[[], Awaitable[object]],
+    *,
+    total: int,
+    concurrency: int,
+    seconds: float | None = None,
 ) -> Measurement:
-    """Run `total` calls with at most `concurrency` in flight; time each and the whole."""
+    """Run `total` calls with at most `concurrency` in flight, starting none after `seconds`
+    if given; time each and the whole."""
     import asyncio
 
     latencies: list[float] = []
     remaining = total
+    deadline = None if seconds is None else time.perf_counter() + seconds
 
     async def worker() -> None:
         nonlocal remaining
-        while remaining > 0:
+        while remaining > 0 and (deadline is None or time.perf_counter() < deadline):
             remaining -= 1
             started = time.perf_counter()
             await call()

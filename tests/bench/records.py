@@ -7,7 +7,7 @@ Everything runs as `make run` runs it: every service a process, the edge, the re
 import os
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,7 @@ from gosmed.contracts import demo
 from gosmed.contracts.types import snils_check_digits
 from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.devstack import DevStack
-from tests.bench.common import BENCH_AMQP_URL, HEADER, measure
+from tests.bench.common import BENCH_AMQP_URL, HEADER, LOAD_ENV, measure
 from tests.conftest import free_port
 from tests.e2e.identity_support import login
 
@@ -33,15 +33,7 @@ BENCH_PATIENT = replace(
 async def run() -> None:
     stack = DevStack(
         edge_port=free_port(),
-        env={
-            "GOSMED_AMQP_URL": BENCH_AMQP_URL,
-            "GOSMED_DEMO_DATA": "1",
-            "GOSMED_LOG_LEVEL": "WARNING",
-            # 32 clients queue up on two cores: measure their latency rather than cut it at 5 s
-            "GOSMED_EDGE_RPC_TIMEOUT": "30",
-            "GOSMED_RECORDS_RPC_TIMEOUT": "20",
-            "GOSMED_IDENTITY_ACCESS_TOKEN_TTL": "3600",  # one session for the whole run
-        },
+        env=LOAD_ENV,
         log_dir=Path(tempfile.mkdtemp()),
     )
     stack.start()
@@ -77,15 +69,33 @@ async def run() -> None:
                 )
                 print(result.row(), flush=True)
 
-        batches = list(reports(history(BENCH_PATIENT, INTAKE_RECORDS, catalogue, prefix="load")))
-        started = time.perf_counter()
-        answers = await publish(BENCH_AMQP_URL, batches)
-        elapsed = time.perf_counter() - started
-        stored = sum(a.created + a.updated + a.unchanged for a in answers)
-        print(
-            f"\nRecords intake: {stored} records in {len(batches)} reports, publish to stored: "
-            f"{elapsed:.1f} s, {stored / elapsed:.0f} records/s",
-            flush=True,
-        )
+        print(f"\nRecords intake: {await intake(catalogue)}", flush=True)
     finally:
         stack.stop()
+
+
+@dataclass(frozen=True)
+class Intake:
+    stored: int
+    reports: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.stored / self.seconds
+
+    def __str__(self) -> str:
+        return (
+            f"{self.stored} records in {self.reports} reports, publish to stored: "
+            f"{self.seconds:.1f} s, {self.rate:.0f} records/s"
+        )
+
+
+async def intake(catalogue: Catalogue) -> Intake:
+    """Publish INTAKE_RECORDS records of BENCH_PATIENT as clinics would (reports of
+    up to 500) and wait for every answer, which records sends once the report is stored."""
+    batches = list(reports(history(BENCH_PATIENT, INTAKE_RECORDS, catalogue, prefix="load")))
+    started = time.perf_counter()
+    answers = await publish(BENCH_AMQP_URL, batches)
+    elapsed = time.perf_counter() - started
+    return Intake(sum(a.created + a.updated + a.unchanged for a in answers), len(batches), elapsed)
