@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts import topology
 from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply
 from gosmed.runtime.broker import create_broker, declare_topology, durable_queue
+from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import ServiceSettings
 from gosmed.runtime.store import Store, open_store
@@ -82,6 +83,11 @@ class ServiceRuntime:
         await self.broker.stop()
         await self._close()
 
+    async def ready(self) -> bool:
+        """Whether it can work: connected to the broker, and the store answers."""
+        store = await self.store.status()
+        return await self.broker.ping(timeout=2.0) and store.state != DependencyState.DOWN
+
     async def ping(self, request: Ping) -> PingReply:
         return PingReply(
             service=self.name.value,
@@ -109,6 +115,10 @@ def build_service(
         version=version(f"gosmed-{name.value}"),
     )
     broker.subscriber(runtime.rpc_queue("ping"), title=f"{name.value}.ping")(runtime.ping)
+    if settings.health_dir is not None:
+        heartbeat = Heartbeat(settings.health_dir, runtime.ready)
+        runtime.app.after_startup(heartbeat.start)  # once consuming
+        runtime.app.on_shutdown(heartbeat.stop)
     return runtime
 
 
