@@ -44,11 +44,12 @@ def wait_until(condition: Callable[[], bool], within: float = 20.0) -> None:
 
 
 def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to reap it."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    return True
+    return state != "Z"
 
 
 @pytest.fixture
@@ -74,6 +75,27 @@ def test_a_killed_process_is_started_again_and_the_exit_is_logged(
     assert alive(second)
     assert f"registry (pid {first}) exited with SIGKILL; restarting in 0.1 s" in caplog.text
     assert f"registry restarted (pid {second})" in caplog.text
+
+
+def test_what_a_crashed_process_started_dies_with_it(
+    supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """Like the render workers of documents: their parent's crash must not leave them behind."""
+    worker_pid = tmp_path / "worker.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        f"worker = subprocess.Popen({SLEEPER!r})\n"
+        f"open({str(worker_pid)!r}, 'w').write(str(worker.pid))\n"
+        "time.sleep(600)\n"
+    )
+    supervisor.start("documents", [sys.executable, "-c", script])
+    wait_until(lambda: worker_pid.exists() and worker_pid.read_text() != "")
+    worker = int(worker_pid.read_text())
+    assert alive(worker)
+
+    os.kill(supervisor.pid("documents"), signal.SIGKILL)
+
+    wait_until(lambda: not alive(worker))
 
 
 def test_pauses_between_restarts_double_up_to_the_cap(

@@ -4,7 +4,9 @@ The devstack launcher (`make run`, the end-to-end tests) runs every service thro
 crashed service comes back by itself as it would under Docker's `restart:` or Kubernetes.
 """
 
+import contextlib
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -42,6 +44,13 @@ class Child:
     restarts: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
     watcher: threading.Thread | None = None
+
+
+def end_group(pid: int) -> None:
+    """SIGKILL what is left of the process group `pid` leads (each child has its own): worker
+    processes of a crashed service would otherwise live on."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def describe_exit(code: int) -> str:
@@ -102,7 +111,7 @@ class Supervisor:
             try:
                 child.process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.process.kill()
+                end_group(child.process.pid)
                 child.process.wait()
             if child.watcher is not None:
                 child.watcher.join()
@@ -135,6 +144,7 @@ class Supervisor:
             started = time.monotonic()
             process = child.process
             code = process.wait()
+            end_group(process.pid)
             if child.stopping.is_set():
                 return
             if time.monotonic() - started >= self.backoff.reset_after:
