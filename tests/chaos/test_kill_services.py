@@ -65,6 +65,7 @@ class Load:
         self.outcomes: list[Outcome] = []
         self.errors: list[BaseException] = []
         self.stopping = threading.Event()
+        self._login = threading.Lock()
         self.threads = [
             threading.Thread(target=self._client, args=(route,), name=f"{route} {n}")
             for route in ROUTES
@@ -85,6 +86,13 @@ class Load:
         """The routes that answered 200 to a request started after `moment`."""
         return {o.route for o in list(self.outcomes) if o.started > moment and o.status == 200}
 
+    def _log_in_again(self, client: httpx.Client, lost: dict[str, str]) -> dict[str, str]:
+        """One new session for every client whose session was `lost` (a TOTP code is used once)."""
+        with self._login:
+            if self.session == lost:
+                self.session = bearer(new_session(client, demo.PATIENT))
+            return self.session
+
     def _client(self, route: str) -> None:
         name = threading.current_thread().name
         headers = self.session if route == "my services" else {}
@@ -100,7 +108,7 @@ class Load:
                 )
                 if status == 401:
                     try:
-                        headers = bearer(new_session(client, demo.PATIENT))
+                        headers = self._log_in_again(client, headers)
                     except Exception as error:  # reported by the test, not lost in a thread
                         self.errors.append(error)
                         return
