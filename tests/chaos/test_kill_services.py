@@ -171,6 +171,7 @@ def load(stack: DevStack, edge: httpx.Client) -> Iterator[Load]:
         yield running
 
 
+@pytest.mark.timeout(300)  # the stack's start, then seven outages of up to GIVE_UP each
 def test_each_process_killed_under_load_is_back_within_15_seconds(
     stack: DevStack, load: Load, capsys: pytest.CaptureFixture[str]
 ) -> None:
