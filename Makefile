@@ -2,7 +2,7 @@
 SHELL := bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install run test lint format asyncapi bench
+.PHONY: install run test chaos lint format asyncapi bench
 
 install:  ## uv, WeasyPrint's system libraries and fonts, RabbitMQ if none is reachable, the venv
 	@deploy/local/bootstrap.sh
@@ -13,6 +13,10 @@ run: install  ## all services as separate processes plus the edge on http://127.
 test: install  ## the whole suite against the real RabbitMQ (own vhost `gosmed-test`)
 	@deploy/local/test-vhost.sh
 	uv run pytest
+
+chaos: install  ## the fault suite: processes killed under load (tests/chaos, left out of `test`)
+	@deploy/local/test-vhost.sh
+	uv run pytest -m chaos tests/chaos
 
 lint: install
 	uv run ruff check .

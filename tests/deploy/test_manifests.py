@@ -29,6 +29,7 @@ from gosmed.contracts.topology import (
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.edge.settings import EdgeSettings
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime import health
 from gosmed.runtime.broker import DEAD_LETTERS, EVENTS, UNROUTED
 from gosmed.runtime.settings import CommonSettings, ServiceSettings
 
@@ -77,6 +78,7 @@ def service_packages() -> set[str]:
 
 
 PROCESSES = sorted(service_packages())
+BROKER_SERVICES = [name for name in PROCESSES if name != "edge"]
 
 
 def settings_class(process: str) -> type[CommonSettings]:
@@ -163,8 +165,9 @@ def test_the_files_services_read_or_write_are_the_known_ones() -> None:
     """A new file setting must be given a mount below (a Secret or a writable volume)."""
     files = {name: path_settings(settings_class(name)) for name in PROCESSES}
     assert {name: found for name, found in files.items() if found} == {
-        "identity": {"jwt_private_key_path", "sms_outbox_path"},
-        "documents": {"signing_key_path"},
+        "identity": {"jwt_private_key_path", "sms_outbox_path", "health_dir"},
+        "documents": {"signing_key_path", "health_dir"},
+        **{name: {"health_dir"} for name in BROKER_SERVICES if name not in KEY_SETTINGS},
     }
     for name, field in KEY_SETTINGS.items():
         assert field in files[name]
@@ -371,6 +374,12 @@ def test_compose_has_one_container_per_service_built_from_the_dockerfile() -> No
         assert service["restart"] == "unless-stopped"
 
 
+@pytest.mark.parametrize("name", sorted(COMPOSE_SERVICES))
+def test_compose_restarts_every_container_that_exits(name: str) -> None:
+    """Without a policy, a crashed service stays down (Docker's default is `no`)."""
+    assert COMPOSE_SERVICES[name].get("restart") in ("unless-stopped", "always"), name
+
+
 def test_compose_infrastructure_is_healthchecked_and_waited_for() -> None:
     rabbitmq, mongodb = COMPOSE_SERVICES["rabbitmq"], COMPOSE_SERVICES["mongodb"]
     assert rabbitmq["image"] == "rabbitmq:3.13-management"
@@ -492,7 +501,9 @@ def test_compose_files_a_service_writes_are_on_writable_mounts(
     settings = load_settings(cls, compose_env(service), monkeypatch)
     writable = compose_writable_dirs(service)
     for field in path_settings(cls) - {KEY_SETTINGS.get(name)}:
-        path = container_path(getattr(settings, field))
+        if (value := getattr(settings, field)) is None:
+            continue  # unset: nothing is written (GOSMED_HEALTH_DIR, for Kubernetes probes)
+        path = container_path(value)
         assert any(is_under(path.parent, d) for d in writable), f"{name}.{field}: {path}"
 
 
@@ -796,12 +807,42 @@ def test_k8s_deployment_runs_its_service_safely(name: str, monkeypatch: pytest.M
         assert settings.mongodb_database == f"gosmed_{name}"
 
 
-@pytest.mark.parametrize("name", [p for p in PROCESSES if p != "edge"])
-def test_k8s_broker_services_have_no_http_probes(name: str) -> None:
+@pytest.mark.parametrize("name", PROCESSES)
+def test_k8s_every_deployment_has_liveness_and_readiness_probes(name: str) -> None:
+    """Liveness restarts a wedged process; readiness keeps a pod that cannot work out of the
+    Service (edge) and holds a rolling update until the new pods can work."""
     (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert "httpGet" not in container.get(probe, {}), "they serve no HTTP"
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert probe in container, f"{name}: no {probe}"
+
+
+def exec_probe_file(container: dict[str, Any], probe: str) -> PurePosixPath:
+    """The heartbeat file an exec probe checks with `python -m gosmed.runtime.health`."""
+    assert "httpGet" not in container[probe], "broker services serve no HTTP"
+    assert container[probe].get("timeoutSeconds", 1) >= 3, "the probe starts a Python process"
+    command = container[probe]["exec"]["command"]
+    assert command[:3] == ["python", "-m", "gosmed.runtime.health"]
+    (path,) = command[3:]
+    return PurePosixPath(path)
+
+
+@pytest.mark.parametrize("name", BROKER_SERVICES)
+def test_k8s_broker_services_are_probed_through_their_heartbeat_files(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
     assert "ports" not in container
+    settings = k8s_settings(name, monkeypatch)
+    assert isinstance(settings, ServiceSettings)
+    assert settings.health_dir is not None, f"{name}: no GOSMED_HEALTH_DIR, no heartbeat files"
+    health_dir = container_path(settings.health_dir)
+    assert exec_probe_file(container, "startupProbe") == health_dir / health.LIVE
+    assert exec_probe_file(container, "livenessProbe") == health_dir / health.LIVE
+    assert exec_probe_file(container, "readinessProbe") == health_dir / health.READY
+    # A healthy process touches `live` every INTERVAL; a probe accepts it up to MAX_AGE old.
+    assert health.INTERVAL * 2 <= health.MAX_AGE
+    liveness = container["livenessProbe"]
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] >= health.MAX_AGE
 
 
 def test_k8s_edge_probes_service_and_disruption_budget(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -415,7 +415,7 @@ def test_access_log_cannot_be_edited_or_deleted(edge: httpx.Client) -> None:
 
 @pytest.fixture
 def registry_stopped(stack: DevStack, edge: httpx.Client) -> Iterator[None]:
-    stack.kill("registry")
+    stack.stop_process("registry")
     yield
     stack.start_process("registry")
     deadline = time.monotonic() + 30

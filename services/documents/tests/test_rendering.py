@@ -11,7 +11,7 @@ import pytest
 
 from gosmed.contracts.documents.requests import CertificatePurpose, DocumentFormat, DocumentKind
 from gosmed.documents.domain import DocumentSpec
-from gosmed.documents.rendering import RUBLE_NUMBER_FORMAT, render
+from gosmed.documents.rendering import RUBLE_NUMBER_FORMAT, RenderPool, render
 
 from .samples import content, history, service
 
@@ -145,3 +145,15 @@ def test_statement_xlsx_has_typed_cells_header_and_filters() -> None:
     values = [row for row in about.iter_rows(values_only=True)]
     assert ("Номер документа", "СМУ-20260105-000042", None) in values
     assert any(row[0] == "Итого" and row[1] == 3 for row in values)
+
+
+async def test_the_pool_starts_warming_up_without_waiting_and_renders_meanwhile() -> None:
+    pool = RenderPool(1)
+    try:
+        await pool.start_warm_up()  # returns at once: the service's start is not held
+
+        pdf = await pool.render(content(STATEMENT, history(1)), DocumentFormat.PDF)
+
+        assert pdf.startswith(b"%PDF")
+    finally:
+        await pool.close()

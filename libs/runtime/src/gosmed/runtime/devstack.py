@@ -14,17 +14,18 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from gosmed.contracts.topology import Service
+from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import CommonSettings
+from gosmed.runtime.supervisor import Supervisor
 
 SERVICES = tuple(s.value for s in Service)
 # Modules run as `python -m <module>` once the system is ready, in order, when demo data is
 # asked for: they load demo data the way a client would (through the broker or the edge).
 DEMO_LOADERS: tuple[str, ...] = ("gosmed.records.simulator",)
-STOP_TIMEOUT = 20.0
 
 BROKER_HELP = """\
 RabbitMQ is not reachable at {host}:{port}.
@@ -46,7 +47,7 @@ def broker_reachable(amqp_url: str, timeout: float = 2.0) -> bool:
 
 
 class DevStack:
-    """Starts, watches and stops the service processes and the edge."""
+    """Starts, supervises and stops the service processes and the edge."""
 
     def __init__(
         self,
@@ -56,10 +57,9 @@ class DevStack:
         log_dir: Path | None = None,
     ) -> None:
         self.edge_port = edge_port
-        self.env = {**os.environ, **(env or {}), "GOSMED_EDGE_PORT": str(edge_port)}
         self.log_dir = log_dir
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self._logs: dict[str, IO[bytes]] = {}
+        self.env = {**os.environ, **(env or {}), "GOSMED_EDGE_PORT": str(edge_port)}
+        self.supervisor = Supervisor(env=self.env, log_dir=log_dir)
 
     @property
     def base_url(self) -> str:
@@ -71,47 +71,23 @@ class DevStack:
         self.start_process("edge")
 
     def start_process(self, name: str) -> None:
-        output: IO[bytes] | None = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = self._logs[name] = (self.log_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-            [sys.executable, "-m", f"gosmed.{name}"],
-            env=self.env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
-        )
+        """Start `name` (a service or `edge`); the supervisor restarts it whenever it exits."""
+        self.supervisor.start(name, [sys.executable, "-m", f"gosmed.{name}"])
 
-    def kill(self, name: str) -> None:
-        """Kill a process the hard way, as a crash would."""
-        process = self.processes.pop(name)
-        process.kill()
-        process.wait()
+    def stop_process(self, name: str) -> None:
+        """Stop `name` for good (not restarted) until `start_process`."""
+        self.supervisor.stop(name)
+
+    def pid(self, name: str) -> int:
+        return self.supervisor.pid(name)
 
     def stop(self) -> None:
         """SIGTERM everything (each finishes its in-flight messages), SIGKILL stragglers."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes.clear()
-        for log in self._logs.values():
-            log.close()
-        self._logs.clear()
+        self.supervisor.stop()
 
     def load_demo_data(self) -> None:
         for module in DEMO_LOADERS:
             subprocess.run([sys.executable, "-m", module], env=self.env, check=True)  # noqa: S603
-
-    def exited(self) -> dict[str, int]:
-        return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         try:
@@ -125,8 +101,6 @@ class DevStack:
     def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if crashed := self.exited():
-                raise RuntimeError(f"processes exited during start: {crashed}")
             status, body = self.readiness()
             if status == 200:
                 return body
@@ -147,6 +121,7 @@ def stop_on_sigterm() -> None:
 def main() -> int:
     stop_on_sigterm()
     settings = CommonSettings()
+    setup_logging("devstack", settings.log_level, settings.log_format)
     if not broker_reachable(settings.amqp_url):
         parts = urlsplit(settings.amqp_url)
         print(BROKER_HELP.format(host=parts.hostname, port=parts.port or 5672), file=sys.stderr)
@@ -165,10 +140,8 @@ def main() -> int:
             "Ctrl-C stops everything.\n",
             file=sys.stderr,
         )
-        while not stack.exited():
-            time.sleep(0.5)
-        print(f"a process exited: {stack.exited()}; stopping", file=sys.stderr)
-        return 1
+        while True:  # the supervisor restarts whatever exits, until Ctrl-C or SIGTERM
+            signal.pause()
     except KeyboardInterrupt:
         return 0
     finally:

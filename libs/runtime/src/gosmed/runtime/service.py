@@ -16,6 +16,7 @@ from gosmed.contracts import topology
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
 from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply, ping
 from gosmed.runtime.broker import EVENTS, create_broker, declare_topology, durable_queue
+from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import ServiceSettings
 from gosmed.runtime.store import Store, open_store
@@ -132,6 +133,11 @@ class ServiceRuntime:
         await self.broker.stop()
         await self._close()
 
+    async def ready(self) -> bool:
+        """Whether it can work: connected to the broker, and the store answers."""
+        store = await self.store.status()
+        return await self.broker.ping(timeout=2.0) and store.state != DependencyState.DOWN
+
     async def ping(self, request: Ping) -> PingReply:
         return PingReply(
             service=self.name.value,
@@ -159,6 +165,10 @@ def build_service(
         version=version(f"gosmed-{name.value}"),
     )
     runtime.serve(ping(name), runtime.ping)
+    if settings.health_dir is not None:
+        heartbeat = Heartbeat(settings.health_dir, runtime.ready)
+        runtime.app.after_startup(heartbeat.start)  # once consuming
+        runtime.app.on_shutdown(heartbeat.stop)
     return runtime
 
 

@@ -1,5 +1,6 @@
 """Settings shared by every service; each service subclasses with its own env prefix."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -63,3 +64,9 @@ class ServiceSettings(CommonSettings):
     """Settings of a broker-driven service that owns a database."""
 
     mongodb_database: str = Field(default="", description="Defaults to `gosmed_<service>`.")
+    health_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOSMED_HEALTH_DIR", "health_dir"),
+        description="Where the service keeps its liveness and readiness files for exec probes "
+        "(`python -m gosmed.runtime.health <dir>/live`); unset: none.",
+    )

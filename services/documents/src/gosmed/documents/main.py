@@ -51,7 +51,7 @@ def create(
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
     runtime.on_startup(commands.declare)
-    runtime.on_startup(pool.warm_up)
+    runtime.app.after_startup(pool.start_warm_up)  # a restart is not held by WeasyPrint
     runtime.on_shutdown(rpc.close)
     runtime.on_shutdown(pool.close)
     return runtime

@@ -147,6 +147,7 @@ class RenderPool:
     def __init__(self, workers: int) -> None:
         self._workers = workers
         self._executor = self._new_executor()
+        self._warming: asyncio.Task[None] | None = None
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent runs threads (event loop, drivers) a fork would copy mid-use
@@ -160,6 +161,11 @@ class RenderPool:
             *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self._workers))
         )
 
+    async def start_warm_up(self) -> None:
+        """Warm up without holding the service's start: it answers meanwhile, and a document
+        asked for early waits in the pool's queue behind the warm-up."""
+        self._warming = asyncio.create_task(self.warm_up())
+
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
         loop = asyncio.get_running_loop()
         try:
@@ -170,4 +176,6 @@ class RenderPool:
             raise
 
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
