@@ -140,6 +140,26 @@ async def test_start_up_relays_what_an_earlier_run_left(
     assert await owed(outbox, first) == await owed(outbox, second) == []
 
 
+async def write_refused(relay: Relay, outbox: Outbox, queue_name: str) -> tuple[str, str]:
+    """A write whose command the broker does not take now: the write stands, the command is
+    still owed; its document and message ids."""
+    command = Ping(n=1)
+    key = await write(outbox, OutboxEntry.command(queue_name, command))
+    await relay.flush(outbox, key)  # does not raise
+    assert await owed(outbox, key) == [str(command.message_id)]
+    return key, str(command.message_id)
+
+
+async def relayed(
+    queue: AbstractQueue, outbox: Outbox, key: str, message_id: str, timeout: float = 15.0
+) -> None:
+    """The relay's retry delivers the owed message, and the document then owes nothing."""
+    message = await next_message(queue, timeout)
+    assert message.message_id == message_id
+    await until(lambda: _empty(outbox, key))
+    assert await queue.get(fail=False) is None
+
+
 async def test_an_unroutable_command_stays_and_is_relayed_once_its_queue_exists(
     relay: Relay,
     outbox: Outbox,
@@ -148,18 +168,10 @@ async def test_an_unroutable_command_stays_and_is_relayed_once_its_queue_exists(
     cleanup_queues: list[str],
 ) -> None:
     await relay.start()
-    command = Ping(n=1)
-    key = await write(outbox, OutboxEntry.command(queue_name, command))
-
-    await relay.flush(outbox, key)  # no such queue: the broker returns it, the write stands
-    assert await owed(outbox, key) == [str(command.message_id)]
+    key, message_id = await write_refused(relay, outbox, queue_name)  # no such queue
 
     cleanup_queues.append(queue_name)
-    queue = await channel.declare_queue(queue_name, durable=True)
-    message = await next_message(queue)  # the relay's retry
-    assert message.message_id == str(command.message_id)
-    await until(lambda: _empty(outbox, key))
-    assert await queue.get(fail=False) is None
+    await relayed(await channel.declare_queue(queue_name, durable=True), outbox, key, message_id)
 
 
 async def test_a_publish_refused_by_a_full_queue_is_relayed_when_there_is_room(
@@ -175,16 +187,10 @@ async def test_a_publish_refused_by_a_full_queue_is_relayed_when_there_is_room(
     )
     await channel.default_exchange.publish(aio_pika.Message(b"{}"), routing_key=queue_name)
     await relay.start()
-    command = Ping(n=1)
-    key = await write(outbox, OutboxEntry.command(queue_name, command))
-
-    await relay.flush(outbox, key)  # the broker nacks it
-    assert await owed(outbox, key) == [str(command.message_id)]
+    key, message_id = await write_refused(relay, outbox, queue_name)  # the broker nacks it
 
     await full.get(no_ack=True)  # room again
-    message = await next_message(full)
-    assert message.message_id == str(command.message_id)
-    await until(lambda: _empty(outbox, key))
+    await relayed(full, outbox, key, message_id)
 
 
 async def test_a_publish_on_a_lost_connection_is_relayed_after_it_is_back(
@@ -201,16 +207,10 @@ async def test_a_publish_on_a_lost_connection_is_relayed_after_it_is_back(
         await relay.start()
         try:
             await proxy.cut()
-            command = Ping(n=1)
-            key = await write(outbox, OutboxEntry.command(queue_name, command))
-
-            await relay.flush(outbox, key)
-            assert await owed(outbox, key) == [str(command.message_id)]
+            key, message_id = await write_refused(relay, outbox, queue_name)
 
             await proxy.resume()  # the broker connection comes back by itself
-            message = await next_message(queue, timeout=30)
-            assert message.message_id == str(command.message_id)
-            await until(lambda: _empty(outbox, key))
+            await relayed(queue, outbox, key, message_id, timeout=30)
         finally:
             await relay.stop()
             await broker.stop()

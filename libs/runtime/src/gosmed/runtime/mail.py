@@ -1,7 +1,7 @@
 """E-mail over SMTP (aiosmtplib), retried with exponential backoff (tenacity)."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -59,17 +59,8 @@ class SmtpMailer:
 
     @classmethod
     def configured(cls, settings: SmtpSettings) -> "SmtpMailer":
-        return cls(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_sender,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout,
-            attempts=settings.smtp_attempts,
-            retry_delay=settings.smtp_retry_delay,
-        )
+        """The mailer of a service's `smtp_*` settings."""
+        return cls(**{f.name: getattr(settings, f"smtp_{f.name}") for f in fields(cls)})
 
     async def send(
         self, to: str, subject: str, body: str, attachment: Attachment | None = None
