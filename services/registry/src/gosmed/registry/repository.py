@@ -1,9 +1,10 @@
 """MongoDB mapping of the registry's aggregates, with versioned (newest wins) writes.
 
 Every card is stored with its `updated_at` at the top level: a write applies only where the
-stored version is older (one conditional update, no read-then-write), so redeliveries and
-out-of-order updates change nothing. A change of an organization or a specialist is written
-together with the event that announces it, in the document's outbox (`gosmed.runtime.outbox`).
+stored version is older, so redeliveries and out-of-order updates change nothing. A change of an
+organization or a specialist is written together with the event that announces it, in the
+document's outbox (`gosmed.runtime.outbox`). Most writes are one conditional update; a
+specialist's is a read, then a write if the document is unchanged (see `SpecialistRepository`).
 """
 
 import re
