@@ -1,10 +1,15 @@
-"""Contract values for rendering tests: a patient and a history of rendered services."""
+"""Contract values for the tests (a patient and a history of rendered services) and the
+service's ports onto records, identity and the render pool, faked."""
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 from gosmed.contracts import demo
+from gosmed.contracts.documents.requests import DocumentFormat
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.contracts.records.views import (
     Cost,
     CostKind,
@@ -14,6 +19,7 @@ from gosmed.contracts.records.views import (
 )
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.documents.domain import DocumentContent, DocumentSpec, compose
+from gosmed.documents.rendering import render
 
 PATIENT = PatientRef(
     account_id=UUID("00000000-0000-4000-8000-000000000001"),
@@ -96,3 +102,34 @@ def content(spec: DocumentSpec, items: tuple[RenderedServiceView, ...]) -> Docum
         truncated=False,
         verify_url=f"https://gosmed.example/api/v1/verify/{document_id}",
     )
+
+
+ADDRESS = "anna.ivanova@example.ru"
+PARENT_ID = UUID("00000000-0000-4000-8000-0000000000b2")
+
+
+@dataclass
+class FakeRecords:
+    export_reply: RenderedServicesExport
+    requests: list[ExportRenderedServices] = field(default_factory=list)
+
+    async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
+        self.requests.append(request)
+        if request.context.actor_id not in (PATIENT.account_id, PARENT_ID):
+            raise ServiceError(ErrorCode.FORBIDDEN, "Нет основания для доступа.")
+        return self.export_reply
+
+
+@dataclass
+class FakeProfiles:
+    emails: dict[UUID, str]
+
+    async def email_of(self, account_id: UUID) -> str | None:
+        return self.emails.get(account_id)
+
+
+class InlineRenderer:
+    """The real renderer, called in this process (the pool is exercised end to end)."""
+
+    async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
+        return render(content, document_format)

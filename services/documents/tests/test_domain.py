@@ -1,4 +1,4 @@
-"""Layout rules, masking and lifecycle, without I/O."""
+"""Layout rules and lifecycle, without I/O."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,21 +12,12 @@ from gosmed.documents.domain import (
     Total,
     describe_period,
     display,
-    mask_email,
-    mask_name,
-    mask_snils,
     totals_by_coverage,
 )
 
 from .samples import history
 
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-
-
-def test_masks_keep_enough_to_recognise() -> None:
-    assert mask_snils("11223344595") == "***-***-445 95"
-    assert mask_name("Иванова Анна Сергеевна") == "И****** А. С."
-    assert mask_email("anna.ivanova@example.ru") == "a***@example.ru"
 
 
 def test_totals_by_coverage_sum_exact_amounts_only() -> None:

@@ -1,25 +1,24 @@
-"""Use cases on the embedded store, real rendering and signing, and a real SMTP server
-(aiosmtpd); records, identity and the broker are the service's ports, faked here."""
+"""Use cases on the embedded store, real rendering and signing, the real outbox relay and a
+real SMTP server (aiosmtpd); records, identity and the broker are the service's ports, faked
+here."""
 
 import asyncio
 import email
 import hashlib
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
-import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.documents.requests import (
     DeliverDocumentEmail,
-    DocumentFormat,
     DocumentKind,
     DocumentStatus,
     DocumentView,
@@ -30,63 +29,33 @@ from gosmed.contracts.documents.requests import (
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.notifications import SendNotification
-from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
+from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.types import DateRange
-from gosmed.documents.domain import DocumentContent
-from gosmed.documents.mail import SmtpMailer
-from gosmed.documents.rendering import render
 from gosmed.documents.repository import DocumentRepository
-from gosmed.documents.service import DocumentService
+from gosmed.documents.service import EMAIL_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, DocumentService
 from gosmed.documents.signing import Signer
+from gosmed.runtime.mail import DeliveryError, SmtpMailer
+from gosmed.runtime.outbox import Relay
 from gosmed.runtime.store import open_store
+from gosmed.runtime.testing import FakePublisher
 
-from .samples import PATIENT, history
-
-ADDRESS = "anna.ivanova@example.ru"
-PARENT_ID = UUID("00000000-0000-4000-8000-0000000000b2")
+from .samples import ADDRESS, PARENT_ID, PATIENT, FakeProfiles, FakeRecords, InlineRenderer, history
 
 
-@dataclass
-class FakeRecords:
-    export_reply: RenderedServicesExport
-    requests: list[ExportRenderedServices] = field(default_factory=list)
+class Sent(FakePublisher):
+    """The commands the service sent, by kind."""
 
-    async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
-        self.requests.append(request)
-        if request.context.actor_id not in (PATIENT.account_id, PARENT_ID):
-            raise ServiceError(ErrorCode.FORBIDDEN, "Нет основания для доступа.")
-        return self.export_reply
+    @property
+    def renders(self) -> list[RenderDocument]:
+        return self.messages(RENDER_QUEUE, RenderDocument)
 
+    @property
+    def emails(self) -> list[DeliverDocumentEmail]:
+        return self.messages(EMAIL_QUEUE, DeliverDocumentEmail)
 
-@dataclass
-class FakeProfiles:
-    emails: dict[UUID, str]
-
-    async def email_of(self, account_id: UUID) -> str | None:
-        return self.emails.get(account_id)
-
-
-@dataclass
-class RecordedCommands:
-    renders: list[RenderDocument] = field(default_factory=list)
-    emails: list[DeliverDocumentEmail] = field(default_factory=list)
-    notifications: list[SendNotification] = field(default_factory=list)
-
-    async def render(self, command: RenderDocument) -> None:
-        self.renders.append(command)
-
-    async def deliver_email(self, command: DeliverDocumentEmail) -> None:
-        self.emails.append(command)
-
-    async def notify(self, notification: SendNotification) -> None:
-        self.notifications.append(notification)
-
-
-class InlineRenderer:
-    """The real renderer, called in this process (the pool is exercised end to end)."""
-
-    async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
-        return render(content, document_format)
+    @property
+    def notifications(self) -> list[SendNotification]:
+        return self.messages(NOTIFY_QUEUE, SendNotification)
 
 
 class Clock:
@@ -128,7 +97,7 @@ def smtp() -> Iterator[tuple[Controller, Inbox]]:
 @dataclass
 class Harness:
     service: DocumentService
-    commands: RecordedCommands
+    commands: Sent
     records: FakeRecords
     clock: Clock
 
@@ -138,7 +107,7 @@ async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
     store = open_store(None, f"documents_test_{uuid4().hex}")
     repository = DocumentRepository(store.database)
     await repository.ensure_indexes()
-    commands = RecordedCommands()
+    commands = Sent()
     records = FakeRecords(
         RenderedServicesExport(patient=PATIENT, items=history(3), truncated=False, basis_label="")
     )
@@ -148,7 +117,7 @@ async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
         repository=repository,
         records=records,
         profiles=FakeProfiles({PATIENT.account_id: ADDRESS}),
-        commands=commands,
+        relay=Relay(commands, first_retry_seconds=0.05, longest_retry_seconds=0.2),
         renderer=InlineRenderer(),
         mailer=SmtpMailer(host="127.0.0.1", port=controller.port, sender="noreply@gosmed.example"),
         signer=Signer.load_or_generate(None),
@@ -158,6 +127,7 @@ async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
         clock=clock,
     )
     yield Harness(service, commands, records, clock)
+    await service.relay.stop()
     store.close()
 
 
@@ -197,6 +167,25 @@ async def test_request_passes_filters_to_records_and_answers_pending(harness: Ha
     assert sent.context == as_patient()
     assert sent.period == DateRange(start=date(2025, 1, 1), end=date(2025, 12, 31))
     assert [c.document_id for c in harness.commands.renders] == [view.document_id]
+
+
+async def test_a_render_command_the_broker_refused_is_relayed_and_rendered(
+    harness: Harness,
+) -> None:
+    await harness.service.relay.start()
+    harness.commands.refuse()  # the broker is down when the document is asked for
+
+    view = await harness.service.request(statement_request())
+    assert view.status == DocumentStatus.PENDING
+    assert harness.commands.renders == []
+
+    async with asyncio.timeout(5):  # the relay tries again
+        while not harness.commands.renders:
+            await asyncio.sleep(0.02)
+    (command,) = harness.commands.renders
+    await harness.service.render(command.document_id)
+    ready = await harness.service.get(as_patient(), view.document_id)
+    assert ready.status == DocumentStatus.READY
 
 
 async def test_refusal_of_records_reaches_the_caller(harness: Harness) -> None:
@@ -359,7 +348,7 @@ async def test_smtp_failure_after_retries_marks_email_failed(harness: Harness) -
         host="127.0.0.1", port=1, sender="noreply@gosmed.example", attempts=2, retry_delay=0
     )
 
-    with pytest.raises(aiosmtplib.SMTPConnectError):
+    with pytest.raises(DeliveryError):
         await harness.service.deliver_email(command)
 
     view = await harness.service.get(as_patient(), document_id)

@@ -12,10 +12,10 @@ from gosmed.contracts import demo
 from gosmed.contracts.identity.inbox import ListNotifications
 from gosmed.contracts.identity.notifications import NotificationChannel, SendNotification
 from gosmed.identity import demo as identity_demo
-from gosmed.identity.delivery import DeliveryError
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.mail import DeliveryError
 from gosmed.runtime.store import open_store
 
 
@@ -34,7 +34,7 @@ class FlakyMailRelay:
     failures: int
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, to: str, subject: str, text: str) -> None:
+    async def send(self, to: str, subject: str, body: str) -> None:
         if self.failures > 0:
             self.failures -= 1
             raise DeliveryError("SMTPConnectError")

@@ -1,10 +1,9 @@
-"""Search terms, opening hours and cursors: the registry's rules without I/O."""
+"""Search terms and opening hours: the registry's rules without I/O."""
 
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from gosmed.contracts.errors import ServiceError
 from gosmed.contracts.registry.organizations import (
     ExceptionDay,
     OpeningHours,
@@ -14,8 +13,6 @@ from gosmed.contracts.registry.organizations import (
 from gosmed.registry.domain import (
     city_key,
     code_prefix,
-    decode_cursor,
-    encode_cursor,
     index_terms,
     is_open,
     query_terms,
@@ -115,12 +112,3 @@ def test_is_open_applies_exceptions_holidays_weekdays_in_local_time(
 def test_organizations_working_on_holidays_are_open_on_them() -> None:
     hospital = POLYCLINIC.model_copy(update={"works_on_public_holidays": True})
     assert is_open(hospital, datetime(2026, 2, 23, 5, 0, tzinfo=UTC))
-
-
-def test_cursor_round_trips_and_garbage_is_a_validation_error() -> None:
-    position = ["гп № 7", "6525844a-f8ea-5b3e-9a24-69beea9ae5e8"]
-    assert decode_cursor(encode_cursor(position), 2) == position
-    for garbage in ("not-a-cursor", encode_cursor(["a"]), encode_cursor([1, 2]), "W10"):
-        with pytest.raises(ServiceError) as error:
-            decode_cursor(garbage, 2)
-        assert error.value.code == "validation_failed"

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ServiceError
 from gosmed.contracts.feedback.ratings import RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import SearchServices
@@ -31,30 +30,22 @@ from gosmed.registry.repository import (
     TariffRepository,
 )
 from gosmed.registry.service import Registry
+from gosmed.runtime.outbox import Relay
 from gosmed.runtime.store import open_store
+from gosmed.runtime.testing import FakePublisher
 
 LATER = timedelta(minutes=5)
 # Wednesday 2026-03-18, 12:00 Moscow time
 NOON = datetime(2026, 3, 18, 9, 0, tzinfo=UTC)
 
 
-class Published:
-    """Records what the registry publishes (the broker port)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[Message, str]] = []
-
-    async def __call__(self, event: Message, routing_key: str) -> None:
-        self.events.append((event, routing_key))
+@pytest.fixture
+async def published() -> FakePublisher:
+    return FakePublisher()
 
 
 @pytest.fixture
-async def published() -> Published:
-    return Published()
-
-
-@pytest.fixture
-async def registry(published: Published) -> AsyncIterator[Registry]:
+async def registry(published: FakePublisher) -> AsyncIterator[Registry]:
     store = open_store(None, f"registry_test_{uuid.uuid4().hex[:8]}")
     database = store.database
     service = Registry(
@@ -62,11 +53,12 @@ async def registry(published: Published) -> AsyncIterator[Registry]:
         SpecialistRepository(database),
         NomenclatureRepository(database),
         TariffRepository(database),
-        publish=published,
+        relay=Relay(published),
         clock=lambda: NOON,
     )
     await service.prepare(demo_data=False)
     yield service
+    await service.relay.stop()
     store.close()
 
 
@@ -76,8 +68,12 @@ async def seeded(registry: Registry) -> Registry:
     return registry
 
 
+def organization_events(published: FakePublisher) -> list[OrganizationUpdated]:
+    return published.messages(ORGANIZATION_UPDATED, OrganizationUpdated)
+
+
 async def test_newest_version_wins_whatever_the_order(
-    registry: Registry, published: Published
+    registry: Registry, published: FakePublisher
 ) -> None:
     card = demo.organizations()[0]
     newer = card.model_copy(update={"short_name": "Новое", "updated_at": card.updated_at + LATER})
@@ -88,38 +84,35 @@ async def test_newest_version_wins_whatever_the_order(
     view = await registry.get_organizations(GetOrganizations(ids=(card.id,)))
     assert [c.short_name for c in view.items] == ["Новое"]
     # one change, one event: the older and the repeated update changed nothing
-    assert len(published.events) == 1
-    event, key = published.events[0]
-    assert key == ORGANIZATION_UPDATED
-    assert isinstance(event, OrganizationUpdated)
-    assert event.organization == newer
+    assert [e.organization for e in organization_events(published)] == [newer]
+    assert len(published.published) == 1
 
 
-async def test_an_unsent_event_is_relayed_at_the_next_start(
-    registry: Registry, published: Published
+async def test_an_event_a_crash_left_unsent_is_relayed_at_the_next_start(
+    registry: Registry, published: FakePublisher
 ) -> None:
     card = demo.organizations()[1]
     await registry.organizations.save_if_newer(card)  # a crash right after the write
-    assert published.events == []
-    await registry.prepare(demo_data=False)
-    await registry.prepare(demo_data=False)
-    assert len(published.events) == 1
-    event, _ = published.events[0]
-    assert isinstance(event, OrganizationUpdated)
-    assert event.organization == card
+    assert published.published == []
+    await registry.relay.start()
+    await registry.relay.relay_pending()
+    assert [e.organization for e in organization_events(published)] == [card]
 
 
-async def test_a_redelivered_upsert_sends_the_event_its_first_attempt_did_not(
-    registry: Registry, published: Published
+async def test_an_event_the_broker_refused_is_relayed_later_and_once(
+    registry: Registry, published: FakePublisher
 ) -> None:
     card = demo.organizations()[6]
-    await registry.organizations.save_if_newer(card)  # written, then the process died
-    await registry.upsert_organization(card)  # the broker redelivers the command
-    await registry.upsert_organization(card)  # and a duplicate publish arrives
-    assert len(published.events) == 1
-    event, _ = published.events[0]
-    assert isinstance(event, OrganizationUpdated)
-    assert event.organization == card
+    published.refuse()
+    await registry.upsert_organization(card)  # stored; the broker is down
+    assert published.published == []
+    (stored,) = (await registry.get_organizations(GetOrganizations(ids=(card.id,)))).items
+    assert stored == card
+
+    await registry.upsert_organization(card)  # a redelivery changes nothing
+    assert await registry.relay.relay_pending() == 0  # the relay's next round
+    assert await registry.relay.relay_pending() == 0
+    assert [e.organization for e in organization_events(published)] == [card]
 
 
 async def test_batch_get_keeps_the_asked_order_and_names_the_missing(seeded: Registry) -> None:
@@ -175,7 +168,7 @@ async def test_open_now_uses_each_organizations_hours(seeded: Registry) -> None:
         seeded.specialists,
         seeded.nomenclature,
         seeded.tariffs,
-        publish=Published(),
+        relay=Relay(FakePublisher()),
         clock=lambda: NOON + timedelta(hours=12),  # midnight in Moscow
     )
     at_night = await late.search_organizations(SearchOrganizations(open_now=True, limit=100))
@@ -218,7 +211,9 @@ async def test_tariff_of_the_organization_then_of_its_region(seeded: Registry) -
         await seeded.get_tariff(GetTariff(service_code="B99.999.999", on=date(2026, 1, 1)))
 
 
-async def test_newest_rating_is_shown_and_announced(seeded: Registry, published: Published) -> None:
+async def test_newest_rating_is_shown_and_announced(
+    seeded: Registry, published: FakePublisher
+) -> None:
     card = demo.specialists()[3]
     change = RatingChanged(
         subject=RatedSubject.SPECIALIST,
@@ -233,9 +228,35 @@ async def test_newest_rating_is_shown_and_announced(seeded: Registry, published:
     (stored,) = (await seeded.get_specialists(GetSpecialists(ids=(card.id,)))).items
     assert (stored.rating, stored.reviews_count) == (4.25, card.reviews_count + 1)
     assert stored.updated_at == card.updated_at
-    (event, key), *_ = published.events
-    assert len(published.events) == 1
-    assert isinstance(event, SpecialistUpdated)
-    assert (event.specialist.rating, key) == (4.25, SPECIALIST_UPDATED)
+    (event,) = published.messages(SPECIALIST_UPDATED, SpecialistUpdated)
+    assert event.specialist == stored
     with pytest.raises(ServiceError, match="специалист не найден"):
         await seeded.update_rating(change.model_copy(update={"subject_id": uuid.uuid4()}))
+
+
+async def test_a_rating_stored_during_a_profile_update_is_in_the_announced_card(
+    seeded: Registry, published: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = demo.specialists()[3]
+    profile = SpecialistProfile.model_validate(card.model_dump(exclude={"rating"}))
+    moved = profile.model_copy(
+        update={"full_name": "Новикова Анна Петровна", "updated_at": card.updated_at + LATER}
+    )
+    collection = seeded.specialists.outbox.collection
+    read = collection.find_one
+    rated: list[bool] = []
+
+    async def read_while_feedback_rates(*args: object, **kwargs: object) -> object:
+        document = await read(*args, **kwargs)
+        if not rated:  # feedback's rating lands between the read and the write
+            rated.append(True)
+            await seeded.specialists.save_rating_if_newer(card.id, 4.5, 12, NOON)
+        return document
+
+    monkeypatch.setattr(collection, "find_one", read_while_feedback_rates)
+    await seeded.upsert_specialist(moved)
+
+    *_, last = published.messages(SPECIALIST_UPDATED, SpecialistUpdated)
+    assert (last.specialist.full_name, last.specialist.rating) == (moved.full_name, 4.5)
+    (stored,) = (await seeded.get_specialists(GetSpecialists(ids=(card.id,)))).items
+    assert stored == last.specialist

@@ -1,4 +1,5 @@
-"""Assembly of a broker-driven service: broker, store, ping, dead-letter queues, lifecycle."""
+"""Assembly of a broker-driven service: broker, store, outbox relay, ping, dead-letter queues,
+lifecycle."""
 
 import asyncio
 import logging
@@ -18,6 +19,7 @@ from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, Pin
 from gosmed.runtime.broker import EVENTS, create_broker, declare_topology, durable_queue
 from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
+from gosmed.runtime.outbox import BrokerPublisher, Relay
 from gosmed.runtime.settings import ServiceSettings
 from gosmed.runtime.store import Store, open_store
 from gosmed.runtime.telemetry import create_tracer_provider, install_tracer_provider
@@ -35,6 +37,7 @@ class ServiceRuntime:
     broker: RabbitBroker
     store: Store
     version: str
+    relay: Relay
     app: FastStream = field(init=False)
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -44,6 +47,7 @@ class ServiceRuntime:
             self.broker,
             logger=logging.getLogger(f"gosmed.{self.name.value}"),
             on_startup=[self._start_up],
+            on_shutdown=[self.relay.stop],  # while the broker still publishes
             after_shutdown=[self._close],  # after the broker finished in-flight messages
         )
 
@@ -117,6 +121,8 @@ class ServiceRuntime:
         await declare_topology(self.broker, queues, self.settings)
         for hook in self.startup_hooks:
             await hook()
+        if self.relay.outboxes:
+            await self.relay.start()
         log.info("%s %s started, consuming %d queues", self.name.value, self.version, len(queues))
 
     async def _close(self) -> None:
@@ -130,6 +136,7 @@ class ServiceRuntime:
         await self.broker.start()
 
     async def stop(self) -> None:
+        await self.relay.stop()
         await self.broker.stop()
         await self._close()
 
@@ -163,6 +170,11 @@ def build_service(
         broker=broker,
         store=store,
         version=version(f"gosmed-{name.value}"),
+        relay=Relay(
+            BrokerPublisher(broker),
+            sweep_seconds=settings.outbox_sweep_seconds,
+            longest_retry_seconds=settings.outbox_retry_max_seconds,
+        ),
     )
     runtime.serve(ping(name), runtime.ping)
     if settings.health_dir is not None:

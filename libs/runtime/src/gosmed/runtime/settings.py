@@ -70,3 +70,17 @@ class ServiceSettings(CommonSettings):
         description="Where the service keeps its liveness and readiness files for exec probes "
         "(`python -m gosmed.runtime.health <dir>/live`); unset: none.",
     )
+    outbox_sweep_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("GOSMED_OUTBOX_SWEEP_SECONDS", "outbox_sweep_seconds"),
+        description="How often the outbox relay looks for messages a write still owes.",
+    )
+    outbox_retry_max_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "GOSMED_OUTBOX_RETRY_MAX_SECONDS", "outbox_retry_max_seconds"
+        ),
+        description="Longest wait between the relay's tries after a failed publish.",
+    )

@@ -1,10 +1,18 @@
-"""Test doubles of the platform for fast use-case and route tests (no broker)."""
+"""Test doubles of the platform for fast use-case and route tests (no broker), and a broker
+that goes away for a while (`TcpProxy`)."""
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
+from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
+from gosmed.runtime.outbox import OutboxEntry
+
+MessageT = TypeVar("MessageT", bound=Message)
 
 
 class FakeRpc:
@@ -45,3 +53,86 @@ class FakeRpc:
             raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, f"{rpc.queue} is not answered.")
         reply: ReplyT = await answer(request)
         return reply
+
+
+class FakePublisher:
+    """The outbox relay's `Publisher`, keeping what it is given; `refuse(n)` makes the next
+    `n` publishes fail as a broker that is down would."""
+
+    def __init__(self) -> None:
+        self.published: list[OutboxEntry] = []
+        self._refusals = 0
+
+    def refuse(self, times: int = 1) -> None:
+        self._refusals = times
+
+    async def publish(self, entry: OutboxEntry) -> None:
+        if self._refusals > 0:
+            self._refusals -= 1
+            raise ConnectionError("the broker is down (FakePublisher)")
+        self.published.append(entry)
+
+    def messages(self, destination: str, message: type[MessageT]) -> list[MessageT]:
+        """What was published to `destination` (a queue or an event routing key), oldest first."""
+        return [
+            message.model_validate_json(entry.body)
+            for entry in self.published
+            if entry.routing_key == destination
+        ]
+
+
+class TcpProxy:
+    """A TCP relay in front of the broker of `amqp_url`: connect through `url`; `cut` drops
+    every connection and refuses new ones until `resume`, as an unreachable broker would."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._target = urlsplit(amqp_url)
+        self._server: asyncio.Server | None = None
+        self._port = 0
+        self._streams: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        credentials = self._target.netloc.rpartition("@")[0]
+        netloc = (
+            f"{credentials}@127.0.0.1:{self._port}" if credentials else f"127.0.0.1:{self._port}"
+        )
+        return urlunsplit(self._target._replace(netloc=netloc))
+
+    async def __aenter__(self) -> "TcpProxy":
+        await self.resume()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.cut()
+
+    async def resume(self) -> None:
+        """Accept connections (again, on the same port)."""
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self._port)
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for stream in self._streams:
+            stream.transport.abort()
+        self._streams.clear()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            self._target.hostname, self._target.port or 5672
+        )
+        self._streams |= {writer, upstream_writer}
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()

@@ -1,4 +1,4 @@
-"""What goes into each document: layouts per kind and purpose, masking, totals, lifecycle."""
+"""What goes into each document: layouts per kind and purpose, totals, lifecycle."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from gosmed.contracts.documents.requests import (
 from gosmed.contracts.identity.access import PatientRef
 from gosmed.contracts.records.views import CostKind, CoverageKind, RenderedServiceView
 from gosmed.contracts.types import DateRange
+from gosmed.runtime.masking import mask_name, mask_snils
 
 Cell = date | str | Decimal | None
 
@@ -156,23 +157,6 @@ CERTIFICATE_COLUMNS: dict[CertificatePurpose, tuple[Column, ...]] = {
     CertificatePurpose.SCHOOL: (DATE, TIME, ORGANIZATION),
     CertificatePurpose.INSURER: (DATE, SERVICE, CODE, ORGANIZATION, COST, COVERAGE),
 }
-
-
-def mask_snils(snils: str) -> str:
-    """«***-***-789 64»: enough to recognise, not to reuse."""
-    return f"***-***-{snils[6:9]} {snils[9:]}"
-
-
-def mask_name(full_name: str) -> str:
-    """«Иванова Анна Сергеевна» -> «И****** А. С.»."""
-    surname, *given = full_name.split()
-    return " ".join([surname[0] + "*" * (len(surname) - 1), *(f"{n[0]}." for n in given)])
-
-
-def mask_email(address: str) -> str:
-    """«anna.ivanova@example.ru» -> «a***@example.ru»."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 def describe_period(period: DateRange | None, items: Iterable[RenderedServiceView]) -> str:

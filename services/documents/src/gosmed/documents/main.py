@@ -1,16 +1,17 @@
 from datetime import timedelta
+from functools import partial
 
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.topology import Service
 from gosmed.documents import handlers
-from gosmed.documents.gateways import BrokerCommands, ProfilesGateway, RecordsGateway
-from gosmed.documents.mail import SmtpMailer
+from gosmed.documents.gateways import ProfilesGateway, RecordsGateway, declare_notify_queue
 from gosmed.documents.rendering import RenderPool
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.service import DocumentService
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.documents.signing import Signer
+from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -25,23 +26,13 @@ def create(
     )
     repository = DocumentRepository(runtime.store.database)
     pool = RenderPool(settings.render_workers)
-    commands = BrokerCommands(runtime.broker, settings)
     service = DocumentService(
         repository=repository,
         records=RecordsGateway(ServiceClient(Service.RECORDS, rpc)),
         profiles=ProfilesGateway(ServiceClient(Service.IDENTITY, rpc)),
-        commands=commands,
+        relay=runtime.relay,
         renderer=pool,
-        mailer=SmtpMailer(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_sender,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            attempts=settings.smtp_attempts,
-            retry_delay=settings.smtp_retry_delay,
-        ),
+        mailer=SmtpMailer.configured(settings),
         signer=Signer.load_or_generate(settings.signing_key_path),
         public_base_url=settings.public_base_url,
         ttl=timedelta(seconds=settings.document_ttl_seconds),
@@ -50,7 +41,7 @@ def create(
     handlers.register(runtime, service)
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
-    runtime.on_startup(commands.declare)
+    runtime.on_startup(partial(declare_notify_queue, runtime.broker, settings))
     runtime.app.after_startup(pool.start_warm_up)  # a restart is not held by WeasyPrint
     runtime.on_shutdown(rpc.close)
     runtime.on_shutdown(pool.close)

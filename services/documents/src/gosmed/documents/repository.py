@@ -22,6 +22,7 @@ from gosmed.contracts.documents.requests import (
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.types import DateRange
 from gosmed.documents.domain import Document, DocumentSpec
+from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
 
 class DocumentRepository:
@@ -29,6 +30,7 @@ class DocumentRepository:
         self._documents = database["documents"]
         self._files = database["document_files"]
         self._counters = database["counters"]
+        self.outbox = Outbox(self._documents)
 
     async def ensure_indexes(self) -> None:
         await self._documents.create_index([("actor_id", 1), ("created_at", -1)])
@@ -47,10 +49,13 @@ class DocumentRepository:
         )
         return int(counter["value"])
 
-    async def add(self, document: Document, source: RenderedServicesExport) -> None:
-        """Store a pending document with what it is rendered from (dropped once rendered)."""
+    async def add(
+        self, document: Document, source: RenderedServicesExport, render: OutboxEntry
+    ) -> None:
+        """Store a pending document with what it is rendered from (dropped once rendered) and
+        the command that renders it."""
         await self._documents.insert_one(
-            {**_to_record(document), "source": source.model_dump_json()}
+            {**_to_record(document), "source": source.model_dump_json(), **outbox_of(render)}
         )
 
     async def get(self, document_id: UUID) -> Document | None:
@@ -103,9 +108,16 @@ class DocumentRepository:
         )
         await self._files.delete_one({"_id": str(document_id)})
 
-    async def set_email_status(self, document_id: UUID, status: EmailStatus) -> None:
+    async def queue_email(self, document_id: UUID, delivery: OutboxEntry) -> None:
+        """Mark the e-mail queued, with the command that sends it."""
         await self._documents.update_one(
-            {"_id": str(document_id)}, {"$set": {"email_status": status.value}}
+            {"_id": str(document_id)},
+            {"$set": {"email_status": EmailStatus.QUEUED.value}, **push(delivery)},
+        )
+
+    async def email_failed(self, document_id: UUID) -> None:
+        await self._documents.update_one(
+            {"_id": str(document_id)}, {"$set": {"email_status": EmailStatus.FAILED.value}}
         )
 
     async def email_delivered(self, document_id: UUID, message_id: UUID) -> bool:
@@ -114,12 +126,16 @@ class DocumentRepository:
         )
         return found > 0
 
-    async def mark_email_sent(self, document_id: UUID, message_id: UUID) -> None:
+    async def mark_email_sent(
+        self, document_id: UUID, message_id: UUID, notice: OutboxEntry
+    ) -> None:
+        """Remember the delivery `message_id` as done, with the notice that tells the citizen."""
         await self._documents.update_one(
             {"_id": str(document_id)},
             {
                 "$set": {"email_status": EmailStatus.SENT.value},
                 "$addToSet": {"email_deliveries": str(message_id)},
+                **push(notice),
             },
         )
 

@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
+from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.documents.requests import (
+    DELIVER_DOCUMENT_EMAIL,
+    RENDER_DOCUMENT,
     DeliverDocumentEmail,
     DocumentFile,
     DocumentFormat,
@@ -18,13 +21,12 @@ from gosmed.contracts.documents.requests import (
     DocumentStatus,
     DocumentVerification,
     DocumentView,
-    EmailStatus,
     RenderDocument,
     RequestDocument,
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.documents.domain import (
     TITLES,
@@ -33,15 +35,19 @@ from gosmed.documents.domain import (
     DocumentSpec,
     compose,
     document_number,
-    mask_email,
 )
-from gosmed.documents.mail import Attachment
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.signing import Signer
+from gosmed.runtime.mail import Attachment
+from gosmed.runtime.masking import mask_email
+from gosmed.runtime.outbox import OutboxEntry, Relay
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Документ не найден."
+RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
+EMAIL_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, DELIVER_DOCUMENT_EMAIL)
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 class Records(Protocol):
@@ -50,14 +56,6 @@ class Records(Protocol):
 
 class Profiles(Protocol):
     async def email_of(self, account_id: UUID) -> str | None: ...
-
-
-class Commands(Protocol):
-    """Commands the service sends through the broker (persistent, confirmed)."""
-
-    async def render(self, command: RenderDocument) -> None: ...
-    async def deliver_email(self, command: DeliverDocumentEmail) -> None: ...
-    async def notify(self, notification: SendNotification) -> None: ...
 
 
 class Renderer(Protocol):
@@ -70,10 +68,13 @@ class Mailer(Protocol):
 
 @dataclass
 class DocumentService:
+    """Every command it sends is written with the change that owes it (the document's outbox)
+    and published by the relay: at once, or later if the broker does not take it now."""
+
     repository: DocumentRepository
     records: Records
     profiles: Profiles
-    commands: Commands
+    relay: Relay
     renderer: Renderer
     mailer: Mailer
     signer: Signer
@@ -81,6 +82,9 @@ class DocumentService:
     ttl: timedelta
     max_file_bytes: int
     clock: Callable[[], datetime] = utc_now
+
+    def __post_init__(self) -> None:
+        self.relay.add(self.repository.outbox)
 
     async def request(self, request: RequestDocument) -> DocumentView:
         """Fetch the services from records (which authorizes and journals), store a pending
@@ -108,8 +112,9 @@ class DocumentService:
             created_at=now,
             expires_at=now + self.ttl,
         )
-        await self.repository.add(document, export)
-        await self.commands.render(RenderDocument(document_id=document.id))
+        render = OutboxEntry.command(RENDER_QUEUE, RenderDocument(document_id=document.id))
+        await self.repository.add(document, export, render)
+        await self.relay.flush(self.repository.outbox, str(document.id))
         return document.view(now)
 
     async def render(self, document_id: UUID) -> None:
@@ -186,12 +191,11 @@ class DocumentService:
                 "В профиле нет подтверждённого адреса электронной почты: добавьте его в "
                 "настройках профиля.",
             )
-        await self.repository.set_email_status(document_id, EmailStatus.QUEUED)
-        await self.commands.deliver_email(
-            DeliverDocumentEmail(
-                document_id=document_id, recipient_account_id=context.actor_id, address=address
-            )
+        delivery = DeliverDocumentEmail(
+            document_id=document_id, recipient_account_id=context.actor_id, address=address
         )
+        await self.repository.queue_email(document_id, OutboxEntry.command(EMAIL_QUEUE, delivery))
+        await self.relay.flush(self.repository.outbox, str(document_id))
         return await self.get(context, document_id)
 
     async def deliver_email(self, command: DeliverDocumentEmail) -> None:
@@ -215,18 +219,19 @@ class DocumentService:
                 Attachment(document.filename, document.media_type, content),
             )
         except Exception:
-            await self.repository.set_email_status(document.id, EmailStatus.FAILED)
+            await self.repository.email_failed(document.id)
             raise
-        await self.repository.mark_email_sent(document.id, command.message_id)
-        await self.commands.notify(
-            SendNotification(
-                recipient_account_id=command.recipient_account_id,
-                title="Документ отправлен на электронную почту",
-                body=f"{title} отправлен на адрес {mask_email(command.address)}.",
-                category="document_emailed",
-                link=f"/documents/{document.id}",
-            )
+        notice = SendNotification(
+            recipient_account_id=command.recipient_account_id,
+            title="Документ отправлен на электронную почту",
+            body=f"{title} отправлен на адрес {mask_email(command.address)}.",
+            category="document_emailed",
+            link=f"/documents/{document.id}",
         )
+        await self.repository.mark_email_sent(
+            document.id, command.message_id, OutboxEntry.command(NOTIFY_QUEUE, notice)
+        )
+        await self.relay.flush(self.repository.outbox, str(document.id))
 
     async def verify(self, request: VerifyDocument) -> DocumentVerification:
         document = await self.repository.get(request.document_id)

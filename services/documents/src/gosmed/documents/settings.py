@@ -3,10 +3,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from gosmed.runtime.mail import SmtpSettings
 from gosmed.runtime.settings import ServiceSettings
 
 
-class DocumentsSettings(ServiceSettings):
+class DocumentsSettings(ServiceSettings, SmtpSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_DOCUMENTS_", extra="ignore", populate_by_name=True
     )
@@ -30,13 +31,4 @@ class DocumentsSettings(ServiceSettings):
         description="Largest rendered file; files are stored in the database (16 MB documents).",
     )
     rpc_timeout: float = Field(default=15.0, gt=0, description="Seconds per call to records.")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "Госуслуги: медицинские документы <noreply@gosmed.example>"
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
-    smtp_attempts: int = Field(default=4, ge=1, le=20, description="Tries per e-mail.")
-    smtp_retry_delay: float = Field(
-        default=1.0, ge=0, description="Seconds before the second try; doubles after each."
-    )

@@ -8,10 +8,11 @@ from gosmed.identity import demo, handlers
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
-from gosmed.identity.delivery import JsonLinesSmsGateway, SmtpMailer
+from gosmed.identity.delivery import JsonLinesSmsGateway
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
@@ -24,7 +25,7 @@ def create(
     inbox = NotificationRepository(runtime.store.database)
     signer = TokenSigner.load(settings.jwt_private_key_path, settings.access_token_ttl)
     sms = JsonLinesSmsGateway(settings.sms_outbox_path)
-    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    mailer = SmtpMailer.configured(settings)
     notifications = NotificationService(inbox, repos.accounts, settings, sms, mailer)
     handlers.register(
         runtime,

@@ -20,11 +20,11 @@ from gosmed.contracts.identity.inbox import (
     NotificationView,
 )
 from gosmed.contracts.identity.notifications import NotificationChannel, SendNotification
-from gosmed.identity.delivery import DeliveryError
 from gosmed.identity.domain import retry_delay
 from gosmed.identity.repository import AccountRepository
 from gosmed.identity.service import Clock, Mailer, SmsGateway
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.mail import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,6 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.identity import credentials
 from gosmed.identity.credentials import AccessClaims, TokenSigner
-from gosmed.identity.delivery import DeliveryError
 from gosmed.identity.domain import (
     NO_BASIS,
     AccessFacts,
@@ -62,6 +61,8 @@ from gosmed.identity.repository import (
     SessionRepository,
 )
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.mail import DeliveryError
+from gosmed.runtime.masking import mask_email, mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +84,7 @@ class SmsGateway(Protocol):
 
 
 class Mailer(Protocol):
-    async def send(self, to: str, subject: str, text: str) -> None: ...
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:2]}***{phone[-4:]}"
-
-
-def mask_email(email: str) -> str:
-    name, _, domain = email.partition("@")
-    return f"{name[:1]}***@{domain}"
+    async def send(self, to: str, subject: str, body: str) -> None: ...
 
 
 @dataclass

@@ -3,10 +3,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from gosmed.runtime.mail import SmtpSettings
 from gosmed.runtime.settings import ServiceSettings
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(ServiceSettings, SmtpSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_IDENTITY_", extra="ignore", populate_by_name=True
     )
@@ -52,6 +53,8 @@ class IdentitySettings(ServiceSettings):
     delivery_retry_max_seconds: float = Field(
         default=600.0, gt=0, description="Longest delay between delivery retries."
     )
-    smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
-    smtp_sender: str = "Госуслуги <no-reply@gosmed.example>"
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per try.")
+    # A login code is waited for: one quick second try; notices are retried by the relay.
+    smtp_attempts: int = Field(default=2, ge=1, le=20, description="Tries per e-mail.")
+    smtp_retry_delay: float = Field(default=0.5, ge=0, description="Seconds before a retry.")

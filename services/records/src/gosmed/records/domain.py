@@ -1,19 +1,17 @@
 """Rules of rendered-service records: identity, restricted diagnoses, periods, cursors, consent,
 cost history and price checks. No I/O here."""
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
 from gosmed.contracts.records.queries import Notice, NoticeCode, PeriodPreset
 from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
 from gosmed.contracts.registry.tariffs import Tariff
 from gosmed.contracts.types import DateRange
+from gosmed.runtime.cursor import decode_cursor, encode_cursor
 
 RECORD_NAMESPACE = uuid5(NAMESPACE_URL, "https://gosmed.example/records")
 
@@ -72,19 +70,11 @@ class Position:
         return f"{self.key}|{self.ident}"
 
     def encode(self) -> str:
-        return base64.urlsafe_b64encode(self.value.encode()).decode().rstrip("=")
+        return encode_cursor(self.key, self.ident)
 
     @classmethod
     def decode(cls, cursor: str) -> "Position":
-        try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            key, ident = base64.urlsafe_b64decode(padded).decode().split("|")
-            datetime.fromisoformat(key)
-            UUID(ident)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ServiceError(
-                ErrorCode.VALIDATION_FAILED, "Некорректный курсор страницы (cursor)."
-            ) from None
+        key, ident = decode_cursor(cursor, datetime.fromisoformat, UUID)
         return cls(key, ident)
 
     @property

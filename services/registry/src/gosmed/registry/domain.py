@@ -1,17 +1,12 @@
-"""Registry rules free of I/O: search terms of Russian names, opening hours, page cursors."""
+"""Registry rules free of I/O: search terms of Russian names, opening hours."""
 
-import base64
-import binascii
-import json
 import re
 from datetime import datetime
 from functools import cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.registry.organizations import WorkingHours
 
 _WORD = re.compile(r"[0-9a-zа-я]+")
@@ -98,22 +93,3 @@ def is_open(hours: WorkingHours, at: datetime) -> bool:
         if weekday.weekday == day.isoweekday():
             return weekday.opens <= now < weekday.closes
     return False
-
-
-def encode_cursor(position: list[Any]) -> str:
-    """An opaque cursor: the sort key of the last item a page showed."""
-    return base64.urlsafe_b64encode(json.dumps(position, ensure_ascii=False).encode()).decode()
-
-
-def decode_cursor(cursor: str, length: int) -> list[Any]:
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError):
-        position = None
-    if (
-        not isinstance(position, list)
-        or len(position) != length
-        or not all(isinstance(part, str) for part in position)
-    ):
-        raise ServiceError(ErrorCode.VALIDATION_FAILED, "Некорректный курсор страницы.")
-    return position

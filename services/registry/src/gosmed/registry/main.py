@@ -1,5 +1,3 @@
-from functools import partial
-
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.topology import Service
@@ -12,7 +10,6 @@ from gosmed.registry.repository import (
 )
 from gosmed.registry.service import Registry
 from gosmed.registry.settings import RegistrySettings
-from gosmed.runtime.broker import publish_event
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
@@ -28,7 +25,7 @@ def create(
         SpecialistRepository(database),
         NomenclatureRepository(database),
         TariffRepository(database),
-        publish=partial(publish_event, runtime.broker),
+        relay=runtime.relay,
     )
     handlers.register(runtime, registry)
     return runtime

@@ -1,13 +1,13 @@
 """MongoDB mapping of the registry's aggregates, with versioned (newest wins) writes.
 
 Every card is stored with its `updated_at` at the top level: a write applies only where the
-stored version is older (one conditional update, no read-then-write), so redeliveries and
-out-of-order updates change nothing. `pending_event_id` is the outbox: the message id of the
-event a change owes, written together with the change and cleared once the event is out.
+stored version is older, so redeliveries and out-of-order updates change nothing. A change of an
+organization or a specialist is written together with the event that announces it, in the
+document's outbox (`gosmed.runtime.outbox`). Most writes are one conditional update; a
+specialist's is a read, then a write if the document is unchanged (see `SpecialistRepository`).
 """
 
 import re
-import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -16,24 +16,39 @@ from uuid import UUID
 from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from gosmed.contracts.registry.catalog import MedicalService, ServiceCategory
-from gosmed.contracts.registry.organizations import OrganizationCard
-from gosmed.contracts.registry.specialists import SpecialistCard, SpecialistProfile
+from gosmed.contracts.registry.organizations import (
+    ORGANIZATION_UPDATED,
+    OrganizationCard,
+    OrganizationUpdated,
+)
+from gosmed.contracts.registry.specialists import (
+    SPECIALIST_UPDATED,
+    SpecialistCard,
+    SpecialistProfile,
+    SpecialistUpdated,
+)
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.tariffs import Tariff
 from gosmed.registry.domain import city_key, index_terms
+from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
 Document = dict[str, Any]
 OPEN_ENDED = "9999-12-31"
 
 
 async def _write_if_newer(
-    collection: AsyncIOMotorCollection[Document], key: str, updated_at: datetime, fields: Document
-) -> Document | None:
-    """Store `fields` under `key` unless a version as new or newer is stored; the stored
-    document if written, None if not."""
-    update = {"$set": {**fields, "updated_at": updated_at}}
+    collection: AsyncIOMotorCollection[Document],
+    key: str,
+    updated_at: datetime,
+    fields: Document,
+    *owed: OutboxEntry,
+) -> bool:
+    """Store `fields` (and the messages `owed`) under `key` unless a version as new or newer
+    is stored; whether it was written."""
+    update = {"$set": {**fields, "updated_at": updated_at}, **(push(*owed) if owed else {})}
     newer = {"_id": key, "updated_at": {"$lt": updated_at}}
     after = ReturnDocument.AFTER
     try:
@@ -44,7 +59,7 @@ async def _write_if_newer(
         # The key exists with a version as new or newer, or a concurrent first write won
         # the insert: only an update of an older version may still apply.
         written = await collection.find_one_and_update(newer, update, return_document=after)
-    return written
+    return written is not None
 
 
 async def _seed(collection: AsyncIOMotorCollection[Document], documents: list[Document]) -> None:
@@ -56,23 +71,18 @@ async def _seed(collection: AsyncIOMotorCollection[Document], documents: list[Do
             raise
 
 
-def _owe_event() -> Document:
-    return {"pending_event_id": str(uuid.uuid4())}
+def _stored_time(moment: datetime) -> datetime:
+    """`moment` as the store keeps it (BSON dates have milliseconds)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _event_id(document: Mapping[str, Any]) -> UUID:
-    return UUID(document["pending_event_id"])
+class _ChangedError(Exception):
+    """The document changed between reading it and writing to it."""
 
 
-OWES_EVENT = {"pending_event_id": {"$exists": True}}
-
-
-async def _event_published(
-    collection: AsyncIOMotorCollection[Document], key: str, event_id: UUID
-) -> None:
-    """Clear the outbox unless a later change owes a new event meanwhile."""
-    await collection.update_one(
-        {"_id": key, "pending_event_id": str(event_id)}, {"$unset": {"pending_event_id": ""}}
+def _while_changed() -> AsyncRetrying:
+    return AsyncRetrying(
+        retry=retry_if_exception_type(_ChangedError), stop=stop_after_attempt(10), reraise=True
     )
 
 
@@ -93,13 +103,13 @@ def _after(cursor: list[str] | None, sort_field: str) -> Document:
 class OrganizationRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["organizations"]
+        self.outbox = Outbox(self._collection)
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("sort_name", ASCENDING), ("_id", ASCENDING)])
         await self._collection.create_index("terms")
         await self._collection.create_index("city_key")
         await self._collection.create_index("specializations")
-        await self._collection.create_index("pending_event_id", sparse=True)
 
     @staticmethod
     def _document(card: OrganizationCard) -> Document:
@@ -111,12 +121,17 @@ class OrganizationRepository:
             "specializations": [s.value for s in card.specializations],
         }
 
-    async def save_if_newer(self, card: OrganizationCard) -> UUID | None:
-        """Store the card unless the stored one is as new; the id of the event the change
-        owes, or None when nothing changed."""
-        fields = {**self._document(card), **_owe_event()}
-        written = await _write_if_newer(self._collection, str(card.id), card.updated_at, fields)
-        return None if written is None else _event_id(written)
+    async def save_if_newer(self, card: OrganizationCard) -> bool:
+        """Store the card unless the stored one is as new, with the event announcing it;
+        whether it was stored."""
+        event = OrganizationUpdated(organization=card)
+        return await _write_if_newer(
+            self._collection,
+            str(card.id),
+            card.updated_at,
+            self._document(card),
+            OutboxEntry.event(ORGANIZATION_UPDATED, event),
+        )
 
     async def seed(self, cards: Iterable[OrganizationCard]) -> None:
         await _seed(
@@ -151,25 +166,15 @@ class OrganizationRepository:
             card = OrganizationCard.model_validate(document["card"])
             yield card, [document["sort_name"], document["_id"]]
 
-    async def pending_events(
-        self, card_id: UUID | None = None
-    ) -> list[tuple[UUID, OrganizationCard]]:
-        """Cards (all, or the one with `card_id`) whose latest change is not announced yet,
-        with the event's message id."""
-        query = OWES_EVENT if card_id is None else {"_id": str(card_id), **OWES_EVENT}
-        found = self._collection.find(query)
-        return [(_event_id(d), OrganizationCard.model_validate(d["card"])) async for d in found]
-
-    async def event_published(self, card: OrganizationCard, event_id: UUID) -> None:
-        await _event_published(self._collection, str(card.id), event_id)
-
 
 class SpecialistRepository:
+    """A specialist's profile (from clinics) and rating (from feedback) change apart, and each
+    change announces the whole card: a write reads the document, then stores the change and
+    its event only if the document is still as read (its `revision`), else reads again."""
+
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["specialists"]
-
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index("pending_event_id", sparse=True)
+        self.outbox = Outbox(self._collection)
 
     @staticmethod
     def _card(document: Mapping[str, Any]) -> SpecialistCard:
@@ -181,36 +186,62 @@ class SpecialistRepository:
             }
         )
 
-    async def save_if_newer(self, profile: SpecialistProfile) -> tuple[UUID, SpecialistCard] | None:
-        """Store the profile unless the stored one is as new, leaving the rating as it is; the
-        event the change owes with the card as stored, or None when nothing changed."""
-        fields = {"profile": profile.model_dump(mode="json"), **_owe_event()}
-        written = await _write_if_newer(
-            self._collection, str(profile.id), profile.updated_at, fields
-        )
-        return None if written is None else (_event_id(written), self._card(written))
+    async def save_if_newer(self, profile: SpecialistProfile) -> bool:
+        """Store the profile unless the stored one is as new, leaving the rating as it is;
+        whether it was stored."""
+        saved: bool = await _while_changed()(self._save_profile, profile)
+        return saved
+
+    async def _save_profile(self, profile: SpecialistProfile) -> bool:
+        stored = await self._collection.find_one({"_id": str(profile.id)})
+        if stored is not None and stored["updated_at"] >= _stored_time(profile.updated_at):
+            return False
+        fields = {"profile": profile.model_dump(mode="json"), "updated_at": profile.updated_at}
+        await self._change(str(profile.id), stored, fields)
+        return True
 
     async def save_rating_if_newer(
         self, specialist_id: UUID, average: float | None, reviews_count: int, as_of: datetime
-    ) -> tuple[UUID, SpecialistCard] | None:
-        """Store a rating unless a newer one is stored (or the specialist is unknown): the
-        event the change owes with the card as stored, or None when nothing changed."""
-        written: Document | None = await self._collection.find_one_and_update(
-            {
-                "_id": str(specialist_id),
-                "$or": [{"rating_as_of": {"$lt": as_of}}, {"rating_as_of": None}],
-            },
-            {
-                "$set": {
-                    "rating": average,
-                    "reviews_count": reviews_count,
-                    "rating_as_of": as_of,
-                    **_owe_event(),
-                }
-            },
-            return_document=ReturnDocument.AFTER,
+    ) -> bool:
+        """Store a rating unless a newer one is stored or the specialist is unknown; whether
+        it was stored."""
+        saved: bool = await _while_changed()(
+            self._save_rating, specialist_id, average, reviews_count, as_of
         )
-        return None if written is None else (_event_id(written), self._card(written))
+        return saved
+
+    async def _save_rating(
+        self, specialist_id: UUID, average: float | None, reviews_count: int, as_of: datetime
+    ) -> bool:
+        stored = await self._collection.find_one({"_id": str(specialist_id)})
+        if stored is None:
+            return False
+        rated = stored.get("rating_as_of")
+        if rated is not None and rated >= _stored_time(as_of):
+            return False
+        fields = {"rating": average, "reviews_count": reviews_count, "rating_as_of": as_of}
+        await self._change(str(specialist_id), stored, fields)
+        return True
+
+    async def _change(self, key: str, stored: Document | None, fields: Document) -> None:
+        """Write `fields` and the event announcing the card they make, if the document is
+        still as `stored` (None: not there yet); `_ChangedError` otherwise."""
+        card = self._card({**(stored or {}), **fields})
+        event = OutboxEntry.event(SPECIALIST_UPDATED, SpecialistUpdated(specialist=card))
+        if stored is None:
+            try:
+                await self._collection.insert_one(
+                    {"_id": key, **fields, "revision": 1, **outbox_of(event)}
+                )
+            except DuplicateKeyError:
+                raise _ChangedError from None
+            return
+        written = await self._collection.update_one(
+            {"_id": key, "revision": stored.get("revision")},
+            {"$set": fields, "$inc": {"revision": 1}, **push(event)},
+        )
+        if written.matched_count == 0:
+            raise _ChangedError
 
     async def exists(self, specialist_id: UUID) -> bool:
         return await self._collection.count_documents({"_id": str(specialist_id)}, limit=1) > 0
@@ -240,17 +271,6 @@ class SpecialistRepository:
         document = await self._collection.find_one({"_id": str(specialist_id)})
         return None if document is None else self._card(document)
 
-    async def pending_events(
-        self, card_id: UUID | None = None
-    ) -> list[tuple[UUID, SpecialistCard]]:
-        """Cards (all, or the one with `card_id`) whose latest change is not announced yet,
-        with the event's message id."""
-        query = OWES_EVENT if card_id is None else {"_id": str(card_id), **OWES_EVENT}
-        return [(_event_id(d), self._card(d)) async for d in self._collection.find(query)]
-
-    async def event_published(self, card: SpecialistCard, event_id: UUID) -> None:
-        await _event_published(self._collection, str(card.id), event_id)
-
 
 class NomenclatureRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
@@ -269,10 +289,9 @@ class NomenclatureRepository:
         }
 
     async def save_if_newer(self, service: MedicalService) -> bool:
-        written = await _write_if_newer(
+        return await _write_if_newer(
             self._collection, service.code, service.updated_at, self._document(service)
         )
-        return written is not None
 
     async def seed(self, services: Iterable[MedicalService]) -> None:
         await _seed(
@@ -338,10 +357,9 @@ class TariffRepository:
         }
 
     async def save_if_newer(self, tariff: Tariff) -> bool:
-        written = await _write_if_newer(
+        return await _write_if_newer(
             self._collection, _tariff_key(tariff), tariff.updated_at, self._document(tariff)
         )
-        return written is not None
 
     async def seed(self, tariffs: Iterable[Tariff]) -> None:
         await _seed(

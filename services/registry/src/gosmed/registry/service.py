@@ -1,49 +1,38 @@
 """The registry's use cases: versioned upserts that announce changes, batch-gets, searches and
 the tariff in force."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime
 from uuid import UUID
 
-from gosmed.contracts.base import Message, utc_now
+from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.feedback.ratings import RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import MedicalService, SearchServices, ServicePage
 from gosmed.contracts.registry.organizations import (
-    ORGANIZATION_UPDATED,
     GetOrganizations,
     OrganizationCard,
     OrganizationPage,
     OrganizationsView,
-    OrganizationUpdated,
     SearchOrganizations,
 )
 from gosmed.contracts.registry.specialists import (
-    SPECIALIST_UPDATED,
     GetSpecialists,
-    SpecialistCard,
     SpecialistProfile,
     SpecialistsView,
-    SpecialistUpdated,
 )
 from gosmed.contracts.registry.tariffs import GetTariff, Tariff, TariffView
 from gosmed.registry import demo
-from gosmed.registry.domain import (
-    code_prefix,
-    decode_cursor,
-    encode_cursor,
-    is_open,
-    query_terms,
-)
+from gosmed.registry.domain import code_prefix, is_open, query_terms
 from gosmed.registry.repository import (
     NomenclatureRepository,
     OrganizationRepository,
     SpecialistRepository,
     TariffRepository,
 )
-
-EventPublisher = Callable[[Message, str], Awaitable[None]]
+from gosmed.runtime.cursor import decode_cursor, encode_cursor
+from gosmed.runtime.outbox import Relay
 
 
 def _no_words() -> ServiceError:
@@ -59,53 +48,33 @@ class Registry:
         specialists: SpecialistRepository,
         nomenclature: NomenclatureRepository,
         tariffs: TariffRepository,
-        publish: EventPublisher,
+        relay: Relay,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.organizations = organizations
         self.specialists = specialists
         self.nomenclature = nomenclature
         self.tariffs = tariffs
-        self._publish = publish
+        self.relay = relay
         self._clock = clock
+        relay.add(organizations.outbox)
+        relay.add(specialists.outbox)
 
     async def prepare(self, *, demo_data: bool) -> None:
-        """At start: indexes, the demo data set if asked for, events a crash left unsent."""
-        for repository in (self.organizations, self.specialists, self.nomenclature, self.tariffs):
+        """At start: indexes and the demo data set if asked for."""
+        for repository in (self.organizations, self.nomenclature, self.tariffs):
             await repository.ensure_indexes()
         if demo_data:
             await self.organizations.seed(demo.organizations())
             await self.specialists.seed(demo.specialists())
             await self.nomenclature.seed(demo.nomenclature())
             await self.tariffs.seed(demo.tariffs())
-        await self.relay_events()
-
-    async def relay_events(self) -> None:
-        """Publish every stored change whose event is not out yet (the outbox)."""
-        for event_id, organization in await self.organizations.pending_events():
-            await self._announce_organization(event_id, organization)
-        for event_id, specialist in await self.specialists.pending_events():
-            await self._announce_specialist(event_id, specialist)
-
-    # An event keeps the message id stored with its change, so a re-publication after a
-    # crash is a duplicate consumers drop.
-    async def _announce_organization(self, event_id: UUID, card: OrganizationCard) -> None:
-        event = OrganizationUpdated(message_id=event_id, organization=card)
-        await self._publish(event, ORGANIZATION_UPDATED)
-        await self.organizations.event_published(card, event_id)
-
-    async def _announce_specialist(self, event_id: UUID, card: SpecialistCard) -> None:
-        await self._publish(
-            SpecialistUpdated(message_id=event_id, specialist=card), SPECIALIST_UPDATED
-        )
-        await self.specialists.event_published(card, event_id)
 
     async def upsert_organization(self, card: OrganizationCard) -> None:
-        event_id = await self.organizations.save_if_newer(card)
-        # Unchanged: a redelivery may still owe the event an earlier attempt did not send.
-        owed = [(event_id, card)] if event_id else await self.organizations.pending_events(card.id)
-        for pending in owed:
-            await self._announce_organization(*pending)
+        """Store a newer card; the event announcing it is written with it and sent at once
+        (or by the relay, if the broker does not take it now)."""
+        if await self.organizations.save_if_newer(card):
+            await self.relay.flush(self.organizations.outbox, str(card.id))
 
     async def upsert_specialist(self, profile: SpecialistProfile) -> None:
         """Refuse a profile whose organization or department the registry does not know."""
@@ -121,25 +90,21 @@ class Registry:
                 ErrorCode.VALIDATION_FAILED,
                 "specialist.department_id: у организации нет такого подразделения",
             )
-        written = await self.specialists.save_if_newer(profile)
-        owed = [written] if written else await self.specialists.pending_events(profile.id)
-        for pending in owed:
-            await self._announce_specialist(*pending)
+        if await self.specialists.save_if_newer(profile):
+            await self.relay.flush(self.specialists.outbox, str(profile.id))
 
     async def update_rating(self, change: RatingChanged) -> None:
         """Show a specialist's new average score; organizations carry no rating yet."""
         if change.subject is not RatedSubject.SPECIALIST:
             return
-        written = await self.specialists.save_rating_if_newer(
+        if await self.specialists.save_rating_if_newer(
             change.subject_id, change.average, change.reviews_count, change.as_of
-        )
-        if written is None and not await self.specialists.exists(change.subject_id):
+        ):
+            await self.relay.flush(self.specialists.outbox, str(change.subject_id))
+        elif not await self.specialists.exists(change.subject_id):
             raise ServiceError(
                 ErrorCode.VALIDATION_FAILED, "subject_id: специалист не найден в реестре"
             )
-        owed = [written] if written else await self.specialists.pending_events(change.subject_id)
-        for pending in owed:
-            await self._announce_specialist(*pending)
 
     async def upsert_service(self, service: MedicalService) -> None:
         await self.nomenclature.save_if_newer(service)
@@ -181,7 +146,7 @@ class Registry:
         terms = query_terms(query.q) if query.q else []
         if query.q and not terms:
             raise _no_words()
-        after = decode_cursor(query.cursor, 2) if query.cursor else None
+        after = list(decode_cursor(query.cursor, str, UUID)) if query.cursor else None
         now = self._clock()
         found: list[tuple[OrganizationCard, list[str]]] = []
         matches = self.organizations.search(
@@ -198,7 +163,7 @@ class Registry:
         more = len(found) > query.limit
         return OrganizationPage(
             items=tuple(card for card, _ in page),
-            next_cursor=encode_cursor(page[-1][1]) if more else None,
+            next_cursor=encode_cursor(*page[-1][1]) if more else None,
         )
 
     async def search_services(self, query: SearchServices) -> ServicePage:
@@ -207,7 +172,7 @@ class Registry:
         terms = query_terms(query.q) if query.q and prefix is None else []
         if query.q and prefix is None and not terms:
             raise _no_words()
-        after = decode_cursor(query.cursor, 1)[0] if query.cursor else None
+        after = decode_cursor(query.cursor, str)[0] if query.cursor else None
         found = await self.nomenclature.search(
             terms=terms,
             code_prefix=prefix,
@@ -218,7 +183,7 @@ class Registry:
         page = found[: query.limit]
         more = len(found) > query.limit
         return ServicePage(
-            items=tuple(page), next_cursor=encode_cursor([page[-1].code]) if more else None
+            items=tuple(page), next_cursor=encode_cursor(page[-1].code) if more else None
         )
 
     async def get_tariff(self, query: GetTariff) -> TariffView:
