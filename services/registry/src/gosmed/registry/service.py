@@ -1,7 +1,7 @@
 """The registry's use cases: versioned upserts that announce changes, batch-gets, searches and
 the tariff in force."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from uuid import UUID
@@ -13,7 +13,9 @@ from gosmed.contracts.registry.catalog import MedicalService, SearchServices, Se
 from gosmed.contracts.registry.organizations import (
     ORGANIZATION_UPDATED,
     GetOrganizations,
+    ListCards,
     OrganizationCard,
+    OrganizationList,
     OrganizationPage,
     OrganizationsView,
     OrganizationUpdated,
@@ -23,6 +25,7 @@ from gosmed.contracts.registry.specialists import (
     SPECIALIST_UPDATED,
     GetSpecialists,
     SpecialistCard,
+    SpecialistList,
     SpecialistProfile,
     SpecialistsView,
     SpecialistUpdated,
@@ -50,6 +53,11 @@ def _no_words() -> ServiceError:
     return ServiceError(
         ErrorCode.VALIDATION_FAILED, "В запросе нет слов для поиска: нужно хотя бы две буквы."
     )
+
+
+def _next_after(found: Sequence[OrganizationCard | SpecialistCard], limit: int) -> UUID | None:
+    """The last id of a page when `found` (up to `limit + 1` cards) shows there is more."""
+    return found[limit - 1].id if len(found) > limit else None
 
 
 class Registry:
@@ -174,6 +182,18 @@ class Registry:
         return SpecialistsView(
             items=tuple(found[i] for i in wanted if i in found),
             missing=tuple(i for i in wanted if i not in found),
+        )
+
+    async def list_organizations(self, query: ListCards) -> OrganizationList:
+        found = await self.organizations.in_id_order(query.after, query.limit + 1)
+        return OrganizationList(
+            items=tuple(found[: query.limit]), next_after=_next_after(found, query.limit)
+        )
+
+    async def list_specialists(self, query: ListCards) -> SpecialistList:
+        found = await self.specialists.in_id_order(query.after, query.limit + 1)
+        return SpecialistList(
+            items=tuple(found[: query.limit]), next_after=_next_after(found, query.limit)
         )
 
     async def search_organizations(self, query: SearchOrganizations) -> OrganizationPage:
