@@ -213,7 +213,8 @@ async def test_the_start_up_copy_pages_through_the_registry_once_it_answers(
     await asyncio.wait_for(cards.backfill(), 10)
 
     found = await cards.find({c.id for c in organizations}, {c.id for c in specialists})
-    assert not fake.sent(GET_ORGANIZATIONS) and not fake.sent(GET_SPECIALISTS)
+    assert not fake.sent(GET_ORGANIZATIONS)
+    assert not fake.sent(GET_SPECIALISTS)
     assert found.organizations[ORGANIZATION.id] == OrganizationSummary.of(newer)
     assert found.organizations[OTHER.id] == OrganizationSummary.of(OTHER)
     assert len(found.organizations) == len(organizations)
@@ -275,4 +276,5 @@ async def test_a_list_page_shows_kept_cards_without_asking_the_registry(
             assert item.specialist_name == card.full_name
             assert item.specialist_specialty == SPECIALIST_TITLES[card.specialty]
     assert page.notices == ()
-    assert not fake.sent(GET_ORGANIZATIONS) and not fake.sent(GET_SPECIALISTS)
+    assert not fake.sent(GET_ORGANIZATIONS)
+    assert not fake.sent(GET_SPECIALISTS)
