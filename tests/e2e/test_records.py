@@ -5,7 +5,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -414,30 +414,60 @@ def test_access_log_cannot_be_edited_or_deleted(edge: httpx.Client) -> None:
 
 
 @pytest.fixture
-def registry_stopped(stack: DevStack, edge: httpx.Client) -> Iterator[None]:
-    stack.stop_process("registry")
-    yield
+def stop_registry(stack: DevStack, edge: httpx.Client) -> Iterator[Callable[[], None]]:
+    """Stops the registry for good when the test calls it; started again after the test."""
+    stopped: list[str] = []
+
+    def stop() -> None:
+        stack.stop_process("registry")
+        stopped.append("registry")
+
+    yield stop
+    if not stopped:
+        return
     stack.start_process("registry")
     deadline = time.monotonic() + 30
     while edge.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
-def test_registry_stopped_gives_records_with_cards_missing_not_a_500(
-    edge: httpx.Client, amqp_url: str, registry_stopped: None
+def wait_for_log(stack: DevStack, process: str, line: str, within: float = 30) -> None:
+    assert stack.log_dir is not None
+    log = stack.log_dir / f"{process}.log"
+    deadline = time.monotonic() + within
+    while line not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"{process} did not log «{line}»"
+        time.sleep(0.2)
+
+
+def test_registry_stopped_leaves_the_list_with_its_cards_and_the_detail_without(
+    stack: DevStack, edge: httpx.Client, amqp_url: str, stop_registry: Callable[[], None]
 ) -> None:
     report = clinic_report(demo.PATIENT, 2, clinic_index=5)
-    send(amqp_url, report)
+    unlisted = clinic_report(demo.PATIENT, 1, clinic_index=5).model_copy(
+        update={"organization_id": uuid.uuid4()}  # a clinic the registry does not know
+    )
+    send(amqp_url, report, unlisted)
+    wait_for_log(stack, "records", "registry cards copied")  # records' start-up copy
 
+    stop_registry()
     page = services(edge, demo.PATIENT, organization_id=str(report.organization_id))
 
     assert {item["id"] for item in page["items"]} == ids_of(report)
-    assert all(item["organization_name"] is None for item in page["items"])
-    assert "registry_unavailable" in {n["code"] for n in page["notices"]}
+    card = CLINICS[report.organization_id]
+    assert {item["organization_name"] for item in page["items"]} == {card.short_name}
+    assert {item["organization_address"] for item in page["items"]} == {card.address.one_line}
+    doctors = [i["specialist_name"] for i in page["items"] if i["specialist_id"]]
+    assert doctors
+    assert all(doctors)
+    assert "registry_unavailable" not in {n["code"] for n in page["notices"]}
+    lacking = services(edge, demo.PATIENT, organization_id=str(unlisted.organization_id))
+    assert [item["organization_name"] for item in lacking["items"]] == [None]
+    assert "registry_unavailable" in {n["code"] for n in lacking["notices"]}
     [ident, *_] = ids_of(report)
     detail = edge.get(f"/api/v1/patients/me/services/{ident}", headers=login(edge, demo.PATIENT))
     assert detail.status_code == 200
-    assert detail.json()["organization"] is None
+    assert detail.json()["organization"] is None  # the full card is the registry's to give
 
 
 def test_price_check_flags_a_charge_above_the_tariff_with_its_document(

@@ -12,6 +12,7 @@ from gosmed.contracts.registry.catalog import SearchServices
 from gosmed.contracts.registry.organizations import (
     ORGANIZATION_UPDATED,
     GetOrganizations,
+    ListCards,
     OrganizationUpdated,
     SearchOrganizations,
 )
@@ -157,6 +158,24 @@ async def test_organization_search_pages_without_gaps_or_repeats(seeded: Registr
             break
     assert len(names) == len(demo.organizations())
     assert names == sorted(names, key=str.lower)
+
+
+async def test_full_lists_page_by_id_to_every_card_once(seeded: Registry) -> None:
+    organizations: list[uuid.UUID] = []
+    after = None
+    while True:
+        page = await seeded.list_organizations(ListCards(after=after, limit=9))
+        organizations += [c.id for c in page.items]
+        if (after := page.next_after) is None:
+            break
+    specialists = await seeded.list_specialists(ListCards())
+    rest = await seeded.list_specialists(ListCards(after=specialists.next_after))
+
+    assert organizations == sorted(c.id for c in demo.organizations())
+    assert len(specialists.items) == ListCards().limit
+    assert [c.id for c in specialists.items + rest.items] == sorted(
+        c.id for c in demo.specialists()
+    )[: 2 * ListCards().limit]
 
 
 async def test_open_now_uses_each_organizations_hours(seeded: Registry) -> None:

@@ -1,5 +1,5 @@
 """Rules of rendered-service records: identity, restricted diagnoses, periods, cursors, consent,
-cost history and price checks. No I/O here."""
+cost history, price checks and the registry cards a list shows. No I/O here."""
 
 import re
 from dataclasses import dataclass
@@ -9,6 +9,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
 from gosmed.contracts.records.queries import Notice, NoticeCode, PeriodPreset
 from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.registry.organizations import OrganizationCard
+from gosmed.contracts.registry.specialists import SpecialistCard
+from gosmed.contracts.registry.specialties import SPECIALIST_TITLES, Specialty
 from gosmed.contracts.registry.tariffs import Tariff
 from gosmed.contracts.types import DateRange
 from gosmed.runtime.cursor import decode_cursor, encode_cursor
@@ -192,3 +195,31 @@ def sync_notices(syncs: list[ClinicSync], now: datetime, answer_within: timedelt
     if late:
         notices.append(notice(NoticeCode.CLINIC_NOT_REPORTED, late))
     return notices
+
+
+@dataclass(frozen=True)
+class OrganizationSummary:
+    """What a list shows of an organization's registry card."""
+
+    name: str
+    address: str
+
+    @classmethod
+    def of(cls, card: OrganizationCard) -> "OrganizationSummary":
+        return cls(name=card.short_name, address=card.address.one_line)
+
+
+@dataclass(frozen=True)
+class SpecialistSummary:
+    """What a list shows of a specialist's registry card."""
+
+    name: str
+    specialty: Specialty
+
+    @classmethod
+    def of(cls, card: SpecialistCard) -> "SpecialistSummary":
+        return cls(name=card.full_name, specialty=card.specialty)
+
+    @property
+    def specialty_title(self) -> str:
+        return SPECIALIST_TITLES.get(self.specialty, self.specialty.value)

@@ -11,11 +11,14 @@ from gosmed.contracts.records.intake import (
 from gosmed.contracts.records.journal import GET_ACCESS_LOG
 from gosmed.contracts.records.queries import EXPORT_SERVICES, LIST_SERVICES
 from gosmed.contracts.records.sync import REFRESH_SERVICES
+from gosmed.contracts.registry.organizations import ORGANIZATION_UPDATED, OrganizationUpdated
+from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, SpecialistUpdated
+from gosmed.records.cards import Cards
 from gosmed.records.service import Intake, Reading
 from gosmed.runtime.service import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, intake: Intake, reading: Reading) -> None:
+def register(runtime: ServiceRuntime, intake: Intake, reading: Reading, cards: Cards) -> None:
     runtime.consume(
         topology.command_queue(runtime.name, RENDERED_SERVICES),
         ReportRenderedServices,
@@ -31,3 +34,17 @@ def register(runtime: ServiceRuntime, intake: Intake, reading: Reading) -> None:
     serve(GET_CONSENT, reading.consent)
     serve(SET_CONSENT, reading.set_consent)
     serve(GET_ACCESS_LOG, reading.access_log)
+    runtime.consume(
+        topology.event_queue(runtime.name, ORGANIZATION_UPDATED),
+        OrganizationUpdated,
+        cards.organization_updated,
+        description="Keep the name and address of an organization that lists show.",
+        routing_key=ORGANIZATION_UPDATED,
+    )
+    runtime.consume(
+        topology.event_queue(runtime.name, SPECIALIST_UPDATED),
+        SpecialistUpdated,
+        cards.specialist_updated,
+        description="Keep the name and specialty of a specialist that lists show.",
+        routing_key=SPECIALIST_UPDATED,
+    )

@@ -1,3 +1,6 @@
+import asyncio
+import logging
+from contextlib import suppress
 from datetime import timedelta
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -5,6 +8,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
 from gosmed.records import handlers
+from gosmed.records.cards import Cards
+from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.ports import Identity, Outbox, Registry
 from gosmed.records.repository import (
     ConsentsRepository,
@@ -16,6 +21,8 @@ from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
+
+log = logging.getLogger(__name__)
 
 
 def create(
@@ -30,20 +37,24 @@ def create(
         settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
     outbox = Outbox(runtime.broker, settings)
+    registry = Registry(ServiceClient(Service.REGISTRY, rpc))
+    cards = Cards(CardsRepository(database), registry)
     reading = Reading(
         records,
         consents,
         syncs,
         journal,
         Identity(ServiceClient(Service.IDENTITY, rpc)),
-        Registry(ServiceClient(Service.REGISTRY, rpc)),
+        registry,
+        cards,
         outbox,
         Timing(
             sync_cooldown=timedelta(seconds=settings.sync_cooldown_seconds),
             sync_answer_within=timedelta(seconds=settings.sync_answer_seconds),
         ),
     )
-    handlers.register(runtime, Intake(records, syncs, outbox), reading)
+    handlers.register(runtime, Intake(records, syncs, outbox), reading, cards)
+    backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         await rpc.connect()
@@ -53,7 +64,24 @@ def create(
         await journal.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
+        backfill.append(asyncio.create_task(_copy_cards(cards)))
+
+    async def stop_backfill() -> None:
+        for task in backfill:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
     runtime.on_startup(start)
+    runtime.on_shutdown(stop_backfill)
     runtime.app.after_shutdown(rpc.close)  # once in-flight messages are done
     return runtime
+
+
+async def _copy_cards(cards: Cards) -> None:
+    """The start-up copy of the registry's cards, in the background: the registry may start
+    later, and until the copy is done a page completes its cards from the registry itself."""
+    try:
+        await cards.backfill()
+    except Exception:  # the service runs on without it
+        log.exception("copying the registry's cards failed; pages ask for missing ones")

@@ -3,17 +3,19 @@ tariffs), clinics (re-send requests), and the events exchange."""
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from aio_pika.exceptions import DeliveryError
 from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
+from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, wait_exponential
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.records.intake import RECORD_ADDED, RecordAdded, RequestClinicSync
@@ -21,12 +23,15 @@ from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
     GetOrganizations,
+    ListCards,
     OrganizationCard,
+    OrganizationList,
 )
 from gosmed.contracts.registry.specialists import (
     GET_SPECIALISTS,
     GetSpecialists,
     SpecialistCard,
+    SpecialistList,
 )
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
@@ -37,6 +42,8 @@ from gosmed.runtime.settings import CommonSettings
 log = logging.getLogger(__name__)
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
+CardListT = TypeVar("CardListT", OrganizationList, SpecialistList)
+TRANSIENT = frozenset({ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT})
 
 
 class Identity:
@@ -64,6 +71,21 @@ class Registry:
         requests = [GetSpecialists(ids=chunk) for chunk in _chunks(ids)]
         views = await self._gather(GET_SPECIALISTS, requests)
         return None if views is None else {c.id: c for view in views for c in view.items}
+
+    async def pages(self, rpc: Rpc[ListCards, CardListT]) -> AsyncIterator[CardListT]:
+        """Every page of a full list of cards, in id order; a page is asked again, after
+        growing pauses, until the registry answers (it may start after records)."""
+        after: UUID | None = None
+        while True:
+            retrying = AsyncRetrying(
+                wait=wait_exponential(multiplier=0.2, max=30),
+                retry=retry_if_exception(_transient),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+            )
+            page: CardListT = await retrying(self.registry.call, rpc, ListCards(after=after))
+            yield page
+            if (after := page.next_after) is None:
+                return
 
     async def _gather(
         self, rpc: Rpc[RequestT, ReplyT], requests: Sequence[RequestT]
@@ -126,3 +148,7 @@ class Outbox:
 def _chunks(ids: Iterable[UUID]) -> list[tuple[UUID, ...]]:
     unique = sorted(set(ids))
     return [tuple(unique[i : i + MAX_BATCH]) for i in range(0, len(unique), MAX_BATCH)]
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, ServiceError) and error.code in TRANSIENT

@@ -39,12 +39,12 @@ from gosmed.contracts.records.sync import (
     SyncState,
 )
 from gosmed.contracts.records.views import RenderedServiceView
-from gosmed.contracts.registry.organizations import OrganizationCard
-from gosmed.contracts.registry.specialists import SpecialistCard
-from gosmed.contracts.registry.specialties import SPECIALIST_TITLES
+from gosmed.records.cards import Cards
 from gosmed.records.domain import (
     DataConsent,
+    OrganizationSummary,
     Position,
+    SpecialistSummary,
     check_price,
     cost_history,
     notice,
@@ -143,6 +143,7 @@ class Reading:
         journal: JournalRepository,
         identity: Identity,
         registry: Registry,
+        cards: Cards,
         outbox: Outbox,
         timing: Timing,
         clock: Callable[[], datetime] = utc_now,
@@ -153,6 +154,7 @@ class Reading:
         self.journal = journal
         self.identity = identity
         self.registry = registry
+        self.cards = cards
         self.outbox = outbox
         self.timing = timing
         self.clock = clock
@@ -246,7 +248,11 @@ class Reading:
         await self._journal(decision, "detail", [item.id])
         return RenderedServiceDetail(
             patient=patient,
-            item=_joined(item, organization, specialist),
+            item=_joined(
+                item,
+                OrganizationSummary.of(organization) if organization else None,
+                SpecialistSummary.of(specialist) if specialist else None,
+            ),
             clinic_record_id=raw["clinic_record_id"],
             history=tuple(versions),
             cost_history=tuple(cost_history(versions)),
@@ -341,21 +347,20 @@ class Reading:
     async def _join(
         self, items: list[RenderedServiceView]
     ) -> tuple[list[RenderedServiceView], bool]:
-        """Join the registry's current names: one batch call each for organizations and
-        specialists, in parallel; records are returned even when the registry is down."""
-        organizations, specialists = await asyncio.gather(
-            self.registry.organizations(i.organization_id for i in items),
-            self.registry.specialists(i.specialist_id for i in items if i.specialist_id),
+        """Join the names of the kept registry cards; records are returned even when the
+        registry is down and a card is not kept yet (then False)."""
+        found = await self.cards.find(
+            {i.organization_id for i in items}, {i.specialist_id for i in items if i.specialist_id}
         )
         joined = [
             _joined(
                 item,
-                (organizations or {}).get(item.organization_id),
-                (specialists or {}).get(item.specialist_id) if item.specialist_id else None,
+                found.organizations.get(item.organization_id),
+                found.specialists.get(item.specialist_id) if item.specialist_id else None,
             )
             for item in items
         ]
-        return joined, organizations is not None and specialists is not None
+        return joined, found.complete
 
     async def _notices(
         self, patient: PatientRef, consent: DataConsent, decision: AccessDecision
@@ -398,21 +403,19 @@ def _visible_organizations(consent: DataConsent, asked: frozenset[UUID]) -> froz
 
 def _joined(
     item: RenderedServiceView,
-    organization: OrganizationCard | None,
-    specialist: SpecialistCard | None,
+    organization: OrganizationSummary | None,
+    specialist: SpecialistSummary | None,
 ) -> RenderedServiceView:
     update: dict[str, str] = {}
     if organization is not None:
         update |= {
-            "organization_name": organization.short_name,
-            "organization_address": organization.address.one_line,
+            "organization_name": organization.name,
+            "organization_address": organization.address,
         }
     if specialist is not None:
         update |= {
-            "specialist_name": specialist.full_name,
-            "specialist_specialty": SPECIALIST_TITLES.get(
-                specialist.specialty, specialist.specialty.value
-            ),
+            "specialist_name": specialist.name,
+            "specialist_specialty": specialist.specialty_title,
         }
     return item.model_copy(update=update) if update else item
 

@@ -7,12 +7,14 @@ from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatingChanged
 from gosmed.contracts.registry.catalog import SEARCH_SERVICES, UPSERT_SERVICE, UpsertService
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
+    LIST_ORGANIZATIONS,
     SEARCH_ORGANIZATIONS,
     UPSERT_ORGANIZATION,
     UpsertOrganization,
 )
 from gosmed.contracts.registry.specialists import (
     GET_SPECIALISTS,
+    LIST_SPECIALISTS,
     UPSERT_SPECIALIST,
     UpsertSpecialist,
 )
@@ -27,6 +29,8 @@ def register(runtime: ServiceRuntime, registry: Registry) -> None:
     serve(GET_ORGANIZATIONS, registry.get_organizations)
     serve(SEARCH_ORGANIZATIONS, registry.search_organizations)
     serve(GET_SPECIALISTS, registry.get_specialists)
+    serve(LIST_ORGANIZATIONS, registry.list_organizations)
+    serve(LIST_SPECIALISTS, registry.list_specialists)
     serve(SEARCH_SERVICES, registry.search_services)
     serve(GET_TARIFF, registry.get_tariff)
 

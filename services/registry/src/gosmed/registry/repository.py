@@ -13,7 +13,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
+from motor.motor_asyncio import (
+    AsyncIOMotorCollection,
+    AsyncIOMotorCursor,
+    AsyncIOMotorDatabase,
+)
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -100,6 +104,14 @@ def _after(cursor: list[str] | None, sort_field: str) -> Document:
     return {"$or": [{sort_field: {"$gt": value}}, {sort_field: value, "_id": {"$gt": key}}]}
 
 
+def _in_id_order(
+    collection: AsyncIOMotorCollection[Document], after: UUID | None, limit: int
+) -> AsyncIOMotorCursor[Document]:
+    """Up to `limit` documents with an id after `after`, in id order (a page of a full copy)."""
+    query = {} if after is None else {"_id": {"$gt": str(after)}}
+    return collection.find(query).sort("_id", ASCENDING).limit(limit)
+
+
 class OrganizationRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["organizations"]
@@ -141,6 +153,10 @@ class OrganizationRepository:
 
     async def get_many(self, ids: Iterable[UUID]) -> list[OrganizationCard]:
         found = self._collection.find({"_id": {"$in": [str(i) for i in ids]}})
+        return [OrganizationCard.model_validate(d["card"]) async for d in found]
+
+    async def in_id_order(self, after: UUID | None, limit: int) -> list[OrganizationCard]:
+        found = _in_id_order(self._collection, after, limit)
         return [OrganizationCard.model_validate(d["card"]) async for d in found]
 
     async def search(
@@ -266,6 +282,9 @@ class SpecialistRepository:
     async def get_many(self, ids: Iterable[UUID]) -> list[SpecialistCard]:
         found = self._collection.find({"_id": {"$in": [str(i) for i in ids]}})
         return [self._card(d) async for d in found]
+
+    async def in_id_order(self, after: UUID | None, limit: int) -> list[SpecialistCard]:
+        return [self._card(d) async for d in _in_id_order(self._collection, after, limit)]
 
     async def get(self, specialist_id: UUID) -> SpecialistCard | None:
         document = await self._collection.find_one({"_id": str(specialist_id)})

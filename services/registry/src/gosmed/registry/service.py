@@ -1,7 +1,7 @@
 """The registry's use cases: versioned upserts that announce changes, batch-gets, searches and
 the tariff in force."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from uuid import UUID
@@ -12,13 +12,17 @@ from gosmed.contracts.feedback.ratings import RatedSubject, RatingChanged
 from gosmed.contracts.registry.catalog import MedicalService, SearchServices, ServicePage
 from gosmed.contracts.registry.organizations import (
     GetOrganizations,
+    ListCards,
     OrganizationCard,
+    OrganizationList,
     OrganizationPage,
     OrganizationsView,
     SearchOrganizations,
 )
 from gosmed.contracts.registry.specialists import (
     GetSpecialists,
+    SpecialistCard,
+    SpecialistList,
     SpecialistProfile,
     SpecialistsView,
 )
@@ -39,6 +43,11 @@ def _no_words() -> ServiceError:
     return ServiceError(
         ErrorCode.VALIDATION_FAILED, "В запросе нет слов для поиска: нужно хотя бы две буквы."
     )
+
+
+def _next_after(found: Sequence[OrganizationCard | SpecialistCard], limit: int) -> UUID | None:
+    """The last id of a page when `found` (up to `limit + 1` cards) shows there is more."""
+    return found[limit - 1].id if len(found) > limit else None
 
 
 class Registry:
@@ -139,6 +148,18 @@ class Registry:
         return SpecialistsView(
             items=tuple(found[i] for i in wanted if i in found),
             missing=tuple(i for i in wanted if i not in found),
+        )
+
+    async def list_organizations(self, query: ListCards) -> OrganizationList:
+        found = await self.organizations.in_id_order(query.after, query.limit + 1)
+        return OrganizationList(
+            items=tuple(found[: query.limit]), next_after=_next_after(found, query.limit)
+        )
+
+    async def list_specialists(self, query: ListCards) -> SpecialistList:
+        found = await self.specialists.in_id_order(query.after, query.limit + 1)
+        return SpecialistList(
+            items=tuple(found[: query.limit]), next_after=_next_after(found, query.limit)
         )
 
     async def search_organizations(self, query: SearchOrganizations) -> OrganizationPage:

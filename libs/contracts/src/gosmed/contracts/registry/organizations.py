@@ -1,4 +1,5 @@
-"""Medical organizations: the card clinics upsert, the batch-get and search queries, the event."""
+"""Medical organizations: the card clinics upsert, the batch-get, search and list queries, the
+event."""
 
 from datetime import date, time
 from uuid import UUID
@@ -187,6 +188,23 @@ class OrganizationPage(Contract):
     next_cursor: Cursor | None = None
 
 
+class ListCards(Message):
+    """Every card of one kind (organizations or specialists) in id order, a page at a time: for
+    services that keep their own copy of the cards they show."""
+
+    after: UUID | None = Field(
+        default=None, description="`next_after` of the previous page; None: the first page."
+    )
+    limit: int = Field(default=MAX_BATCH, ge=1, le=MAX_BATCH)
+
+
+class OrganizationList(Contract):
+    items: tuple[OrganizationCard, ...]
+    next_after: UUID | None = Field(
+        default=None, description="`after` of the next page; None: this was the last page."
+    )
+
+
 class UpsertOrganization(Message):
     """A clinic or operator creates or replaces an organization's card (newest `updated_at`
     wins)."""
@@ -204,3 +222,4 @@ GET_ORGANIZATIONS = Rpc(Service.REGISTRY, "get-organizations", GetOrganizations,
 SEARCH_ORGANIZATIONS = Rpc(
     Service.REGISTRY, "search-organizations", SearchOrganizations, OrganizationPage
 )
+LIST_ORGANIZATIONS = Rpc(Service.REGISTRY, "list-organizations", ListCards, OrganizationList)

@@ -1,4 +1,5 @@
-"""Specialists: the profile clinics upsert, the card readers get, batch-get and the event."""
+"""Specialists: the profile clinics upsert, the card readers get, batch-get, list and the
+event."""
 
 from datetime import date
 from uuid import UUID
@@ -7,7 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from gosmed.contracts import topology
 from gosmed.contracts.base import Contract, Message
-from gosmed.contracts.registry.organizations import MAX_BATCH
+from gosmed.contracts.registry.organizations import MAX_BATCH, ListCards
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.values import ContactPhone, Email
 from gosmed.contracts.rpc import Rpc
@@ -56,6 +57,13 @@ class SpecialistsView(Contract):
     missing: tuple[UUID, ...] = Field(description="Asked-for ids the registry does not know.")
 
 
+class SpecialistList(Contract):
+    items: tuple[SpecialistCard, ...]
+    next_after: UUID | None = Field(
+        default=None, description="`after` of the next page; None: this was the last page."
+    )
+
+
 class UpsertSpecialist(Message):
     """A clinic or operator creates or replaces a specialist's profile (newest `updated_at`
     wins); the rating stays the registry's."""
@@ -70,3 +78,4 @@ class SpecialistUpdated(Message):
 
 
 GET_SPECIALISTS = Rpc(Service.REGISTRY, "get-specialists", GetSpecialists, SpecialistsView)
+LIST_SPECIALISTS = Rpc(Service.REGISTRY, "list-specialists", ListCards, SpecialistList)
