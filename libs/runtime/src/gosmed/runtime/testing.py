@@ -1,5 +1,6 @@
 """Test doubles of the platform for fast use-case and route tests (no broker)."""
 
+import subprocess
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,3 +46,14 @@ class FakeRpc:
             raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, f"{rpc.queue} is not answered.")
         reply: ReplyT = await answer(request)
         return reply
+
+
+def close_connection_on_broker(connection_name: str) -> None:
+    """Make RabbitMQ itself drop one named connection, as a broker restart or a network cut
+    does (needs `rabbitmqctl` on the machine running the broker)."""
+    command = ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"]
+    listed = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    pids = [line.split("\t")[0] for line in listed.stdout.splitlines() if connection_name in line]
+    assert len(pids) == 1, f"connection {connection_name} not found on the broker"
+    close = ["rabbitmqctl", "-q", "close_connection", pids[0], "test"]
+    subprocess.run(close, check=True)  # noqa: S603

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
-from gosmed.contracts.identity.tokens import ALGORITHM, ISSUER, AccessTokenClaims, Jwk
+from gosmed.contracts.identity.tokens import ALGORITHM, ISSUER, AccessTokenClaims, Jwk, Jwks
 
 # A token issued this many seconds "in the future" is still taken: the clocks of identity and
 # the edge may differ a little. Expiry is exact: a token dying early at the edge is harmless.
@@ -35,6 +35,14 @@ def public_key_of(jwk: Jwk) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+Keys = Mapping[str, Ed25519PublicKey]
+
+
+def keys_of(jwks: Jwks) -> Keys:
+    """The verification keys of a JWK set, by `kid`."""
+    return {jwk.kid: public_key_of(jwk) for jwk in jwks.keys}
+
+
 def sign(claims: AccessTokenClaims, key: Ed25519PrivateKey, kid: str) -> str:
     return jwt.encode(
         claims.model_dump(mode="json"), key, algorithm=ALGORITHM, headers={"kid": kid}
@@ -50,9 +58,7 @@ def key_id(token: str) -> str | None:
     return kid if isinstance(kid, str) else None
 
 
-def verify(
-    token: str, keys: Mapping[str, Ed25519PublicKey], now: datetime
-) -> AccessTokenClaims | None:
+def verify(token: str, keys: Keys, now: datetime) -> AccessTokenClaims | None:
     """The claims of a token signed by the key its `kid` names, issued (give or take
     `CLOCK_SKEW`) and unexpired at `now`, or None."""
     kid = key_id(token)

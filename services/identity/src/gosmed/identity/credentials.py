@@ -112,7 +112,7 @@ class TokenSigner:
             keys=tuple(dict.fromkeys(tokens.jwk_of(k) for k in (key.public_key(), *accepted)))
         )
         self.kid = self._jwks.keys[0].kid
-        self._public = {jwk.kid: tokens.public_key_of(jwk) for jwk in self._jwks.keys}
+        self._public = tokens.keys_of(self._jwks)
 
     @classmethod
     def load(
