@@ -119,11 +119,14 @@ async def app(identity: Identity) -> FastAPI:
     return application
 
 
+def http(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://edge")
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
+    async with http(app) as client:
+        yield client
 
 
 async def test_authenticated_requests_make_no_call_to_identity(
@@ -181,9 +184,7 @@ async def test_unknown_keys_are_looked_up_at_most_once_per_interval(identity: Id
     app = edge(identity, jwks_min_refresh_seconds=60)
     caught_up(app)
     identity.rpc.fail(AUTHENTICATE, ServiceError(ErrorCode.UNAUTHENTICATED, TOKEN_INVALID))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://edge"
-    ) as client:
+    async with http(app) as client:
         for _ in range(3):
             response = await client.get(SERVICES, headers=bearer(STRANGER.token()))
             assert response.status_code == 401
@@ -236,9 +237,7 @@ async def test_until_the_feed_has_caught_up_identity_checks_every_token(
         confirmation_level=ConfirmationLevel.CONFIRMED,
     )
     identity.rpc.reply(AUTHENTICATE, principal)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://edge"
-    ) as client:
+    async with http(app) as client:
         token = CURRENT.token()
         assert (await client.get(SERVICES, headers=bearer(token))).status_code == 200
         assert [a.access_token for a in identity.rpc.sent(AUTHENTICATE)] == [token]

@@ -2,8 +2,7 @@
 the barrier, dead-lettering, and recovery after the broker drops the connection."""
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -23,7 +22,7 @@ from gosmed.contracts.identity.tokens import (
 from gosmed.edge.access_tokens import EndedSessions
 from gosmed.edge.session_feed import QUEUE_LABEL, SessionFeed
 from gosmed.edge.settings import EdgeSettings
-from gosmed.runtime.testing import close_connection_on_broker
+from gosmed.runtime.testing import close_connection_on_broker, eventually
 
 
 class Identity:
@@ -39,13 +38,6 @@ class Identity:
         if self.down:
             raise ServiceError(ErrorCode.TIMEOUT, "identity is down")
         return EndedSessionsView(sessions=tuple(self.ended))
-
-
-async def until(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -106,10 +98,10 @@ async def test_the_feed_vouches_once_it_has_caught_up_with_identity(
     )
     await feed.start()
     try:
-        await until(lambda: identity.calls >= 2, "the catch-up is retried")
+        await eventually(lambda: identity.calls >= 2, "the catch-up is retried")
         assert not feed.ended.complete
         identity.down = False
-        await until(lambda: feed.ended.complete, "caught up")
+        await eventually(lambda: feed.ended.complete, "caught up")
         assert earlier in feed.ended
     finally:
         await feed.close()
@@ -118,7 +110,7 @@ async def test_the_feed_vouches_once_it_has_caught_up_with_identity(
 async def test_an_announced_session_is_refused_after_the_barrier_without_polling(
     feed: SessionFeed, channel: aio_pika.abc.AbstractChannel
 ) -> None:
-    await until(lambda: feed.ended.complete, "caught up")
+    await eventually(lambda: feed.ended.complete, "caught up")
     sessions = [uuid4() for _ in range(20)]
     for session in sessions:
         await publish(channel, ended(session))
@@ -129,7 +121,7 @@ async def test_an_announced_session_is_refused_after_the_barrier_without_polling
 async def test_a_session_whose_tokens_have_expired_is_not_kept(
     feed: SessionFeed, channel: aio_pika.abc.AbstractChannel
 ) -> None:
-    await until(lambda: feed.ended.complete, "caught up")
+    await eventually(lambda: feed.ended.complete, "caught up")
     session = uuid4()
     await publish(channel, ended(session, lifetime=-1))
     await feed.barrier()
@@ -139,7 +131,7 @@ async def test_a_session_whose_tokens_have_expired_is_not_kept(
 async def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_feed_goes_on(
     feed: SessionFeed, channel: aio_pika.abc.AbstractChannel
 ) -> None:
-    await until(lambda: feed.ended.complete, "caught up")
+    await eventually(lambda: feed.ended.complete, "caught up")
     dead = await channel.get_queue(topology.dead_letter_queue(QUEUE_LABEL))
     await dead.purge()
     await publish(channel, b'{"session_id": "not-a-uuid"}')
@@ -159,7 +151,7 @@ async def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_feed_g
 async def test_after_the_broker_drops_it_the_feed_reconnects_and_catches_up_again(
     feed: SessionFeed, identity: Identity, channel: aio_pika.abc.AbstractChannel
 ) -> None:
-    await until(lambda: feed.ended.complete, "caught up")
+    await eventually(lambda: feed.ended.complete, "caught up")
     assert identity.calls == 1
     during_gap = uuid4()
     identity.ended = [
@@ -167,11 +159,11 @@ async def test_after_the_broker_drops_it_the_feed_reconnects_and_catches_up_agai
     ]
     identity.down = True  # so the feed stays behind until the test lets it catch up
     await asyncio.to_thread(close_connection_on_broker, feed.name)
-    await until(lambda: not feed.ended.complete, "the gap is noticed")
-    await until(lambda: identity.calls >= 2, "reconnected, trying to catch up")
+    await eventually(lambda: not feed.ended.complete, "the gap is noticed")
+    await eventually(lambda: identity.calls >= 2, "reconnected, trying to catch up")
     assert not feed.ended.complete
     identity.down = False
-    await until(lambda: feed.ended.complete, "caught up after the reconnect")
+    await eventually(lambda: feed.ended.complete, "caught up after the reconnect")
     assert during_gap in feed.ended  # missed as an event, learnt from identity
     after = uuid4()
     await publish(channel, ended(after))

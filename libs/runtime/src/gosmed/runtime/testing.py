@@ -1,6 +1,8 @@
 """Test doubles of the platform for fast use-case and route tests (no broker)."""
 
+import asyncio
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -57,3 +59,11 @@ def close_connection_on_broker(connection_name: str) -> None:
     assert len(pids) == 1, f"connection {connection_name} not found on the broker"
     close = ["rabbitmqctl", "-q", "close_connection", pids[0], "test"]
     subprocess.run(close, check=True)  # noqa: S603
+
+
+async def eventually(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    """Wait until `condition()` holds, checking every 20 ms; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        await asyncio.sleep(0.02)

@@ -38,6 +38,7 @@ from gosmed.runtime.broker import (
     describe_failure,
     durable_queue,
 )
+from gosmed.runtime.reconnect import reopen
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -198,13 +199,7 @@ class SessionFeed:
     def _on_lost(self, sender: object, *_: Any) -> None:
         if sender is not self._connection and sender is not self._channel:
             return  # an earlier connection, already replaced
-        self.ended.interrupt()
-        connection, self._connection, self._channel, self._queue = (
-            self._connection,
-            None,
-            None,
-            None,
-        )
+        connection = self._detach()
         if self._catching_up is not None:
             self._catching_up.cancel()  # it would vouch for what the lost connection missed
         for arrived in self._barriers.values():
@@ -219,26 +214,22 @@ class SessionFeed:
             self._spawn(self._reconnect())
 
     async def _reconnect(self) -> None:
-        async for attempt in AsyncRetrying(
-            wait=wait_exponential(multiplier=0.2, max=self._reconnect_max_wait),
-            retry=retry_if_exception_type((OSError, AMQPError, asyncio.TimeoutError)),
+        if await reopen(
+            self._open, max_wait=self._reconnect_max_wait, stopped=lambda: self._closing
         ):
-            with attempt:
-                if self._closing:
-                    return
-                await self._open()
-        log.info("session feed reconnected")
+            log.info("session feed reconnected")
 
     async def close(self) -> None:
         self._closing = True
         for task in self._tasks:
             task.cancel()
-        self.ended.interrupt()
-        connection, self._connection, self._channel, self._queue = (
-            self._connection,
-            None,
-            None,
-            None,
-        )
+        connection = self._detach()
         if connection is not None:
             await connection.close()
+
+    def _detach(self) -> AbstractConnection | None:
+        """Let go of the current connection: announcements may be missed from now on."""
+        self.ended.interrupt()
+        connection = self._connection
+        self._connection = self._channel = self._queue = None
+        return connection

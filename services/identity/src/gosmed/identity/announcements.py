@@ -2,9 +2,11 @@
 
 A session ending writes `ended_at` and `announce_pending` in one update of its document (the
 outbox of its event); the event is published at once and, should that fail, by the sweep,
-which also ends the sessions that idled or expired. The edge never reports activity, so
-activity is a login or a refresh: with access tokens shorter than the idle timeout, a client
-in use refreshes well within it, and a session idle that long has no live token left anyway.
+which also ends the sessions that idled or expired. The edge no longer reports each request,
+so activity is a login or a refresh: with access tokens shorter than the idle timeout, a client
+in use refreshes well within it, and an idle session's last token has expired by the time the
+sweep ends it (should tokens be configured to outlive the idle timeout, its SessionEnded still
+refuses them).
 """
 
 import asyncio
