@@ -60,6 +60,9 @@ KEY_SETTINGS = {
     "identity": "jwt_private_key_path",
     "documents": "signing_key_path",
 }
+# Keys read besides during a key rotation only (deploy/README.md, "Rotating the token key"):
+# none in the manifests as shipped.
+ROTATION_KEY_SETTINGS = {"identity": "jwt_accepted_key_paths"}
 # The image's WORKDIR: where a relative path setting lands in the container.
 IMAGE_WORKDIR = PurePosixPath("/app")
 GOSMED_NAME = re.compile(r"\bGOSMED_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
@@ -165,13 +168,25 @@ def test_the_files_services_read_or_write_are_the_known_ones() -> None:
     """A new file setting must be given a mount below (a Secret or a writable volume)."""
     files = {name: path_settings(settings_class(name)) for name in PROCESSES}
     assert {name: found for name, found in files.items() if found} == {
-        "identity": {"jwt_private_key_path", "sms_outbox_path", "health_dir"},
+        "identity": {
+            "jwt_private_key_path",
+            "jwt_accepted_key_paths",
+            "sms_outbox_path",
+            "health_dir",
+        },
         "documents": {"signing_key_path", "health_dir"},
         **{name: {"health_dir"} for name in BROKER_SERVICES if name not in KEY_SETTINGS},
     }
     for name, field in KEY_SETTINGS.items():
         assert field in files[name]
         assert settings_class(name).model_fields[field].default is None, "unset: a key per start"
+    for name, field in ROTATION_KEY_SETTINGS.items():
+        assert field in files[name]
+
+
+def read_keys(name: str) -> set[str | None]:
+    """The path settings of a process that name keys it only reads (mounted read-only)."""
+    return {KEY_SETTINGS.get(name), ROTATION_KEY_SETTINGS.get(name)}
 
 
 # --- every YAML file parses ------------------------------------------------------------------
@@ -500,7 +515,7 @@ def test_compose_files_a_service_writes_are_on_writable_mounts(
     cls = settings_class(name)
     settings = load_settings(cls, compose_env(service), monkeypatch)
     writable = compose_writable_dirs(service)
-    for field in path_settings(cls) - {KEY_SETTINGS.get(name)}:
+    for field in path_settings(cls) - read_keys(name):
         if (value := getattr(settings, field)) is None:
             continue  # unset: nothing is written (GOSMED_HEALTH_DIR, for Kubernetes probes)
         path = container_path(value)
@@ -731,7 +746,7 @@ def test_k8s_files_a_service_writes_are_on_writable_volumes(
         for mount, volume in pod_mounts(name)
         if "emptyDir" in volume and not mount.get("readOnly") and "subPath" not in mount
     ]
-    for field in path_settings(cls) - {KEY_SETTINGS.get(name)}:
+    for field in path_settings(cls) - read_keys(name):
         path = container_path(getattr(settings, field))
         assert any(is_under(path.parent, d) for d in writable), f"{name}.{field}: {path}"
 
@@ -880,3 +895,15 @@ def test_k8s_disruption_budgets_select_a_deployment() -> None:
     for name, budget in resources_of("PodDisruptionBudget").items():
         selector = budget["spec"]["selector"]["matchLabels"]
         assert any(selector.items() <= labels.items() for labels in pod_labels), name
+
+
+@pytest.mark.parametrize("name", sorted(ROTATION_KEY_SETTINGS))
+def test_no_rotation_is_in_progress_in_the_shipped_manifests(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    field = ROTATION_KEY_SETTINGS[name]
+    assert getattr(k8s_settings(name, monkeypatch), field) == []
+    compose = load_settings(settings_class(name), compose_env(COMPOSE_SERVICES[name]), monkeypatch)
+    assert getattr(compose, field) == []
+    variable = f"GOSMED_{name.upper()}_{field.upper()}"
+    assert variable in (DEPLOY / "README.md").read_text(), "the rotation is documented"

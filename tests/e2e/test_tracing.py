@@ -17,6 +17,7 @@ from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.devstack import SERVICES
 from gosmed.runtime.service import ServiceRuntime
 from gosmed.runtime.telemetry import create_tracer_provider
+from gosmed.runtime.testing import eventually
 
 
 @pytest.fixture
@@ -36,6 +37,10 @@ async def traced_edge(
     app = create_app(EdgeSettings(amqp_url=amqp_url), tracer_provider=provider)
     try:
         async with app.router.lifespan_context(app):
+            # The edge's own start-up calls (identity's keys, the ended sessions) are traces
+            # of their own: wait for them, then keep only what the test's request causes.
+            await eventually(lambda: app.state.session_feed.ended.complete, "edge caught up")
+            exporter.clear()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
                 yield client, exporter

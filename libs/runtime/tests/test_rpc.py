@@ -1,7 +1,6 @@
 """The RPC client on the real broker: many requests in flight, each reply to its caller."""
 
 import asyncio
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from gosmed.contracts.topology import Service
 from gosmed.runtime.broker import create_broker, declare_topology, durable_queue
 from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.settings import CommonSettings
+from gosmed.runtime.testing import close_connection_on_broker
 
 
 class Square(Message):
@@ -96,19 +96,6 @@ async def test_queue_that_does_not_exist_is_unavailable(rpc: RpcClient, queue_na
     with pytest.raises(ServiceError) as caught:
         await rpc.call(square_rpc(f"{queue_name}.missing"), Square(n=1), timeout=2)
     assert caught.value.code == ErrorCode.SERVICE_UNAVAILABLE
-
-
-def close_connection_on_broker(connection_name: str) -> None:
-    """Make RabbitMQ itself drop the connection, as a broker restart or a network cut does."""
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    pids = [line.split("\t")[0] for line in listed.stdout.splitlines() if connection_name in line]
-    assert len(pids) == 1, f"connection {connection_name} not found on the broker"
-    subprocess.run(["rabbitmqctl", "-q", "close_connection", pids[0], "test"], check=True)
 
 
 async def reply_or_error(rpc: RpcClient, call: Rpc[Square, Squared], n: int) -> int | ServiceError:

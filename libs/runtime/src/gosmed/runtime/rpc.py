@@ -28,13 +28,13 @@ from aio_pika.exceptions import AMQPError, DeliveryError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, TracerProvider
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ErrorReply, ServiceError
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
 from gosmed.contracts.topology import Service
 from gosmed.runtime.broker import DIRECT_REPLY_TO
+from gosmed.runtime.reconnect import reopen
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,10 @@ class RpcClient:
             self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        async for attempt in AsyncRetrying(
-            wait=wait_exponential(multiplier=0.2, max=self._reconnect_max_wait),
-            retry=retry_if_exception_type((OSError, AMQPError, asyncio.TimeoutError)),
+        if await reopen(
+            self._open, max_wait=self._reconnect_max_wait, stopped=lambda: self._closing
         ):
-            with attempt:
-                if self._closing:
-                    return
-                await self._open()
-        log.info("RPC connection re-established")
+            log.info("RPC connection re-established")
 
     def _fail_pending(self) -> None:
         pending, self._pending = self._pending, {}

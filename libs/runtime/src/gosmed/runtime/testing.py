@@ -3,6 +3,8 @@ that goes away for a while (`TcpProxy`)."""
 
 import asyncio
 import contextlib
+import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -136,3 +138,22 @@ class TcpProxy:
                 writer.write(data)
                 await writer.drain()
         writer.close()
+
+
+def close_connection_on_broker(connection_name: str) -> None:
+    """Make RabbitMQ itself drop one named connection, as a broker restart or a network cut
+    does (needs `rabbitmqctl` on the machine running the broker)."""
+    command = ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"]
+    listed = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    pids = [line.split("\t")[0] for line in listed.stdout.splitlines() if connection_name in line]
+    assert len(pids) == 1, f"connection {connection_name} not found on the broker"
+    close = ["rabbitmqctl", "-q", "close_connection", pids[0], "test"]
+    subprocess.run(close, check=True)  # noqa: S603
+
+
+async def eventually(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    """Wait until `condition()` holds, checking every 20 ms; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        await asyncio.sleep(0.02)

@@ -11,6 +11,9 @@ from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHENTICATE, Authenticate, Principal
+from gosmed.contracts.identity.tokens import TOKEN_INVALID
+from gosmed.edge.access_tokens import TokenVerifier
+from gosmed.edge.session_feed import SessionFeed
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.rpc import Caller, ServiceClient
 
@@ -28,8 +31,14 @@ def _settings(request: Request) -> EdgeSettings:
     return settings
 
 
+def _session_feed(request: Request) -> SessionFeed:
+    feed: SessionFeed = request.app.state.session_feed
+    return feed
+
+
 RpcDep = Annotated[Caller, Depends(_rpc)]
 SettingsDep = Annotated[EdgeSettings, Depends(_settings)]
+SessionFeedDep = Annotated[SessionFeed, Depends(_session_feed)]
 
 
 def _client(service: topology.Service) -> Callable[[Caller], ServiceClient]:
@@ -46,17 +55,25 @@ DocumentsDep = Annotated[ServiceClient, Depends(_client(topology.Service.DOCUMEN
 
 
 async def _principal(
+    request: Request,
     identity: IdentityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller's live session, checked by identity on every request (logout acts at once)."""
+    """The caller behind a token checked here with identity's keys and its announcements of
+    ended sessions (logout acts on the next request); identity checks it while this replica
+    cannot (see `access_tokens`)."""
     if credentials is None:
         raise ServiceError(
             ErrorCode.UNAUTHENTICATED, "Нужен токен доступа (Authorization: Bearer)."
         )
-    if len(credentials.credentials) > MAX_TOKEN_LENGTH:
-        raise ServiceError(ErrorCode.UNAUTHENTICATED, "Токен доступа недействителен.")
-    return await identity.call(AUTHENTICATE, Authenticate(access_token=credentials.credentials))
+    token = credentials.credentials
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise ServiceError(ErrorCode.UNAUTHENTICATED, TOKEN_INVALID)
+    verifier: TokenVerifier = request.app.state.tokens
+    principal = await verifier.principal(token, identity)
+    if principal is None:
+        principal = await identity.call(AUTHENTICATE, Authenticate(access_token=token))
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -48,6 +48,8 @@ async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     )
     report = {s.value: status for s, status in zip(services, statuses, strict=True)}
     broker = "up" if rpc.connected else "down"
+    # Informational: while the feed catches up, identity checks every token (slower, correct).
+    sessions = "live" if request.app.state.session_feed.ended.complete else "catching_up"
     down = [name for name, status in report.items() if status["state"] != "up"]
     if broker == "down" or down:
         names = ", ".join(down) or "брокер"
@@ -57,6 +59,8 @@ async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
             "not_ready",
             f"Недоступны: {names}.",
             title="Система не готова.",
-            extensions={"broker": broker, "services": report},
+            extensions={"broker": broker, "session_feed": sessions, "services": report},
         )
-    return JSONResponse({"status": "ready", "broker": broker, "services": report})
+    return JSONResponse(
+        {"status": "ready", "broker": broker, "session_feed": sessions, "services": report}
+    )

@@ -1,5 +1,6 @@
 """The HTTP edge: authenticates, fans out RPCs in parallel, aggregates, answers problem+json."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -9,14 +10,24 @@ from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
+from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.identity.tokens import (
+    LIST_ENDED_SESSIONS,
+    EndedSessionsView,
+    ListEndedSessions,
+)
+from gosmed.contracts.topology import Service
 from gosmed.edge import health
+from gosmed.edge.access_tokens import EndedSessions, KeySet, TokenVerifier
 from gosmed.edge.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gosmed.edge.problems import install_problem_handlers
 from gosmed.edge.routes import ROUTERS
+from gosmed.edge.session_feed import SessionFeed
 from gosmed.edge.settings import EdgeSettings
-from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.rpc import RpcClient, ServiceClient
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -26,11 +37,27 @@ def create_app(
     rpc = RpcClient(
         settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
+    keys = KeySet(settings.jwks_min_refresh_seconds)
+    ended = EndedSessions()
+
+    def identity() -> ServiceClient:
+        return ServiceClient(Service.IDENTITY, app.state.rpc)
+
+    async def catch_up() -> EndedSessionsView:
+        return await identity().call(LIST_ENDED_SESSIONS, ListEndedSessions())
+
+    feed = SessionFeed(settings, ended, catch_up)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rpc.connect()
+        await feed.start()
+        try:
+            await keys.load(identity())
+        except ServiceError as exc:  # identity starts later: its keys are asked for on use
+            log.warning("identity's keys not loaded at start: %s", exc.code.value)
         yield
+        await feed.close()
         await rpc.close()
 
     app = FastAPI(
@@ -42,6 +69,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.rpc = rpc
+    app.state.tokens = TokenVerifier(keys, ended)
+    app.state.session_feed = feed
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in ROUTERS:

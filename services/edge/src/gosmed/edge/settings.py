@@ -17,3 +17,9 @@ class EdgeSettings(CommonSettings):
     rpc_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per RPC.")
     ping_timeout: float = Field(default=1.5, gt=0, le=30, description="Seconds per /readyz ping.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
+    jwks_min_refresh_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Least time between two lookups of identity's keys for a token naming an "
+        "unknown key; within it, identity checks such a token itself.",
+    )

@@ -4,19 +4,21 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-import jwt
 import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from gosmed.contracts.identity.tokens import AccessTokenClaims, Jwks
+from gosmed.identity.domain import Account
+from gosmed.runtime import tokens
 
 log = logging.getLogger(__name__)
 
@@ -82,63 +84,73 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class AccessClaims:
-    account_id: UUID
-    session_id: UUID
+def _load_key(path: Path) -> Ed25519PrivateKey | Ed25519PublicKey:
+    data = path.read_bytes()
+    key: object = (
+        serialization.load_pem_public_key(data)
+        if b"PUBLIC KEY" in data
+        else serialization.load_pem_private_key(data, password=None)
+    )
+    if not isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key
 
 
 class TokenSigner:
-    """Signs and verifies short-lived EdDSA (Ed25519) access tokens."""
+    """Signs short-lived EdDSA (Ed25519) access tokens with the current key and verifies them
+    with it and the keys still accepted during a rotation; each key is named by its `kid`."""
 
-    ISSUER = "gosmed-identity"
-
-    def __init__(self, key: Ed25519PrivateKey, ttl: int) -> None:
+    def __init__(
+        self,
+        key: Ed25519PrivateKey,
+        ttl: int,
+        accepted: Sequence[Ed25519PublicKey] = (),
+    ) -> None:
         self._key = key
-        self._public = key.public_key()
         self.ttl = ttl
+        self._jwks = Jwks(
+            keys=tuple(dict.fromkeys(tokens.jwk_of(k) for k in (key.public_key(), *accepted)))
+        )
+        self.kid = self._jwks.keys[0].kid
+        self._public = tokens.keys_of(self._jwks)
 
     @classmethod
-    def load(cls, pem_path: Path | None, ttl: int) -> "TokenSigner":
+    def load(
+        cls, pem_path: Path | None, ttl: int, accepted_paths: Sequence[Path] = ()
+    ) -> "TokenSigner":
+        accepted = [_load_key(path) for path in accepted_paths]
+        public = [k.public_key() if isinstance(k, Ed25519PrivateKey) else k for k in accepted]
         if pem_path is None:
             log.warning(
                 "no GOSMED_IDENTITY_JWT_PRIVATE_KEY_PATH: generated an ephemeral Ed25519 signing "
                 "key; access tokens end when this process does"
             )
-            return cls(Ed25519PrivateKey.generate(), ttl)
-        key = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
+            return cls(Ed25519PrivateKey.generate(), ttl, public)
+        key = _load_key(pem_path)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{pem_path} is not an Ed25519 private key")
-        log.info("access tokens signed with the Ed25519 key from %s", pem_path)
-        return cls(key, ttl)
+        log.info(
+            "access tokens signed with the Ed25519 key from %s; %d more keys accepted",
+            pem_path,
+            len(public),
+        )
+        return cls(key, ttl, public)
 
-    def public_key_pem(self) -> str:
-        return self._public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+    def jwks(self) -> Jwks:
+        return self._jwks
 
-    def sign(self, claims: AccessClaims, now: datetime) -> str:
-        payload: dict[str, Any] = {
-            "iss": self.ISSUER,
-            "sub": str(claims.account_id),
-            "sid": str(claims.session_id),
-            "iat": now,
-            "exp": now + timedelta(seconds=self.ttl),
-        }
-        return jwt.encode(payload, self._key, algorithm="EdDSA")
+    def sign(self, account: Account, session_id: UUID, now: datetime, expires_at: datetime) -> str:
+        """A token of `account` in the session, living `ttl` but never past `expires_at`."""
+        claims = AccessTokenClaims(
+            sub=account.id,
+            sid=session_id,
+            roles=account.roles,
+            confirmation_level=account.confirmation_level,
+            iat=int(now.timestamp()),
+            exp=int(min(now + timedelta(seconds=self.ttl), expires_at).timestamp()),
+        )
+        return tokens.sign(claims, self._key, self.kid)
 
-    def verify(self, token: str, now: datetime) -> AccessClaims | None:
+    def verify(self, token: str, now: datetime) -> AccessTokenClaims | None:
         """The claims of a well-signed, unexpired token, or None."""
-        try:
-            payload = jwt.decode(
-                token,
-                self._public,
-                algorithms=["EdDSA"],
-                issuer=self.ISSUER,
-                options={"require": ["exp", "sub", "sid"], "verify_exp": False},
-            )
-            if payload["exp"] <= now.timestamp():
-                return None
-            return AccessClaims(UUID(payload["sub"]), UUID(payload["sid"]))
-        except (jwt.InvalidTokenError, ValueError, KeyError):
-            return None
+        return tokens.verify(token, self._public, now)

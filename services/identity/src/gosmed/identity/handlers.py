@@ -38,6 +38,8 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
+from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
@@ -52,6 +54,7 @@ def register(
     notifications: NotificationService,
     delegations: DelegationService,
     consents: ConsentService,
+    announcer: SessionAnnouncer,
 ) -> None:
     """Each RPC is answered by one use case, typed by its descriptor."""
     serve = runtime.serve
@@ -62,6 +65,8 @@ def register(
     serve(END_SESSIONS, login.end_sessions)
     serve(LIST_SESSIONS, login.list_sessions)
     serve(AUTHENTICATE, login.authenticate)
+    serve(GET_JWKS, login.jwks)
+    serve(LIST_ENDED_SESSIONS, announcer.ended_sessions)
     serve(AUTHORIZE, access.authorize)
     serve(GET_PROFILE, access.profile)
     serve(LIST_PATIENTS, access.patients)

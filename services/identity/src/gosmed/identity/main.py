@@ -3,8 +3,10 @@ import asyncio
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
+from gosmed.contracts.identity.tokens import SESSION_ENDED_EVENT, SessionEnded
 from gosmed.contracts.topology import Service
 from gosmed.identity import demo, handlers
+from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
@@ -12,6 +14,7 @@ from gosmed.identity.delivery import JsonLinesSmsGateway
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.broker import publish_event
 from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -23,31 +26,40 @@ def create(
     runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
     repos = Repositories.over(runtime.store.database)
     inbox = NotificationRepository(runtime.store.database)
-    signer = TokenSigner.load(settings.jwt_private_key_path, settings.access_token_ttl)
+    signer = TokenSigner.load(
+        settings.jwt_private_key_path, settings.access_token_ttl, settings.jwt_accepted_key_paths
+    )
+
+    async def publish(event: SessionEnded) -> None:
+        await publish_event(runtime.broker, event, SESSION_ENDED_EVENT)
+
+    announcer = SessionAnnouncer(repos.sessions, publish, settings)
     sms = JsonLinesSmsGateway(settings.sms_outbox_path)
     mailer = SmtpMailer.configured(settings)
     notifications = NotificationService(inbox, repos.accounts, settings, sms, mailer)
     handlers.register(
         runtime,
-        LoginService(repos, signer, settings, sms, mailer),
+        LoginService(repos, signer, settings, sms, mailer, announcer),
         AccessService(repos),
         notifications,
         DelegationService(repos),
         ConsentService(repos, settings.insurer_request_days),
+        announcer,
     )
-    relay: list[asyncio.Task[None]] = []
+    background: list[asyncio.Task[None]] = []
 
     async def prepare_store() -> None:
         await repos.ensure_indexes()
         await inbox.ensure_indexes()
         if settings.demo_data:
             await demo.seed(repos, utc_now())
-        relay.append(asyncio.create_task(notifications.relay_forever()))
+        background.append(asyncio.create_task(notifications.relay_forever()))
+        background.append(asyncio.create_task(announcer.sweep_forever()))
 
-    async def stop_relay() -> None:
-        for task in relay:
+    async def stop_background() -> None:
+        for task in background:
             task.cancel()
 
     runtime.on_startup(prepare_store)
-    runtime.app.on_shutdown(stop_relay)
+    runtime.app.on_shutdown(stop_background)
     return runtime

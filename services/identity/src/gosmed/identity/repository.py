@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from gosmed.contracts.access import Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel
 from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
+from gosmed.contracts.identity.tokens import SessionEndReason
 from gosmed.identity.domain import (
     Account,
     Delegation,
@@ -265,10 +266,18 @@ class Session:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
-    ended: bool
+    tokens_expire_by: datetime
+    refresh_digest: str
+    ended_at: datetime | None = None
+    end_reason: SessionEndReason | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
 
 
 def _session(doc: Document) -> Session:
+    reason = doc.get("end_reason")
     return Session(
         id=UUID(doc["_id"]),
         account_id=UUID(doc["account_id"]),
@@ -277,23 +286,32 @@ def _session(doc: Document) -> Session:
         created_at=doc["created_at"],
         last_seen_at=doc["last_seen_at"],
         expires_at=doc["expires_at"],
-        ended=doc["ended_at"] is not None,
+        # Sessions opened before tokens were checked at the edge: their tokens die with them.
+        tokens_expire_by=doc.get("tokens_expire_by") or doc["expires_at"],
+        refresh_digest=doc["refresh_digest"],
+        ended_at=doc["ended_at"],
+        end_reason=SessionEndReason(reason) if reason else None,
     )
 
 
 class SessionRepository:
-    """Server-side sessions; a session is the family of its rotating refresh tokens."""
+    """Server-side sessions; a session is the family of its rotating refresh tokens. An ended
+    session is announced (SessionEnded) until `announce_pending` is cleared: the session
+    document is the outbox of its own event."""
 
     def __init__(self, database: Any) -> None:
         self.sessions = database["sessions"]
 
     async def ensure_indexes(self) -> None:
         await self.sessions.create_index([("account_id", ASCENDING), ("ended_at", ASCENDING)])
+        await self.sessions.create_index([("ended_at", ASCENDING), ("last_seen_at", ASCENDING)])
         await self.sessions.create_index("refresh_digests")
+        await self.sessions.create_index("tokens_expire_by")
+        await self.sessions.create_index("announce_pending", sparse=True)
         # Past its absolute expiry a session (and its refresh tokens) is worthless: drop it.
         await self.sessions.create_index("expires_at", expireAfterSeconds=0)
 
-    async def add(self, session: Session, refresh_digest: str) -> None:
+    async def add(self, session: Session) -> None:
         await self.sessions.insert_one(
             {
                 "_id": str(session.id),
@@ -303,9 +321,10 @@ class SessionRepository:
                 "created_at": session.created_at,
                 "last_seen_at": session.last_seen_at,
                 "expires_at": session.expires_at,
+                "tokens_expire_by": session.tokens_expire_by,
                 "ended_at": None,
-                "refresh_digest": refresh_digest,
-                "refresh_digests": [refresh_digest],
+                "refresh_digest": session.refresh_digest,
+                "refresh_digests": [session.refresh_digest],
             }
         )
 
@@ -328,10 +347,10 @@ class SessionRepository:
         return _session(doc) if doc else None
 
     async def rotate(
-        self, old_digest: str, new_digest: str, now: datetime, idle: timedelta
+        self, old_digest: str, new_digest: str, now: datetime, idle: timedelta, ttl: timedelta
     ) -> Session | None:
-        """Swap the current refresh token of a live session; None if `old_digest` is not
-        current (then see `family_of`)."""
+        """Swap the current refresh token of a live session (a new access token, living `ttl`,
+        goes with it); None if `old_digest` is not current (then see `family_of`)."""
         doc = await self.sessions.find_one_and_update(
             {
                 "refresh_digest": old_digest,
@@ -340,7 +359,11 @@ class SessionRepository:
                 "last_seen_at": {"$gt": now - idle},
             },
             {
-                "$set": {"refresh_digest": new_digest, "last_seen_at": now},
+                "$set": {
+                    "refresh_digest": new_digest,
+                    "last_seen_at": now,
+                    "tokens_expire_by": now + ttl,
+                },
                 "$push": {"refresh_digests": new_digest},
             },
             return_document=ReturnDocument.AFTER,
@@ -352,12 +375,52 @@ class SessionRepository:
         doc = await self.sessions.find_one({"refresh_digests": digest})
         return _session(doc) if doc else None
 
-    async def end(self, account_id: UUID, session_id: UUID | None, now: datetime) -> int:
+    async def end(
+        self, account_id: UUID, session_id: UUID | None, now: datetime, reason: SessionEndReason
+    ) -> list[Session]:
+        """End one live session of the account, or all of them; the sessions this ended."""
         query: Document = {"account_id": str(account_id), "ended_at": None}
         if session_id is not None:
             query["_id"] = str(session_id)
-        result = await self.sessions.update_many(query, {"$set": {"ended_at": now}})
-        return int(result.modified_count)
+        return await self._end_where(query, now, reason)
+
+    async def end_idle(self, now: datetime, idle: timedelta) -> list[Session]:
+        """End every live session unused (no login, no refresh) for `idle`."""
+        query = {"ended_at": None, "last_seen_at": {"$lte": now - idle}}
+        return await self._end_where(query, now, SessionEndReason.IDLE_TIMEOUT)
+
+    async def end_expired(self, now: datetime) -> list[Session]:
+        """End every live session past its absolute expiry (until the TTL index drops it)."""
+        query = {"ended_at": None, "expires_at": {"$lte": now}}
+        return await self._end_where(query, now, SessionEndReason.ABSOLUTE_TIMEOUT)
+
+    async def _end_where(
+        self, query: Document, now: datetime, reason: SessionEndReason
+    ) -> list[Session]:
+        ended: list[Session] = []
+        async for found in self.sessions.find(query, {"_id": 1}):
+            doc = await self.sessions.find_one_and_update(
+                {"_id": found["_id"], "ended_at": None},
+                {"$set": {"ended_at": now, "end_reason": reason.value, "announce_pending": True}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:  # not ended meanwhile by another request or replica
+                ended.append(_session(doc))
+        return ended
+
+    async def unannounced(self) -> list[Session]:
+        """Ended sessions whose SessionEnded is not published yet."""
+        return [_session(d) async for d in self.sessions.find({"announce_pending": True})]
+
+    async def announced(self, session_id: UUID) -> None:
+        await self.sessions.update_one(
+            {"_id": str(session_id)}, {"$unset": {"announce_pending": ""}}
+        )
+
+    async def ended_with_live_tokens(self, now: datetime) -> list[Session]:
+        """Ended sessions that still have access tokens signed and unexpired at `now`."""
+        cursor = self.sessions.find({"tokens_expire_by": {"$gt": now}, "ended_at": {"$ne": None}})
+        return [_session(d) async for d in cursor]
 
     async def live(self, account_id: UUID, now: datetime, idle: timedelta) -> list[Session]:
         cursor = self.sessions.find(

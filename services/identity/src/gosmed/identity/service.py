@@ -38,8 +38,16 @@ from gosmed.contracts.identity.delegations import (
     TotpConfirmed,
     TotpEnrolment,
 )
+from gosmed.contracts.identity.tokens import (
+    SESSION_ENDED,
+    TOKEN_INVALID,
+    GetJwks,
+    Jwks,
+    SessionEndReason,
+)
 from gosmed.identity import credentials
-from gosmed.identity.credentials import AccessClaims, TokenSigner
+from gosmed.identity.announcements import SessionAnnouncer
+from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.domain import (
     NO_BASIS,
     AccessFacts,
@@ -74,8 +82,6 @@ ATTEMPT_GONE = "Попытка входа не найдена, истекла и
 TOO_MANY_CODES = "Превышено число попыток ввода кода. Начните вход заново."
 WRONG_CODE = "Неверный или просроченный код."
 CODE_REUSED = "Этот код уже использован. Дождитесь следующего кода в приложении."
-SESSION_ENDED = "Сеанс завершён или истёк. Войдите снова."
-BAD_TOKEN = "Токен доступа недействителен или истёк."  # noqa: S105 (a message)
 BAD_REFRESH = "Токен обновления недействителен. Войдите снова."
 
 
@@ -133,6 +139,7 @@ class LoginService:
         settings: IdentitySettings,
         sms: SmsGateway,
         mailer: Mailer,
+        announcer: SessionAnnouncer,
         clock: Clock = utc_now,
     ) -> None:
         self.repos = repos
@@ -140,6 +147,7 @@ class LoginService:
         self.settings = settings
         self.sms = sms
         self.mailer = mailer
+        self.announcer = announcer
         self.clock = clock
 
     @property
@@ -271,6 +279,7 @@ class LoginService:
 
     async def _open_session(self, account: Account, device: str, address: str) -> SessionTokens:
         now = self.clock()
+        refresh = credentials.new_refresh_secret()
         session = Session(
             id=uuid4(),
             account_id=account.id,
@@ -279,48 +288,77 @@ class LoginService:
             created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(seconds=self.settings.session_absolute_timeout),
-            ended=False,
+            tokens_expire_by=now + self._ttl,
+            refresh_digest=credentials.token_digest(refresh),
         )
-        refresh = credentials.new_refresh_secret()
-        await self.repos.sessions.add(session, credentials.token_digest(refresh))
+        await self.repos.sessions.add(session)
         log.info("session opened")
-        return self._tokens(session, refresh)
+        return self._tokens(account, session, refresh)
 
-    def _tokens(self, session: Session, refresh: str) -> SessionTokens:
-        access = self.signer.sign(AccessClaims(session.account_id, session.id), self.clock())
+    def _tokens(self, account: Account, session: Session, refresh: str) -> SessionTokens:
+        now = self.clock()
+        access = self.signer.sign(account, session.id, now, session.expires_at)
         return SessionTokens(
             session_id=session.id,
             access_token=access,
             refresh_token=refresh,
-            expires_in=self.signer.ttl,
+            expires_in=min(self.signer.ttl, int((session.expires_at - now).total_seconds())),
         )
+
+    @property
+    def _ttl(self) -> timedelta:
+        return timedelta(seconds=self.signer.ttl)
 
     @property
     def _idle(self) -> timedelta:
         return timedelta(seconds=self.settings.session_idle_timeout)
 
     async def refresh(self, request: RefreshSession) -> SessionTokens:
+        """A refresh is the session's sign of activity (the edge checks tokens by itself)."""
         now, sessions = self.clock(), self.repos.sessions
         old = credentials.token_digest(request.refresh_token)
         new_refresh = credentials.new_refresh_secret()
-        session = await sessions.rotate(old, credentials.token_digest(new_refresh), now, self._idle)
+        new_digest = credentials.token_digest(new_refresh)
+        session = await sessions.rotate(old, new_digest, now, self._idle, self._ttl)
         if session is None:
-            family = await sessions.family_of(old)
-            if family is not None and not family.ended:
-                await sessions.end(family.account_id, family.id, now)
-                log.warning("refresh token reused: its session was ended")
+            await self._end_refused_family(old, now)
             raise ServiceError(ErrorCode.UNAUTHENTICATED, BAD_REFRESH)
-        return self._tokens(session, new_refresh)
+        account = await self.repos.accounts.get(session.account_id)
+        if account is None:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, BAD_REFRESH)
+        return self._tokens(account, session, new_refresh)
+
+    async def _end_refused_family(self, digest: str, now: datetime) -> None:
+        """End the session of a refused refresh token: reused (a stolen copy may be in use),
+        or current but past the idle or absolute timeout."""
+        family = await self.repos.sessions.family_of(digest)
+        if family is None or family.ended:
+            return
+        if family.refresh_digest != digest:
+            reason = SessionEndReason.REFRESH_REUSED
+            log.warning("refresh token reused: its session was ended")
+        elif family.expires_at <= now:
+            reason = SessionEndReason.ABSOLUTE_TIMEOUT
+        else:
+            reason = SessionEndReason.IDLE_TIMEOUT
+        ended = await self.repos.sessions.end(family.account_id, family.id, now, reason)
+        await self.announcer.announce(ended)
+
+    async def jwks(self, request: GetJwks) -> Jwks:
+        """The public keys of the tokens, for the edge (and any other verifier)."""
+        return self.signer.jwks()
 
     async def authenticate(self, request: Authenticate) -> Principal:
+        """The edge's fallback while it cannot vouch for a token itself (before it has caught
+        up with the ended sessions, e.g. after a broker reconnect)."""
         now = self.clock()
         claims = self.signer.verify(request.access_token, now)
         if claims is None:
-            raise ServiceError(ErrorCode.UNAUTHENTICATED, BAD_TOKEN)
-        session = await self.repos.sessions.touch(claims.session_id, now, self._idle)
-        if session is None or session.account_id != claims.account_id:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, TOKEN_INVALID)
+        session = await self.repos.sessions.touch(claims.sid, now, self._idle)
+        if session is None or session.account_id != claims.sub:
             raise ServiceError(ErrorCode.UNAUTHENTICATED, SESSION_ENDED)
-        account = await self.repos.accounts.get(claims.account_id)
+        account = await self.repos.accounts.get(claims.sub)
         if account is None:
             raise ServiceError(ErrorCode.UNAUTHENTICATED, SESSION_ENDED)
         return Principal(
@@ -352,10 +390,14 @@ class LoginService:
         return TotpConfirmed()
 
     async def end_sessions(self, request: EndSessions) -> SessionsEnded:
-        ended = await self.repos.sessions.end(request.account_id, request.session_id, self.clock())
-        if request.session_id is not None and ended == 0:
+        reason = SessionEndReason.LOGOUT if request.logout else SessionEndReason.REVOKED
+        ended = await self.repos.sessions.end(
+            request.account_id, request.session_id, self.clock(), reason
+        )
+        if request.session_id is not None and not ended:
             raise ServiceError(ErrorCode.NOT_FOUND, "Сеанс не найден.")
-        return SessionsEnded(ended=ended)
+        await self.announcer.announce(ended)
+        return SessionsEnded(ended=len(ended))
 
     async def list_sessions(self, request: ListSessions) -> SessionsView:
         live = await self.repos.sessions.live(request.account_id, self.clock(), self._idle)

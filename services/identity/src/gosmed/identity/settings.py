@@ -17,9 +17,23 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
         description="PEM file of the Ed25519 key signing access tokens; unset: a key is "
         "generated at start (tokens then die with the process).",
     )
+    jwt_accepted_key_paths: list[Path] = Field(
+        default_factory=list,
+        description="PEM files (public or private) of further Ed25519 keys whose tokens are "
+        "accepted and published: the previous signing key during a rotation, or the next one "
+        "published ahead of its use.",
+    )
     access_token_ttl: int = Field(default=300, ge=10, description="Seconds an access token lives.")
-    session_idle_timeout: int = Field(default=1800, ge=10, description="Seconds of inactivity.")
+    session_idle_timeout: int = Field(
+        default=1800, ge=10, description="Seconds a session lives without a refresh (or login)."
+    )
     session_absolute_timeout: int = Field(default=43_200, ge=10, description="Seconds at most.")
+    session_sweep_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often idle and expired sessions are ended and SessionEnded events "
+        "whose publish failed are published again.",
+    )
     login_attempt_ttl: int = Field(default=600, ge=10, description="Seconds to pass the factor.")
     code_ttl: int = Field(default=300, ge=10, description="Seconds an SMS/e-mail code is valid.")
     code_max_tries: int = Field(default=5, ge=1, description="Wrong codes per login attempt.")

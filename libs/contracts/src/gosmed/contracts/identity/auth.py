@@ -86,6 +86,9 @@ class EndSessions(Message):
 
     account_id: UUID
     session_id: UUID | None = None
+    logout: bool = Field(
+        default=False, description="The session ends itself (logout), not revoked from another."
+    )
 
 
 class SessionsEnded(Contract):

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts.identity import auth, consents, delegations, inbox
+from gosmed.contracts.errors import ServiceError
+from gosmed.contracts.identity import auth, consents, delegations, inbox, tokens
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.rpc import Rpc
@@ -17,9 +18,13 @@ from gosmed.edge.deps import (
     ClientAddressDep,
     IdentityDep,
     PrincipalDep,
+    SessionFeedDep,
 )
 
 router = APIRouter(tags=["identity"])
+# Seconds a client may cache the key set. A key is published this long (at least) before it
+# signs, and stays accepted for a token lifetime after it stops signing (deploy/README.md).
+JWKS_MAX_AGE = 300
 DelegationRequestT = TypeVar("DelegationRequestT", bound=delegations.DelegationRequest)
 
 
@@ -104,17 +109,41 @@ async def mfa(
     summary="Обновить токены; повторное использование токена обновления завершает сеанс",
 )
 async def refresh(
-    body: RefreshRequest, identity: IdentityDep, address: ClientAddressDep
+    body: RefreshRequest, identity: IdentityDep, address: ClientAddressDep, feed: SessionFeedDep
 ) -> auth.SessionTokens:
     request = auth.RefreshSession(refresh_token=body.refresh_token, client_address=address)
-    return await identity.call(auth.REFRESH_SESSION, request)
+    try:
+        return await identity.call(auth.REFRESH_SESSION, request)
+    except ServiceError:
+        await feed.barrier()  # a reused token ended its session: refuse its access tokens now
+        raise
+
+
+async def _end_sessions(
+    request: auth.EndSessions, identity: IdentityDep, feed: SessionFeedDep
+) -> Response:
+    """End sessions; their tokens are refused here from the next request on."""
+    await identity.call(auth.END_SESSIONS, request)
+    await feed.barrier()
+    return Response(status_code=204)
 
 
 @router.post("/auth/logout", status_code=204, summary="Выйти: завершить текущий сеанс")
-async def logout(principal: PrincipalDep, identity: IdentityDep) -> Response:
-    request = auth.EndSessions(account_id=principal.account_id, session_id=principal.session_id)
-    await identity.call(auth.END_SESSIONS, request)
-    return Response(status_code=204)
+async def logout(principal: PrincipalDep, identity: IdentityDep, feed: SessionFeedDep) -> Response:
+    request = auth.EndSessions(
+        account_id=principal.account_id, session_id=principal.session_id, logout=True
+    )
+    return await _end_sessions(request, identity, feed)
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    response_model=tokens.Jwks,
+    summary="Открытые ключи, которыми подписаны токены доступа (JWK Set, RFC 7517)",
+)
+async def jwks(identity: IdentityDep, response: Response) -> tokens.Jwks:
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
+    return await identity.call(tokens.GET_JWKS, tokens.GetJwks())
 
 
 @router.get(
@@ -140,17 +169,19 @@ async def sessions(principal: PrincipalDep, identity: IdentityDep) -> auth.Sessi
 
 
 @router.delete("/me/sessions", status_code=204, summary="Завершить все мои сеансы")
-async def end_all_sessions(principal: PrincipalDep, identity: IdentityDep) -> Response:
+async def end_all_sessions(
+    principal: PrincipalDep, identity: IdentityDep, feed: SessionFeedDep
+) -> Response:
     request = auth.EndSessions(account_id=principal.account_id)
-    await identity.call(auth.END_SESSIONS, request)
-    return Response(status_code=204)
+    return await _end_sessions(request, identity, feed)
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, summary="Завершить один сеанс")
-async def end_session(session_id: UUID, principal: PrincipalDep, identity: IdentityDep) -> Response:
+async def end_session(
+    session_id: UUID, principal: PrincipalDep, identity: IdentityDep, feed: SessionFeedDep
+) -> Response:
     request = auth.EndSessions(account_id=principal.account_id, session_id=session_id)
-    await identity.call(auth.END_SESSIONS, request)
-    return Response(status_code=204)
+    return await _end_sessions(request, identity, feed)
 
 
 @router.get(
