@@ -328,7 +328,9 @@ async def _bulk(
         await collection.bulk_write(operations, ordered=False)
     except BulkWriteError as error:
         errors = error.details.get("writeErrors", [])
-        if any(e["code"] != DUPLICATE_KEY for e in errors):
+        if error.details.get("writeConcernErrors") or any(
+            e["code"] != DUPLICATE_KEY for e in errors
+        ):
             raise
         if on_duplicate is not None:
             await _bulk(collection, [on_duplicate(e["index"]) for e in errors], None)
