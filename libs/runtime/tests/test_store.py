@@ -3,6 +3,7 @@
 import os
 import uuid
 
+import pymongo
 import pytest
 
 from gosmed.contracts.system import DependencyState
@@ -25,4 +26,29 @@ async def test_real_mongodb_reports_up() -> None:
     assert not store.embedded
     assert (await store.status()).state == DependencyState.UP
     await store.client.drop_database(store.database.name)
+    store.close()
+
+
+async def test_embedded_store_takes_bulk_updates_and_finds_by_primary_key() -> None:
+    store = open_store(None, f"gosmed_test_{uuid.uuid4().hex[:8]}")
+    items = store.database.items
+    await items.insert_many([{"_id": f"k{n:02}", "n": n} for n in range(20)])
+
+    result = await items.bulk_write(
+        [
+            pymongo.UpdateOne({"_id": "k01", "n": {"$lt": 5}}, {"$set": {"n": 100}}),
+            pymongo.UpdateOne({"_id": "k02", "n": {"$gt": 5}}, {"$set": {"n": 100}}),
+            pymongo.ReplaceOne({"_id": "k03"}, {"n": 300}),
+            pymongo.InsertOne({"_id": "new", "n": -1}),
+        ],
+        ordered=False,
+    )
+
+    assert (result.modified_count, result.inserted_count) == (2, 1)
+    wanted = {"_id": {"$in": ["k05", "k01", "missing", "k02", "k01"]}, "n": {"$lt": 50}}
+    found = [d async for d in items.find(wanted)]
+    assert found == [{"_id": "k02", "n": 2}, {"_id": "k05", "n": 5}]
+    assert await items.find_one({"_id": "k03"}) == {"_id": "k03", "n": 300}
+    assert await items.count_documents({"_id": "k01", "n": 1}) == 0
+    assert await items.count_documents({"_id": {"$in": []}}) == 0
     store.close()

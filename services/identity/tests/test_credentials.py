@@ -1,5 +1,6 @@
 """Passwords, codes and access tokens."""
 
+import asyncio
 import base64
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,13 +38,39 @@ def pem(key: Ed25519PrivateKey | EllipticCurvePrivateKey, path: Path) -> Path:
     return path
 
 
-def test_passwords_are_argon2id_and_an_unknown_account_never_matches() -> None:
-    hashed = credentials.hash_password("Секрет-2026")
+async def test_passwords_are_argon2id_and_an_unknown_account_never_matches() -> None:
+    hashed = await credentials.hash_password("Секрет-2026")
     assert hashed.startswith("$argon2id$")
-    assert credentials.password_matches(hashed, "Секрет-2026")
-    assert not credentials.password_matches(hashed, "секрет-2026")
-    assert not credentials.password_matches(None, "Секрет-2026")
-    assert not credentials.password_matches("not-a-hash", "x")
+    assert await credentials.password_matches(hashed, "Секрет-2026")
+    assert not await credentials.password_matches(hashed, "секрет-2026")
+    assert not await credentials.password_matches(None, "Секрет-2026")
+    assert not await credentials.password_matches("not-a-hash", "x")
+
+
+async def test_token_checks_go_on_while_a_password_is_hashed_or_verified() -> None:
+    signer = TokenSigner(Ed25519PrivateKey.generate(), ttl=300)
+    token = signer.sign(ACCOUNT, uuid4(), NOW, LATER)
+    checks = 0
+
+    async def check_tokens() -> None:
+        nonlocal checks
+        while True:
+            assert signer.verify(token, NOW) is not None
+            checks += 1
+            await asyncio.sleep(0)  # a request handler's await: lets the loop run others
+
+    checking = asyncio.create_task(check_tokens())
+    try:
+        for password_work in (
+            credentials.hash_password("Секрет-2026"),
+            credentials.password_matches(None, "Секрет-2026"),
+        ):
+            before = checks
+            await password_work
+            # Had argon2 run on the event loop, no token check could run until it returned.
+            assert checks > before
+    finally:
+        checking.cancel()
 
 
 def test_codes_are_six_digits_and_bound_to_their_attempt() -> None:

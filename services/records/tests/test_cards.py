@@ -230,8 +230,7 @@ async def test_a_list_page_shows_kept_cards_without_asking_the_registry(
     database, now = store.database, utc_now()
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     [reported] = history(PATIENT, 6, catalogue, clinic=clinic.id).values()
-    for service in reported:
-        await records.store(clinic.id, service, now)
+    await records.store_batch(clinic.id, reported, uuid.uuid4().hex, now)
     await consents.put(PATIENT.snils, DataConsent(all_clinics=True, updated_at=now), uuid.uuid4())
     staff = {s.id: s for s in catalogue.specialists[clinic.id]}
     await cards.organization_updated(OrganizationUpdated(organization=clinic))

@@ -43,6 +43,9 @@ def open_store(mongodb_url: str | None, database: str) -> Store:
         return Store(client=client, database=client[database], embedded=False)
     from mongomock_motor import AsyncMongoMockClient
 
+    from gosmed.runtime.embedded import patch_embedded_store
+
+    patch_embedded_store()
     log.warning(EMBEDDED_WARNING)
     client = AsyncMongoMockClient(tz_aware=True)
     return Store(client=client, database=client[database], embedded=True)

@@ -1,10 +1,12 @@
 """Secrets: argon2id passwords, one-time codes, TOTP steps and signed access tokens."""
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -26,14 +28,24 @@ TOTP_ISSUER = "Госуслуги Здоровье"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the phone is unknown, so that answer takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2 takes tens of milliseconds and 64 MiB per hash on purpose: it runs on these threads
+# (the C code releases the GIL), so the event loop goes on checking tokens meanwhile, and at
+# most two hashes take memory at once however many logins arrive.
+_ARGON2 = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, _hasher.hash, password)
 
 
-def password_matches(password_hash: str | None, password: str) -> bool:
+async def password_matches(password_hash: str | None, password: str) -> bool:
     """Constant-effort check: an unknown account is verified against a dummy hash."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _ARGON2, _matches, password_hash, password
+    )
+
+
+def _matches(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

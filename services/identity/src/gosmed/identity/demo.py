@@ -6,7 +6,6 @@ so the demo shows the default the law sets; she can grant it herself.
 """
 
 from datetime import datetime, timedelta
-from functools import cache
 from uuid import UUID, uuid5
 
 from gosmed.contracts import demo
@@ -40,13 +39,17 @@ def account_id(person: demo.DemoPerson) -> UUID:
     return uuid5(DEMO_NAMESPACE, person.snils)
 
 
-@cache
-def _password_hash(password: str) -> str:
+_HASHES: dict[str, str] = {}
+
+
+async def _password_hash(password: str) -> str:
     """Hashed once per process (argon2id is slow on purpose)."""
-    return credentials.hash_password(password)
+    if password not in _HASHES:
+        _HASHES[password] = await credentials.hash_password(password)
+    return _HASHES[password]
 
 
-def demo_account(person: demo.DemoPerson) -> Account:
+def demo_account(person: demo.DemoPerson, password_hash: str | None) -> Account:
     parents = frozenset({account_id(demo.PARENT)}) if person in CHILDREN else frozenset()
     return Account(
         id=account_id(person),
@@ -61,7 +64,7 @@ def demo_account(person: demo.DemoPerson) -> Account:
         else ConfirmationLevel.STANDARD,
         roles=ROLES.get(person.key, frozenset({Role.CITIZEN})),
         parent_ids=parents,
-        password_hash=_password_hash(person.password) if person.password else None,
+        password_hash=password_hash,
         totp_secret=person.totp_secret,
     )
 
@@ -108,7 +111,8 @@ def demo_delegations(today: datetime) -> list[Delegation]:
 
 async def seed(repos: Repositories, now: datetime) -> None:
     for person in demo.PEOPLE:
-        await repos.accounts.add(demo_account(person))
+        password_hash = await _password_hash(person.password) if person.password else None
+        await repos.accounts.add(demo_account(person, password_hash))
     for delegation in demo_delegations(now):
         await repos.grants.add_delegation(delegation)
     day = now.date()

@@ -183,7 +183,7 @@ class LoginService:
         await self._refuse_if_locked(request.phone, request.client_address)
         account = await self.repos.accounts.by_phone(request.phone)
         # Verified even for an unknown phone (against a dummy hash): the same time either way.
-        matches = credentials.password_matches(
+        matches = await credentials.password_matches(
             account.password_hash if account else None, request.password
         )
         if account is None or not matches:

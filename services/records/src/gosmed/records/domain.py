@@ -1,9 +1,13 @@
-"""Rules of rendered-service records: identity, restricted diagnoses, periods, cursors, consent,
-cost history, price checks and the registry cards a list shows. No I/O here."""
+"""Rules of rendered-service records: identity, versions of a reported batch, per-patient
+counts, restricted diagnoses, periods, cursors, consent, cost history, price checks and the
+registry cards a list shows. No I/O here."""
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
@@ -39,6 +43,76 @@ def is_restricted(diagnosis_code: str | None) -> bool:
         return False
     block = diagnosis_code[:3].upper()
     return any(low <= block <= high for low, high in RESTRICTED_ICD10_RANGES)
+
+
+class Outcome(StrEnum):
+    """What a reported service did to its record."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one record adds to its patient's counts: one record of an organization,
+    restricted or not."""
+
+    patient_snils: str
+    organization_id: UUID
+    restricted: bool
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A reported version of a record, as far as versioning and counting need it."""
+
+    ident: UUID
+    version: int
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the store holds of a record: its version, what it is counted as, whether its
+    RecordAdded went out."""
+
+    version: int
+    tally: Tally
+    announced: bool
+
+
+@dataclass
+class BatchPlan:
+    """How a batch changes the store: each service's outcome (in order), the service whose
+    version each changed record takes (by index), and the change of each count."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    winners: dict[UUID, int] = field(default_factory=dict)
+    counts: Counter[Tally] = field(default_factory=Counter)
+
+
+def plan_batch(batch: Sequence[Reported], kept: Mapping[UUID, Kept]) -> BatchPlan:
+    """Apply the batch in order as if one service at a time: a new record is created, a
+    higher version replaces the current one, the same or a lower one changes nothing. Counts
+    change by the difference between what was kept and what each record ends as."""
+    plan = BatchPlan()
+    current = {ident: k.version for ident, k in kept.items()}
+    for index, service in enumerate(batch):
+        was = current.get(service.ident)
+        if was is not None and service.version <= was:
+            plan.outcomes.append(Outcome.UNCHANGED)
+            continue
+        plan.outcomes.append(Outcome.CREATED if was is None else Outcome.UPDATED)
+        current[service.ident] = service.version
+        plan.winners[service.ident] = index
+    for ident, index in plan.winners.items():
+        before = kept.get(ident)
+        if before is not None:
+            plan.counts[before.tally] -= 1
+        plan.counts[batch[index].tally] += 1
+    plan.counts = Counter({t: n for t, n in plan.counts.items() if n})
+    return plan
 
 
 def resolve_period(
@@ -96,6 +170,35 @@ class DataConsent:
     @property
     def given(self) -> bool:
         return self.all_clinics or bool(self.organization_ids)
+
+
+@dataclass(frozen=True)
+class OrganizationCounts:
+    records: int = 0
+    restricted: int = 0
+
+
+@dataclass(frozen=True)
+class PatientCounts:
+    """A patient's records counted per organization, kept up to date by every intake."""
+
+    organizations: Mapping[UUID, OrganizationCounts] = field(default_factory=dict)
+
+    def hidden_by(self, consent: DataConsent) -> int:
+        """Records of organizations the patient has not agreed to receive data from."""
+        if consent.all_clinics:
+            return 0
+        return sum(
+            c.records for o, c in self.organizations.items() if o not in consent.organization_ids
+        )
+
+    def restricted_within(self, consent: DataConsent) -> int:
+        """Restricted records among those the consent lets through."""
+        return sum(
+            c.restricted
+            for o, c in self.organizations.items()
+            if consent.all_clinics or o in consent.organization_ids
+        )
 
 
 def cost_history(versions: list[RecordVersionView]) -> list[CostChangeView]:
@@ -183,6 +286,18 @@ class ClinicSync:
     def may_request(self, now: datetime, cooldown: timedelta) -> bool:
         """Repeated presses of «Обновить» within the cooldown do not reach the clinic again."""
         return self.requested_at is None or now - self.requested_at >= cooldown
+
+
+def count_notices(
+    counts: PatientCounts, consent: DataConsent, sees_restricted: bool
+) -> list[Notice]:
+    """What a first page says is not on it: records hidden by the consent, restricted ones."""
+    notices = []
+    if hidden := counts.hidden_by(consent):
+        notices.append(notice(NoticeCode.CONSENT_MISSING, hidden))
+    if not sees_restricted and (restricted := counts.restricted_within(consent)):
+        notices.append(notice(NoticeCode.RESTRICTED_HIDDEN, restricted))
+    return notices
 
 
 def sync_notices(syncs: list[ClinicSync], now: datetime, answer_within: timedelta) -> list[Notice]:

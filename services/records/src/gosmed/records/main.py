@@ -60,6 +60,7 @@ def create(
         await rpc.connect()
         await outbox.declare()
         await records.ensure_indexes()
+        await records.count_all()
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
         if settings.demo_data:

@@ -1,14 +1,15 @@
 """MongoDB mapping of records, their versions, consents, clinic syncs and the access journal."""
 
-from contextlib import suppress
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
+from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from gosmed.contracts.access import LegalBasis
 from gosmed.contracts.records.details import RecordVersionView
@@ -20,8 +21,15 @@ from gosmed.contracts.types import DateRange
 from gosmed.records.domain import (
     ClinicSync,
     DataConsent,
+    Kept,
+    OrganizationCounts,
+    Outcome,
+    PatientCounts,
     Position,
+    Reported,
+    Tally,
     is_restricted,
+    plan_batch,
     record_id,
     search_text,
 )
@@ -29,6 +37,16 @@ from gosmed.records.domain import (
 Document = dict[str, Any]
 # `position` is "<rendered_on>|<id>": one key orders newest first and is the page cursor.
 NEWEST_FIRST = ("position", DESCENDING)
+KEPT_FIELDS = {
+    "version": 1,
+    "patient_snils": 1,
+    "organization_id": 1,
+    "restricted": 1,
+    "announced": 1,
+}
+# Batch tokens a patient's counts remember: more than the batches in flight at once.
+KEEP_TOKENS = 256
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -70,58 +88,175 @@ class RecordFilter:
 
 
 @dataclass(frozen=True)
-class Stored:
-    """The outcome of writing one reported service."""
+class Written:
+    """What writing a batch did: each service's outcome (in order), and the records whose
+    RecordAdded has not gone out yet, each with the service it now holds."""
 
-    record_id: UUID
-    created: bool
-    updated: bool
-    announced: bool
+    outcomes: list[Outcome]
+    unannounced: dict[UUID, ReportedService]
 
 
 class RecordsRepository:
     """Records keyed by (organization, clinic record id), each version kept in
-    `record_versions`; a version replaces the current one only when it is newer."""
+    `record_versions`; a version replaces the current one only when it is newer. Each
+    patient's records are counted per organization in `patient_counts`."""
 
     def __init__(self, database: AsyncIOMotorDatabase[Any]) -> None:
         self.records = database["records"]
         self.versions = database["record_versions"]
+        self.counts = database["patient_counts"]
 
     async def ensure_indexes(self) -> None:
         await self.records.create_index([("patient_snils", ASCENDING), NEWEST_FIRST])
         await self.versions.create_index([("record_id", ASCENDING), ("version", ASCENDING)])
 
-    async def store(self, organization_id: UUID, item: ReportedService, now: datetime) -> Stored:
-        """Write a version idempotently: a redelivery, re-send or older version changes nothing.
+    async def store_batch(
+        self,
+        organization_id: UUID,
+        services: Sequence[ReportedService],
+        token: str,
+        now: datetime,
+    ) -> Written:
+        """Write a batch idempotently: a redelivery, a re-send or an older version changes
+        nothing. One find of what is kept, then bulk writes: the counts, every version, the
+        records (inserts and conditional updates).
 
         The record's `_id` is derived from (organization, clinic record id), so the primary key
-        is the unique natural key; a new record is one insert, a newer version one conditional
-        update (no read-then-write)."""
-        ident = record_id(organization_id, item.clinic_record_id)
-        document = _document(organization_id, ident, item, now)
-        with suppress(DuplicateKeyError):  # this version is already kept
-            await self.versions.insert_one(
-                {"_id": f"{ident}:{item.version}", "record_id": str(ident), **document}
-            )
-        try:
-            await self.records.insert_one({"_id": str(ident), **document, "announced": False})
-        except DuplicateKeyError:
-            pass
-        else:
-            return Stored(ident, created=True, updated=False, announced=False)
-        result = await self.records.update_one(
-            {"_id": str(ident), "version": {"$lt": item.version}}, {"$set": document}
+        is the unique natural key. The counts are written first, each patient's at most once
+        per `token` (the report's message id): a batch redelivered after a failure part-way
+        finds the records as they were, and finds its counts already applied."""
+        idents = [record_id(organization_id, s.clinic_record_id) for s in services]
+        kept = await self._kept(idents)
+        plan = plan_batch(
+            [
+                Reported(i, s.version, _tally(organization_id, s))
+                for i, s in zip(idents, services, strict=True)
+            ],
+            kept,
         )
-        if result.modified_count:
-            return Stored(ident, created=False, updated=True, announced=True)
-        current = await self.records.find_one({"_id": str(ident)}, {"announced": 1})
-        announced = bool(current and current.get("announced", True))
-        return Stored(ident, created=False, updated=False, announced=announced)
+        await self._count(plan.counts, token)
+        documents = [
+            _document(organization_id, i, s, now) for i, s in zip(idents, services, strict=True)
+        ]
+        await self._keep_versions(idents, documents)
+        await self._write(
+            {ident: documents[index] for ident, index in plan.winners.items()}, set(kept)
+        )
+        unannounced: dict[UUID, ReportedService] = {}
+        for ident, service in zip(idents, services, strict=True):
+            if ident not in kept or not kept[ident].announced:
+                winner = plan.winners.get(ident)
+                unannounced[ident] = service if winner is None else services[winner]
+        return Written(plan.outcomes, unannounced)
+
+    async def _kept(self, idents: list[UUID]) -> dict[UUID, Kept]:
+        found = self.records.find(
+            {"_id": {"$in": sorted({str(i) for i in idents})}}, projection=KEPT_FIELDS
+        )
+        return {
+            UUID(doc["_id"]): Kept(
+                version=doc["version"],
+                tally=Tally(doc["patient_snils"], UUID(doc["organization_id"]), doc["restricted"]),
+                announced=doc.get("announced", True),
+            )
+            async for doc in found
+        }
+
+    async def _count(self, changes: Counter[Tally], token: str) -> None:
+        increments: dict[str, Counter[str]] = defaultdict(Counter)
+        for tally, change in changes.items():
+            path = f"organizations.{tally.organization_id}"
+            increments[tally.patient_snils][f"{path}.records"] += change
+            if tally.restricted:
+                increments[tally.patient_snils][f"{path}.restricted"] += change
+
+        def count(patient: str, upsert: bool) -> UpdateOne:
+            return UpdateOne(
+                {"_id": patient, "applied": {"$ne": token}},
+                {
+                    "$inc": {k: n for k, n in increments[patient].items() if n},
+                    "$push": {"applied": {"$each": [token], "$slice": -KEEP_TOKENS}},
+                },
+                upsert=upsert,
+            )
+
+        patients = sorted(p for p, inc in increments.items() if any(inc.values()))
+        # A duplicate key on the upsert: the patient's document exists, either holding this
+        # token already or created meanwhile by another batch; without the upsert, the update
+        # then applies exactly when the token is not there yet.
+        await _bulk(
+            self.counts,
+            [count(p, upsert=True) for p in patients],
+            lambda index: count(patients[index], upsert=False),
+        )
+
+    async def _keep_versions(self, idents: list[UUID], documents: list[Document]) -> None:
+        """Every reported version goes into the history once (the first one reported wins)."""
+        history: dict[str, Document] = {}
+        for ident, document in zip(idents, documents, strict=True):
+            key = f"{ident}:{document['version']}"
+            history.setdefault(key, {"_id": key, "record_id": str(ident), **document})
+        await _bulk(self.versions, [InsertOne(d) for d in history.values()], None)
+
+    async def _write(self, changed: dict[UUID, Document], kept: set[UUID]) -> None:
+        """Insert the new records and replace older versions of the kept ones; a record
+        another writer created meanwhile is then replaced only if this version is newer."""
+        idents = list(changed)
+
+        def newer(ident: UUID) -> UpdateOne:
+            document = changed[ident]
+            return UpdateOne(
+                {"_id": str(ident), "version": {"$lt": document["version"]}}, {"$set": document}
+            )
+
+        await _bulk(
+            self.records,
+            [
+                newer(i)
+                if i in kept
+                else InsertOne({"_id": str(i), **changed[i], "announced": False})
+                for i in idents
+            ],
+            lambda index: newer(idents[index]),
+        )
+
+    async def counts_of(self, patient_snils: str) -> PatientCounts:
+        doc = await self.counts.find_one({"_id": patient_snils}, {"organizations": 1})
+        return PatientCounts(
+            {
+                UUID(org): OrganizationCounts(c.get("records", 0), c.get("restricted", 0))
+                for org, c in (doc or {}).get("organizations", {}).items()
+            }
+        )
+
+    async def count_all(self) -> None:
+        """Count every patient's records afresh when nothing is counted yet (a store written
+        before the counts existed); intake keeps them from then on."""
+        if await self.counts.find_one({}) is not None:
+            return
+        groups = self.records.aggregate(
+            [
+                {
+                    "$group": {
+                        "_id": {
+                            "patient": "$patient_snils",
+                            "organization": "$organization_id",
+                            "restricted": "$restricted",
+                        },
+                        "n": {"$sum": 1},
+                    }
+                }
+            ]
+        )
+        counts = Counter[Tally]()
+        async for group in groups:
+            key = group["_id"]
+            counts[Tally(key["patient"], UUID(key["organization"]), key["restricted"])] = group["n"]
+        await self._count(counts, "count-all")
 
     async def mark_announced(self, ids: list[UUID]) -> None:
-        # `announced` first: the embedded store tests conditions in order, and few are False.
         await self.records.update_many(
-            {"announced": False, "_id": {"$in": [str(i) for i in ids]}},
+            {"_id": {"$in": [str(i) for i in ids]}, "announced": False},
             {"$set": {"announced": True}},
         )
 
@@ -141,9 +276,6 @@ class RecordsRepository:
         page = self.records.find(query, projection=VIEW_FIELDS).sort([NEWEST_FIRST])
         return [_view(doc) async for doc in page]
 
-    async def count(self, query: Document) -> int:
-        return int(await self.records.count_documents(query))
-
     async def get(self, patient_snils: str, ident: UUID) -> tuple[RenderedServiceView, Document]:
         """A record of this patient with its raw fields; KeyError if it is not theirs."""
         doc = await self.records.find_one({"_id": str(ident), "patient_snils": patient_snils})
@@ -154,20 +286,6 @@ class RecordsRepository:
     async def versions_of(self, ident: UUID) -> list[RecordVersionView]:
         cursor = self.versions.find({"record_id": str(ident)}).sort("version", ASCENDING)
         return [RecordVersionView.model_validate(doc) async for doc in cursor]
-
-    async def count_hidden_by_consent(self, patient_snils: str, consent: DataConsent) -> int:
-        if consent.all_clinics:
-            return 0
-        allowed = sorted(str(i) for i in consent.organization_ids)
-        return await self.count(
-            {"patient_snils": patient_snils, "organization_id": {"$nin": allowed}}
-        )
-
-    async def count_restricted(self, patient_snils: str, consent: DataConsent) -> int:
-        query: Document = {"patient_snils": patient_snils, "restricted": True}
-        if not consent.all_clinics:
-            query["organization_id"] = {"$in": sorted(str(i) for i in consent.organization_ids)}
-        return await self.count(query)
 
     async def organizations_of(self, patient_snils: str) -> list[UUID]:
         ids = await self.records.distinct("organization_id", {"patient_snils": patient_snils})
@@ -195,6 +313,32 @@ VIEW_FIELDS = {
         "status",
     )
 }
+
+
+async def _bulk(
+    collection: AsyncIOMotorCollection[Any],
+    operations: list[InsertOne[Document] | UpdateOne],
+    on_duplicate: Callable[[int], UpdateOne] | None,
+) -> None:
+    """One unordered bulk write. Operations that hit a duplicate key are redone as
+    `on_duplicate(index)` says, or dropped when it is None (the document is already there)."""
+    if not operations:
+        return
+    try:
+        await collection.bulk_write(operations, ordered=False)
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        if error.details.get("writeConcernErrors") or any(
+            e["code"] != DUPLICATE_KEY for e in errors
+        ):
+            raise
+        if on_duplicate is not None:
+            await _bulk(collection, [on_duplicate(e["index"]) for e in errors], None)
+
+
+def _tally(organization_id: UUID, service: ReportedService) -> Tally:
+    code = service.diagnosis.code if service.diagnosis else None
+    return Tally(service.patient_snils, organization_id, is_restricted(code))
 
 
 def _document(organization_id: UUID, ident: UUID, item: ReportedService, now: datetime) -> Document:

@@ -43,10 +43,12 @@ from gosmed.records.cards import Cards
 from gosmed.records.domain import (
     DataConsent,
     OrganizationSummary,
+    Outcome,
     Position,
     SpecialistSummary,
     check_price,
     cost_history,
+    count_notices,
     notice,
     resolve_period,
     search_words,
@@ -91,28 +93,31 @@ class Intake:
         self.clock = clock
 
     async def report(self, report: ReportRenderedServices) -> ReportAccepted:
+        """Write the batch, then announce what is new; the message is acked after this."""
         now = self.clock()
-        outcomes = Counter[str]()
-        to_announce: dict[UUID, RecordAdded] = {}
-        for item in report.services:
-            stored = await self.records.store(report.organization_id, item, now)
-            outcomes["created" if stored.created else "updated" if stored.updated else "same"] += 1
-            if not stored.announced:
-                to_announce[stored.record_id] = RecordAdded(
-                    record_id=stored.record_id,
+        written = await self.records.store_batch(
+            report.organization_id, report.services, str(report.message_id), now
+        )
+        patients = {item.patient_snils for item in report.services}
+        await self.syncs.reported(report.organization_id, report.sync_queue, patients, now)
+        if written.unannounced:
+            events = [
+                RecordAdded(
+                    record_id=ident,
                     organization_id=report.organization_id,
                     patient_snils=item.patient_snils,
                     category=item.category,
                     rendered_on=item.rendered_on,
                 )
-        patients = {item.patient_snils for item in report.services}
-        await self.syncs.reported(report.organization_id, report.sync_queue, patients, now)
-        if to_announce:
-            events = list(to_announce.values())
+                for ident, item in written.unannounced.items()
+            ]
             await self.outbox.announce(events, _notifications(events))
-            await self.records.mark_announced(list(to_announce))
+            await self.records.mark_announced(list(written.unannounced))
+        outcomes = Counter(written.outcomes)
         return ReportAccepted(
-            created=outcomes["created"], updated=outcomes["updated"], unchanged=outcomes["same"]
+            created=outcomes[Outcome.CREATED],
+            updated=outcomes[Outcome.UPDATED],
+            unchanged=outcomes[Outcome.UNCHANGED],
         )
 
 
@@ -365,13 +370,8 @@ class Reading:
     async def _notices(
         self, patient: PatientRef, consent: DataConsent, decision: AccessDecision
     ) -> list[Notice]:
-        notices = []
-        if hidden := await self.records.count_hidden_by_consent(patient.snils, consent):
-            notices.append(notice(NoticeCode.CONSENT_MISSING, hidden))
-        if not decision.sees_restricted_categories and (
-            restricted := await self.records.count_restricted(patient.snils, consent)
-        ):
-            notices.append(notice(NoticeCode.RESTRICTED_HIDDEN, restricted))
+        counts = await self.records.counts_of(patient.snils)
+        notices = count_notices(counts, consent, decision.sees_restricted_categories)
         syncs = await self.syncs.of_patient(patient.snils)
         return notices + sync_notices(syncs, self.clock(), self.timing.sync_answer_within)
 
