@@ -1,6 +1,6 @@
 """Medical organizations: the card clinics upsert, the batch-get and search queries, the event."""
 
-from datetime import date, time
+from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,7 +18,7 @@ from gosmed.contracts.registry.values import (
     RegionCode,
     WebUrl,
 )
-from gosmed.contracts.types import Inn, Ogrn
+from gosmed.contracts.types import Inn, LocalTime, Ogrn
 
 GET_ORGANIZATIONS = "get-organizations"
 SEARCH_ORGANIZATIONS = "search-organizations"
@@ -70,8 +70,8 @@ class License(Contract):
 class OpeningHours(Contract):
     """Opening and closing time of one day, local time of the organization."""
 
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _ordered(self) -> "OpeningHours":
