@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.edge import health
 from gosmed.edge.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gosmed.edge.openapi import install_openapi
 from gosmed.edge.problems import install_problem_handlers
 from gosmed.edge.routes import ROUTERS
 from gosmed.edge.settings import EdgeSettings
@@ -41,6 +42,7 @@ def create_app(
     app.state.settings = settings
     app.state.rpc = rpc
     install_problem_handlers(app)
+    install_openapi(app, API_PREFIX)
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
