@@ -12,7 +12,7 @@ import pytest
 
 from gosmed.contracts.registry.organizations import WeekdayHours
 from gosmed.edge.main import API_PREFIX, create_app
-from gosmed.edge.openapi import LINKS, SPECIAL_ANSWERS
+from gosmed.edge.openapi_tables import LINKS, SPECIAL_ANSWERS
 from gosmed.edge.problems import PROBLEM_JSON
 from gosmed.edge.settings import EdgeSettings
 
