@@ -33,4 +33,6 @@ async def test_cors_allows_configured_frontend_origin_only(client: httpx.AsyncCl
 async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     assert document["info"]["title"] == "gosmed edge API"
-    assert "/readyz" in document["paths"]
+    assert document["servers"][0]["url"] == "/api/v1"
+    assert "/organizations" in document["paths"]
+    assert "/readyz" not in document["paths"]  # a probe for orchestrators, not the client API

@@ -5,11 +5,11 @@ so a clinic reading a dead-letter reason or a citizen reading a form error knows
 """
 
 import re
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, Field, GetPydanticSchema, model_validator
+from pydantic import AfterValidator, Field, GetPydanticSchema, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 from stdnum import exceptions as stdnum_errors
 from stdnum.ru import inn as stdnum_inn
@@ -130,6 +130,17 @@ MobilePhone = Annotated[
     str,
     _string_schema(r"^\+79\d{9}$", "Russian mobile phone in E.164."),
     AfterValidator(_validate_mobile_phone),
+]
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$",
+            "description": "Time of day on the local clock of the place, e.g. 08:00:00 "
+            "(not `format: time`, which demands an offset).",
+        }
+    ),
 ]
 Kopecks = Annotated[
     int,

@@ -20,6 +20,7 @@ from gosmed.contracts.topology import Service
 from gosmed.edge import health
 from gosmed.edge.access_tokens import EndedSessions, KeySet, TokenVerifier
 from gosmed.edge.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gosmed.edge.openapi import install_openapi
 from gosmed.edge.problems import install_problem_handlers
 from gosmed.edge.routes import ROUTERS
 from gosmed.edge.session_feed import SessionFeed
@@ -72,6 +73,7 @@ def create_app(
     app.state.tokens = TokenVerifier(keys, ended)
     app.state.session_feed = feed
     install_problem_handlers(app)
+    install_openapi(app, API_PREFIX)
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -6,7 +6,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from gosmed.contracts.errors import (
     DEFAULT_MESSAGES,
@@ -31,12 +33,42 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL: 500,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "Некорректный запрос."),
+    400: ("bad_request", "Тело запроса не удалось разобрать."),
     404: ("not_found", "Такого адреса нет."),
     405: ("method_not_allowed", "Этот метод не поддерживается по данному адресу."),
     413: ("payload_too_large", "Тело запроса слишком большое."),
     415: ("unsupported_media_type", "Неподдерживаемый тип содержимого."),
 }
+
+
+class ProblemError(BaseModel):
+    """One concrete problem of a request, e.g. one invalid field."""
+
+    field: str | None = Field(
+        default=None, description="Dotted path of the field, e.g. `body.agent_snils`."
+    )
+    code: str = Field(description="Stable machine code, e.g. `snils_checksum`.")
+    message: str = Field(description="Russian human-readable explanation.")
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: the body of every error answer of the edge."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        json_schema_extra={"format": "uri"},
+        description=f"`{PROBLEM_TYPE_BASE}` followed by `code`.",
+    )
+    title: str = Field(description="Russian summary of the kind of problem.")
+    status: int = Field(ge=400, le=599, description="The HTTP status, repeated.")
+    detail: str = Field(description="Russian explanation of this occurrence.")
+    instance: str = Field(description="The path of the request.")
+    code: str = Field(description="Stable machine code, e.g. `not_found` or `document_expired`.")
+    request_id: str | None = Field(description="The request's `X-Request-ID`.")
+    errors: list[ProblemError] = Field(
+        default_factory=list, description="Each invalid field, on validation problems."
+    )
 
 
 def problem(
@@ -93,11 +125,24 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    # Only the framework raises these, with English details: the Russian message replaces them.
     code, message = CODE_BY_STATUS.get(exc.status_code, ("http_error", "Ошибка запроса."))
-    detail = (
-        exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else message
-    )
-    return problem(request, exc.status_code, code, detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return problem(request, exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (the framework names only one route's)."""
+    return [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

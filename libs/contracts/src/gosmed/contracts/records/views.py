@@ -1,6 +1,6 @@
 """How a rendered medical service looks to readers (the edge, documents)."""
 
-from datetime import date, time
+from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from gosmed.contracts.base import Contract
 from gosmed.contracts.registry.catalog import ServiceCategory
-from gosmed.contracts.types import Kopecks
+from gosmed.contracts.types import Kopecks, LocalTime
 
 
 class CostKind(StrEnum):
@@ -51,8 +51,8 @@ class RenderedServiceView(Contract):
 
     id: UUID
     rendered_on: date
-    start_time: time | None = None
-    end_time: time | None = None
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
     service_code: str
     service_name: str
     category: ServiceCategory

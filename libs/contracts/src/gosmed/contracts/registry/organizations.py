@@ -1,7 +1,7 @@
 """Medical organizations: the card clinics upsert, the batch-get, search and list queries, the
 event."""
 
-from datetime import date, time
+from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +21,7 @@ from gosmed.contracts.registry.values import (
 )
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
-from gosmed.contracts.types import Inn, Ogrn
+from gosmed.contracts.types import Inn, LocalTime, Ogrn
 
 UPSERT_ORGANIZATION = "upsert-organization"
 ORGANIZATION_UPDATED = topology.event_key(topology.Service.REGISTRY, "organization-updated")
@@ -71,8 +71,8 @@ class License(Contract):
 class OpeningHours(Contract):
     """Opening and closing time of one day, local time of the organization."""
 
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _ordered(self) -> "OpeningHours":

@@ -47,17 +47,34 @@ class Period(DateRange):
 
 
 class DocumentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": kind}}},
+                    "then": {"required": [field], "properties": {field: {"type": "string"}}},
+                    "else": {"properties": {field: {"type": "null"}}},
+                }
+                for kind, field in (("extract", "record_id"), ("certificate", "purpose"))
+            ]
+        },
+    )
 
     kind: DocumentKind = Field(description="statement, extract (one service) or certificate.")
     format: DocumentFormat = DocumentFormat.PDF
-    period: Period | None = Field(default=None, description="Inclusive dates; none: all time.")
+    period: Period | None = Field(
+        default=None, description="Inclusive dates, `end` not before `start`; none: all time."
+    )
     categories: frozenset[ServiceCategory] = frozenset()
     organization_ids: frozenset[UUID] = Field(default=frozenset(), max_length=1000)
     coverage: frozenset[CoverageKind] = frozenset()
-    record_id: UUID | None = Field(default=None, description="The service of an extract.")
+    record_id: UUID | None = Field(
+        default=None, description="The service of an extract: required for one, else absent."
+    )
     purpose: CertificatePurpose | None = Field(
-        default=None, description="employer, school or insurer; for a certificate."
+        default=None,
+        description="employer, school or insurer: required for a certificate, else absent.",
     )
 
 
@@ -200,7 +217,9 @@ async def verify_document(
         "requestBody": {
             "required": True,
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary", "minLength": 1}
+                }
             },
         }
     },

@@ -255,14 +255,25 @@ async def confirm_totp(
 class DelegationRequest(BaseModel):
     """A power of attorney the caller (the patient) gives to an agent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"basis": {"const": "notarized"}}, "required": ["basis"]},
+            "then": {"required": ["register_number"], "properties": {"register_number": True}},
+        },
+    )
 
     agent_snils: Snils
     basis: delegations.DelegationBasis
     scopes: frozenset[Action] = Field(min_length=1)
     valid_from: date
-    valid_until: date
-    register_number: str | None = Field(default=None, min_length=1, max_length=64)
+    valid_until: date = Field(description="Not before `valid_from`.")
+    register_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The notary's register number; required when `basis` is `notarized`.",
+    )
 
 
 DelegationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
@@ -351,9 +362,12 @@ class InsurerConsentBody(BaseModel):
 
     insurer_snils: Snils
     contract_number: str = Field(min_length=1, max_length=64)
-    contract_valid_until: date
-    consent_valid_until: date
-    scopes: frozenset[Action] = Field(min_length=1)
+    contract_valid_until: date = Field(description="Today or later.")
+    consent_valid_until: date = Field(description="Today or later.")
+    scopes: frozenset[Action] = Field(
+        min_length=1,
+        description="Reading only: `read_services`, `download_documents`, `read_lab_results`.",
+    )
 
 
 class InspectorOrderBody(BaseModel):
@@ -365,7 +379,7 @@ class InspectorOrderBody(BaseModel):
     patient_snils: frozenset[Snils] = Field(min_length=1, max_length=1000)
     scopes: frozenset[Action] = Field(min_length=1)
     valid_from: date
-    valid_until: date
+    valid_until: date = Field(description="Not before `valid_from`.")
 
 
 DocumentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]

@@ -67,10 +67,13 @@ class TariffQuery(BaseModel):
 
     date: dt.date | None = Field(default=None, description="Defaults to today (Moscow time).")
     organization_id: UUID | None = Field(
-        default=None, description="The organization that rendered the service."
+        default=None,
+        description="The organization that rendered the service; this or `region` is required.",
     )
     region: str | None = Field(
-        default=None, pattern=r"^\d{2}$", description="Two-digit region code, e.g. 77."
+        default=None,
+        pattern=r"^\d{2}$",
+        description="Two-digit region code, e.g. 77; this or `organization_id` is required.",
     )
 
 

@@ -1,0 +1,209 @@
+"""What the OpenAPI document cannot derive from the routes: the answers only some operations
+give (from the `ServiceError`s of the services behind them), and where the ids an operation
+answers can be used. Paths are relative to the API prefix; the tests check every entry names an
+operation that exists."""
+
+SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
+    ("post", "/auth/login"): {
+        401: "Wrong phone or password.",
+        429: "Too many failed logins of this phone or from this address: locked for a while.",
+    },
+    ("post", "/auth/mfa/code"): {
+        401: "The login attempt is unknown, finished, expired or out of tries.",
+        409: "The account has no such factor (e.g. no e-mail).",
+        429: "A code was sent a moment ago; `resend_after` of that answer says when to retry.",
+        503: "The code could not be delivered; choose another factor.",
+    },
+    ("post", "/auth/mfa"): {
+        401: "Wrong or reused code, or the login attempt is unknown, expired or out of tries.",
+        429: "Too many failed logins: locked for a while.",
+    },
+    ("post", "/auth/refresh"): {
+        401: "Unknown or reused refresh token (reuse ends the session), or the session ended.",
+    },
+    ("post", "/me/totp/confirm"): {
+        409: "The enrolment is already confirmed or was replaced.",
+        422: "Wrong code, or no enrolment was started.",
+    },
+    ("post", "/delegations"): {
+        404: "No account has the agent's SNILS.",
+        409: "The delegation is refused (e.g. to oneself).",
+    },
+    ("delete", "/delegations/{delegation_id}"): {409: "The delegation is already revoked."},
+    ("post", "/delegations/{delegation_id}/verify"): {
+        409: "The delegation is not waiting for verification.",
+    },
+    ("post", "/insurer-consents"): {404: "No insurer's representative has this SNILS."},
+    ("delete", "/insurer-consents/{consent_id}"): {409: "The consent is already revoked."},
+    ("post", "/insurer-consents/{consent_id}/request"): {409: "The consent is revoked."},
+    ("post", "/insurer-consents/{consent_id}/confirm"): {
+        409: "No request of the insurer is waiting for confirmation.",
+    },
+    ("post", "/inspector-orders"): {
+        404: "No inspector has this SNILS, or a patient of the order is not found.",
+    },
+    ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
+    ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("get", "/documents/{document_id}/file"): {
+        409: "The document is still being prepared, or preparing it failed.",
+        410: "The document has expired or was revoked.",
+    },
+    ("post", "/documents/{document_id}/email"): {
+        409: "The document is not ready, or the account has no confirmed e-mail.",
+    },
+}
+"""Answers only some operations give, from the services behind them (their `ServiceError`s)."""
+
+Target = tuple[str, str, dict[str, str]]
+LINKS: dict[tuple[str, str], dict[str, Target]] = {
+    ("get", "/patients"): {
+        "ListServices": (
+            "get",
+            "/patients/{patient_id}/services",
+            {"patient_id": "$response.body#/patients/0/patient/account_id"},
+        ),
+    },
+    ("get", "/patients/{patient_id}/services"): {
+        "GetService": (
+            "get",
+            "/patients/{patient_id}/services/{record_id}",
+            {"patient_id": "$request.path.patient_id", "record_id": "$response.body#/items/0/id"},
+        ),
+        "GetOrganization": (
+            "get",
+            "/organizations/{organization_id}",
+            {"organization_id": "$response.body#/items/0/organization_id"},
+        ),
+        "GetSpecialist": (
+            "get",
+            "/specialists/{specialist_id}",
+            {"specialist_id": "$response.body#/items/0/specialist_id"},
+        ),
+    },
+    ("get", "/organizations"): {
+        "GetOrganization": (
+            "get",
+            "/organizations/{organization_id}",
+            {"organization_id": "$response.body#/items/0/id"},
+        ),
+    },
+    ("get", "/catalog/services"): {
+        "GetTariff": (
+            "get",
+            "/catalog/services/{code}/tariff",
+            {"code": "$response.body#/items/0/code"},
+        ),
+    },
+    ("get", "/me/notifications"): {
+        "MarkRead": (
+            "post",
+            "/me/notifications/{notification_id}/read",
+            {"notification_id": "$response.body#/notifications/0/notification_id"},
+        ),
+    },
+    ("get", "/delegations"): {
+        "GetDelegation": (
+            "get",
+            "/delegations/{delegation_id}",
+            {"delegation_id": "$response.body#/delegations/0/delegation_id"},
+        ),
+    },
+    ("post", "/delegations"): {
+        "GetDelegation": (
+            "get",
+            "/delegations/{delegation_id}",
+            {"delegation_id": "$response.body#/delegation_id"},
+        ),
+        "RevokeDelegation": (
+            "delete",
+            "/delegations/{delegation_id}",
+            {"delegation_id": "$response.body#/delegation_id"},
+        ),
+        "VerifyDelegation": (
+            "post",
+            "/delegations/{delegation_id}/verify",
+            {"delegation_id": "$response.body#/delegation_id"},
+        ),
+    },
+    ("get", "/insurer-consents"): {
+        "GetInsurerConsent": (
+            "get",
+            "/insurer-consents/{consent_id}",
+            {"consent_id": "$response.body#/consents/0/consent_id"},
+        ),
+    },
+    ("post", "/insurer-consents"): {
+        "GetInsurerConsent": (
+            "get",
+            "/insurer-consents/{consent_id}",
+            {"consent_id": "$response.body#/consent_id"},
+        ),
+        "RevokeInsurerConsent": (
+            "delete",
+            "/insurer-consents/{consent_id}",
+            {"consent_id": "$response.body#/consent_id"},
+        ),
+        "RequestInsurerAccess": (
+            "post",
+            "/insurer-consents/{consent_id}/request",
+            {"consent_id": "$response.body#/consent_id"},
+        ),
+        "ConfirmInsurerRequest": (
+            "post",
+            "/insurer-consents/{consent_id}/confirm",
+            {"consent_id": "$response.body#/consent_id"},
+        ),
+    },
+    ("get", "/inspector-orders"): {
+        "GetInspectorOrder": (
+            "get",
+            "/inspector-orders/{order_id}",
+            {"order_id": "$response.body#/orders/0/order_id"},
+        ),
+    },
+    ("post", "/inspector-orders"): {
+        "GetInspectorOrder": (
+            "get",
+            "/inspector-orders/{order_id}",
+            {"order_id": "$response.body#/order_id"},
+        ),
+        "RevokeInspectorOrder": (
+            "delete",
+            "/inspector-orders/{order_id}",
+            {"order_id": "$response.body#/order_id"},
+        ),
+    },
+    ("post", "/patients/{patient_id}/documents"): {
+        "GetDocument": (
+            "get",
+            "/documents/{document_id}",
+            {"document_id": "$response.body#/document_id"},
+        ),
+        "GetDocumentFile": (
+            "get",
+            "/documents/{document_id}/file",
+            {"document_id": "$response.body#/document_id"},
+        ),
+        "EmailDocument": (
+            "post",
+            "/documents/{document_id}/email",
+            {"document_id": "$response.body#/document_id"},
+        ),
+        "RevokeDocument": (
+            "post",
+            "/documents/{document_id}/revoke",
+            {"document_id": "$response.body#/document_id"},
+        ),
+        "VerifyDocument": (
+            "get",
+            "/verify/{document_id}",
+            {"document_id": "$response.body#/document_id"},
+        ),
+        "VerifyDocumentFile": (
+            "post",
+            "/verify/{document_id}",
+            {"document_id": "$response.body#/document_id"},
+        ),
+    },
+}
+"""Where the ids an operation answers can be used: OpenAPI links, e.g. for clients and tests."""
