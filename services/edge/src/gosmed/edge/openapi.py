@@ -23,7 +23,9 @@ DESCRIPTION = (
     "Every error answer is `application/problem+json` (RFC 9457) with a stable `code` and a "
     "Russian `detail`. Protected operations take the access token of `POST /auth/mfa` as "
     "`Authorization: Bearer`. The probes `GET /healthz` and `GET /readyz` are outside this "
-    "API (at the root of the host, for orchestrators)."
+    "API (at the root of the host, for orchestrators). The keys that verify access tokens are "
+    "the JWK Set (RFC 7517) at `GET /api/v1/.well-known/jwks.json`, a standard document "
+    "rather than an operation of this API."
 )
 
 REASONS: dict[int, str] = {

@@ -139,6 +139,7 @@ async def logout(principal: PrincipalDep, identity: IdentityDep, feed: SessionFe
 @router.get(
     "/.well-known/jwks.json",
     response_model=tokens.Jwks,
+    include_in_schema=False,  # a standard document (RFC 7517), described in the API's text
     summary="Открытые ключи, которыми подписаны токены доступа (JWK Set, RFC 7517)",
 )
 async def jwks(identity: IdentityDep, response: Response) -> tokens.Jwks:
