@@ -2,6 +2,7 @@
 their reason, the consumer keeps going."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -119,6 +120,59 @@ async def test_not_json_is_dead_lettered(
     await raw_publish(amqp_url, queue_name, b"\xff not json")
     dead = await next_dead_letter(amqp_url, queue_name)
     assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+
+
+async def broker_log_about(
+    caplog: pytest.LogCaptureFixture, queue: str, timeout: float = 5.0
+) -> logging.LogRecord:
+    """The first log record of the broker module that names `queue`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for record in caplog.records:
+                if record.name == "gosmed.runtime.broker" and queue in record.getMessage():
+                    return record
+            await asyncio.sleep(0.05)
+
+
+async def test_reply_to_a_queue_that_is_gone_is_dropped_not_dead_lettered(
+    service: tuple[RabbitBroker, Handled],
+    amqp_url: str,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, handled = service
+    gone = f"{queue_name}.replies"  # the caller's reply queue: it disconnected, the queue is gone
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    body = Greet(name="Анна").model_dump_json().encode()
+    await raw_publish(amqp_url, queue_name, body, reply_to=gone, correlation_id="c-1")
+
+    record = await broker_log_about(caplog, queue_name)
+    assert record.levelno == logging.WARNING
+    assert "reply" in record.getMessage()
+    assert "Анна" not in record.getMessage()
+    assert handled.names == ["Анна"]  # the write happened; only its answer is lost
+    with pytest.raises(TimeoutError):
+        await next_dead_letter(amqp_url, queue_name, timeout=0.5)
+
+    handled.event.clear()
+    await raw_publish(amqp_url, queue_name, Greet(name="Борис").model_dump_json().encode())
+    await asyncio.wait_for(handled.event.wait(), 5)
+    assert handled.names == ["Анна", "Борис"]
+
+
+async def test_error_reply_to_a_queue_that_is_gone_is_dropped_and_the_message_dead_lettered(
+    service: tuple[RabbitBroker, Handled],
+    amqp_url: str,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    await raw_publish(amqp_url, queue_name, b'{"name": ""}', reply_to=f"{queue_name}.replies")
+
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+    record = await broker_log_about(caplog, f"{queue_name}.replies")
+    assert record.levelno == logging.WARNING
 
 
 async def test_handler_crash_is_dead_lettered_as_internal_error(

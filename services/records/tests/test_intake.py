@@ -3,6 +3,7 @@ invalid ones dead-lettered with every reason while the consumer goes on."""
 
 import asyncio
 import json
+import logging
 
 import aio_pika
 import pytest
@@ -11,7 +12,12 @@ from aio_pika.abc import AbstractChannel, AbstractQueue
 from gosmed.contracts import topology
 from gosmed.contracts.demo import CHILD_OVER_15, PATIENT
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
-from gosmed.contracts.records.intake import RECORD_ADDED, RecordAdded, ReportRenderedServices
+from gosmed.contracts.records.intake import (
+    RECORD_ADDED,
+    RENDERED_SERVICES,
+    RecordAdded,
+    ReportRenderedServices,
+)
 from gosmed.contracts.records.views import Cost, CostKind
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
@@ -20,6 +26,7 @@ from gosmed.runtime.service import ServiceRuntime
 
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
+REPORTS_QUEUE = topology.command_queue(Service.RECORDS, RENDERED_SERVICES)
 
 
 @pytest.fixture
@@ -131,7 +138,7 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
     notifications: AbstractQueue,
 ) -> None:
     dead = await channel.declare_queue(
-        topology.dead_letter_queue(topology.command_queue(Service.RECORDS, "rendered-services")),
+        topology.dead_letter_queue(REPORTS_QUEUE),
         durable=True,
         passive=True,
     )
@@ -152,6 +159,48 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
     # the consumer goes on
     accepted = await asyncio.wait_for(await clinic.send(one_report(catalogue, prefix="ok")), 10)
     assert accepted.created == 3
+
+
+async def test_report_whose_reply_queue_is_gone_is_stored_and_its_answer_dropped(
+    records: ServiceRuntime,
+    clinic: Clinic,
+    channel: AbstractChannel,
+    catalogue: Catalogue,
+    notifications: AbstractQueue,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    dead = await channel.declare_queue(
+        topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
+    )
+    await dead.purge()
+    # The clinic's connection dropped before records answered: its reply queue is gone.
+    replies = await channel.declare_queue(exclusive=True)
+    await replies.delete(if_unused=False, if_empty=False)
+    report = one_report(catalogue, count=2)
+    await channel.default_exchange.publish(
+        aio_pika.Message(
+            report.model_dump_json().encode(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=str(report.message_id),
+            correlation_id="lost-answer",
+            reply_to=replies.name,
+        ),
+        routing_key=REPORTS_QUEUE,
+        mandatory=True,
+    )
+
+    async with asyncio.timeout(5):
+        while not (logged := [r for r in caplog.records if REPORTS_QUEUE in r.getMessage()]):
+            await asyncio.sleep(0.05)
+    assert logged[0].levelno == logging.WARNING
+    assert replies.name in logged[0].getMessage()
+    assert await records.store.database["records"].count_documents({}) == 2
+    assert await dead.get(fail=False) is None
+    # the consumer goes on, and the clinic re-sending the report learns it was kept
+    again = await asyncio.wait_for(await clinic.send(report), 10)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
 async def wait_for_message(queue: AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
