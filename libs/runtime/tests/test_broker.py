@@ -232,11 +232,12 @@ async def test_event_nobody_listens_to_is_kept_in_unrouted(
 ) -> None:
     broker, _ = service
     event = Greeting(text="x")
-    await publish_event(broker, event, f"nobody.listens.{queue_name}")
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         unrouted = await channel.get_queue(topology.UNROUTED_QUEUE)
+        await unrouted.purge()  # events earlier runs and other tests left there
+        await publish_event(broker, event, f"nobody.listens.{queue_name}")
         async with asyncio.timeout(5):
             while True:
                 message = await unrouted.get(fail=False, no_ack=True)

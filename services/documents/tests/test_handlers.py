@@ -16,16 +16,21 @@ from gosmed.contracts.documents.requests import (
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
 from gosmed.documents.main import create
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.runtime.rpc import RpcClient
+from tests.queues import FixedQueues
 
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @pytest.fixture
-async def rpc(amqp_url: str) -> AsyncIterator[RpcClient]:
+async def rpc(amqp_url: str, fixed_queues: FixedQueues) -> AsyncIterator[RpcClient]:
     runtime = create(settings=DocumentsSettings(amqp_url=amqp_url, render_workers=1))
+    await fixed_queues.take_service(runtime)
+    await fixed_queues.take([NOTIFY_QUEUE])
     await runtime.start()
     client = RpcClient(amqp_url)
     await client.connect()
@@ -41,7 +46,6 @@ async def test_malformed_render_command_is_dead_lettered_and_service_goes_on(
     async with connection:
         channel = await connection.channel()
         dead = await channel.get_queue(topology.dead_letter_queue(RENDER_QUEUE))
-        await dead.purge()
         await channel.default_exchange.publish(
             aio_pika.Message(b'{"document_id": "42"}', message_id="bad-render"),
             routing_key=RENDER_QUEUE,

@@ -39,11 +39,9 @@ async def events(channel: AbstractChannel) -> AbstractQueue:
 
 @pytest.fixture
 async def notifications(channel: AbstractChannel, records: ServiceRuntime) -> AbstractQueue:
-    """Identity's notification queue, declared as identity declares it, drained first."""
+    """Identity's notification queue, declared as identity declares it."""
     arguments = durable_queue(NOTIFY_QUEUE, records.settings).arguments
-    queue = await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)
-    await queue.purge()
-    return queue
+    return await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)
 
 
 async def drain(queue: AbstractQueue, within: float = 1.0) -> list[bytes]:
@@ -142,7 +140,6 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
         durable=True,
         passive=True,
     )
-    await dead.purge()
     body = json.loads(one_report(catalogue, count=2).model_dump_json())
     body["services"][0]["patient_snils"] = "11223344500"
     body["services"][1]["diagnosis"] = {"code": "J6X", "text": "?"}
@@ -173,7 +170,6 @@ async def test_report_whose_reply_queue_is_gone_is_stored_and_its_answer_dropped
     dead = await channel.declare_queue(
         topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
     )
-    await dead.purge()
     # The clinic's connection dropped before records answered: its reply queue is gone.
     replies = await channel.declare_queue(exclusive=True)
     await replies.delete(if_unused=False, if_empty=False)
