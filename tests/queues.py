@@ -28,7 +28,6 @@ class FixedQueues:
 
     async def delete(self, names: Iterable[str]) -> None:
         connection = await aio_pika.connect(self.amqp_url)
-        async with connection:
-            channel = await connection.channel()
+        async with connection, connection.channel() as channel:
             for name in names:
                 await channel.queue_delete(name)

@@ -13,6 +13,7 @@ from pydantic import Field
 from gosmed.contracts import topology
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.limits import DEFAULT_MESSAGE_BYTES
 from gosmed.runtime.broker import (
     create_broker,
     declare_topology,
@@ -29,6 +30,10 @@ class Greet(Message):
 
 class Greeting(Message):
     text: str
+
+
+class Padded(Message):
+    padding: str
 
 
 class Handled:
@@ -183,6 +188,45 @@ async def test_handler_crash_is_dead_lettered_as_internal_error(
     headers = dead.headers or {}
     assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.INTERNAL.value
     assert "RuntimeError" in str(headers[topology.HEADER_ERROR_REASON])
+
+
+async def test_message_over_the_queue_limit_is_dead_lettered_unread_and_consumer_goes_on(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    _, handled = service
+    too_large = DEFAULT_MESSAGE_BYTES + 1
+    await raw_publish(amqp_url, queue_name, b"\xff" * too_large, message_id="huge-1")
+
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert dead.message_id == "huge-1"
+    assert len(dead.body) == too_large
+    headers = dead.headers or {}
+    assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.MESSAGE_TOO_LARGE.value
+    reason = str(headers[topology.HEADER_ERROR_REASON])
+    assert f"{too_large} байт" in reason
+    assert f"не больше {DEFAULT_MESSAGE_BYTES} байт" in reason
+
+    # a message of exactly the limit is read as usual
+    body = Greet(name="Анна").model_dump_json().encode()
+    await raw_publish(amqp_url, queue_name, body.ljust(DEFAULT_MESSAGE_BYTES))
+    await asyncio.wait_for(handled.event.wait(), 5)
+    assert handled.names == ["Анна"]
+
+
+async def test_rpc_request_over_the_limit_is_answered_message_too_large(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    padded = Padded(padding="x" * DEFAULT_MESSAGE_BYTES)
+    rpc = RpcClient(amqp_url)
+    await rpc.connect()
+    try:
+        with pytest.raises(ServiceError) as caught:
+            await rpc.call(f"{queue_name}.rpc", padded, Greeting)
+    finally:
+        await rpc.close()
+    assert caught.value.code == ErrorCode.MESSAGE_TOO_LARGE
+    dead = await next_dead_letter(amqp_url, f"{queue_name}.rpc")
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.MESSAGE_TOO_LARGE.value
 
 
 async def test_rpc_business_error_is_answered_not_dead_lettered(

@@ -12,6 +12,7 @@ from aio_pika.abc import AbstractChannel, AbstractQueue
 from gosmed.contracts import topology
 from gosmed.contracts.demo import CHILD_OVER_15, PATIENT
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.limits import DEFAULT_MESSAGE_BYTES, REPORT_MESSAGE_BYTES
 from gosmed.contracts.records.intake import (
     RECORD_ADDED,
     RENDERED_SERVICES,
@@ -197,6 +198,37 @@ async def test_report_whose_reply_queue_is_gone_is_stored_and_its_answer_dropped
     # the consumer goes on, and the clinic re-sending the report learns it was kept
     again = await asyncio.wait_for(await clinic.send(report), 10)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+async def test_report_over_its_queue_limit_is_dead_lettered_unread_and_a_large_one_stored(
+    records: ServiceRuntime,
+    clinic: Clinic,
+    channel: AbstractChannel,
+    catalogue: Catalogue,
+    notifications: AbstractQueue,
+) -> None:
+    dead = await channel.declare_queue(
+        topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
+    )
+    too_large = b" " * (REPORT_MESSAGE_BYTES + 1)
+
+    with pytest.raises(RuntimeError, match="Сообщение слишком большое"):
+        await asyncio.wait_for(await clinic.send_json(too_large, "huge-1"), 10)
+
+    message = await wait_for_message(dead)
+    assert message.message_id == "huge-1"
+    assert (message.headers or {})[topology.HEADER_ERROR_CODE] == "message_too_large"
+    # a report larger than the default limit of other queues is read as usual
+    wordy = ("Подробно описанная процедура " * 10,) * 50
+    report = one_report(catalogue, count=60, prefix="wordy")
+    report = report.model_copy(
+        update={
+            "services": tuple(s.model_copy(update={"procedures": wordy}) for s in report.services)
+        }
+    )
+    assert len(report.model_dump_json().encode()) > DEFAULT_MESSAGE_BYTES
+    accepted = await asyncio.wait_for(await clinic.send(report), 10)
+    assert accepted.created == 60
 
 
 async def wait_for_message(queue: AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:

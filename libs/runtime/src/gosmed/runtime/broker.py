@@ -1,6 +1,6 @@
 """A RabbitMQ broker that loses nothing: persistent publishes with confirms, unroutable
-publishes raise, durable queues with a dead-letter twin, failed messages dead-lettered with
-their reason while the consumer keeps going."""
+publishes raise, durable queues with a dead-letter twin, failed and oversized messages
+dead-lettered with their reason while the consumer keeps going."""
 
 import json
 import logging
@@ -12,6 +12,7 @@ from typing import Any, cast
 from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import PublishError
 from faststream import BaseMiddleware
+from faststream.message import StreamMessage
 from faststream.rabbit import (
     Channel,
     ExchangeType,
@@ -35,6 +36,7 @@ from gosmed.contracts.errors import (
     summarize,
     validation_details,
 )
+from gosmed.contracts.limits import max_message_bytes
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,26 @@ MAX_REASON_LENGTH = 2000
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
+class MessageTooLargeError(Exception):
+    """A message body larger than its queue accepts; refused before it is read."""
+
+    def __init__(self, queue: str, size: int, limit: int) -> None:
+        super().__init__(f"{size} > {limit} bytes on {queue}")
+        self.queue = queue
+        self.size = size
+        self.limit = limit
+
+
 def describe_failure(exc: BaseException) -> ErrorReply:
     """Turn an exception into the stable code and Russian message a sender can act on."""
     if isinstance(exc, ServiceError):
         return exc.to_reply()
+    if isinstance(exc, MessageTooLargeError):
+        return ErrorReply(
+            code=ErrorCode.MESSAGE_TOO_LARGE,
+            message=f"Сообщение слишком большое: {exc.size} байт, очередь {exc.queue} "
+            f"принимает не больше {exc.limit} байт",
+        )
     if isinstance(exc, ValidationError):
         # FastStream validates a handler's arguments as a model named after the function: the
         # first location element is then the parameter name, not part of the message.
@@ -87,8 +105,18 @@ async def dropped_if_caller_gone(queue: str, reply_to: str) -> AsyncIterator[Non
 class DeadLetterMiddleware(BaseMiddleware):
     """On a failed message: answer an RPC caller with an `ErrorReply`, and dead-letter the
     message with its reason unless the failure was an ordinary business answer
-    (`ServiceError` on an RPC). Returning True acknowledges the original. A reply (answer or
-    error) to a reply queue that is gone is dropped, never a reason to dead-letter."""
+    (`ServiceError` on an RPC). Returning True acknowledges the original. A message larger
+    than its queue accepts fails unread; a reply (answer or error) to a reply queue that is
+    gone is dropped, never a reason to dead-letter."""
+
+    async def consume_scope(
+        self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        # Before the body is decoded: an oversized message costs no parsing.
+        queue, size = self._queue(), len(msg.body)
+        if size > (limit := max_message_bytes(queue)):
+            raise MessageTooLargeError(queue, size, limit)
+        return await call_next(msg)
 
     async def publish_scope(
         self, call_next: Callable[[Any], Awaitable[Any]], cmd: PublishCommand
