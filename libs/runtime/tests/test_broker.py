@@ -2,6 +2,7 @@
 their reason, the consumer keeps going."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -12,6 +13,7 @@ from pydantic import Field
 from gosmed.contracts import topology
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.limits import DEFAULT_MESSAGE_BYTES
 from gosmed.contracts.rpc import Rpc
 from gosmed.runtime.broker import (
     create_broker,
@@ -34,6 +36,10 @@ class Greeting(Message):
 def greet_rpc(queue_name: str) -> Rpc[Greet, Greeting]:
     """The throw-away service's RPC, named after the test's own queue."""
     return Rpc(topology.Service.REGISTRY, queue_name, Greet, Greeting)
+
+
+class Padded(Message):
+    padding: str
 
 
 class Handled:
@@ -127,6 +133,59 @@ async def test_not_json_is_dead_lettered(
     assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
 
 
+async def broker_log_about(
+    caplog: pytest.LogCaptureFixture, queue: str, timeout: float = 5.0
+) -> logging.LogRecord:
+    """The first log record of the broker module that names `queue`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for record in caplog.records:
+                if record.name == "gosmed.runtime.broker" and queue in record.getMessage():
+                    return record
+            await asyncio.sleep(0.05)
+
+
+async def test_reply_to_a_queue_that_is_gone_is_dropped_not_dead_lettered(
+    service: tuple[RabbitBroker, Handled],
+    amqp_url: str,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, handled = service
+    gone = f"{queue_name}.replies"  # the caller's reply queue: it disconnected, the queue is gone
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    body = Greet(name="Анна").model_dump_json().encode()
+    await raw_publish(amqp_url, queue_name, body, reply_to=gone, correlation_id="c-1")
+
+    record = await broker_log_about(caplog, queue_name)
+    assert record.levelno == logging.WARNING
+    assert "reply" in record.getMessage()
+    assert "Анна" not in record.getMessage()
+    assert handled.names == ["Анна"]  # the write happened; only its answer is lost
+    with pytest.raises(TimeoutError):
+        await next_dead_letter(amqp_url, queue_name, timeout=0.5)
+
+    handled.event.clear()
+    await raw_publish(amqp_url, queue_name, Greet(name="Борис").model_dump_json().encode())
+    await asyncio.wait_for(handled.event.wait(), 5)
+    assert handled.names == ["Анна", "Борис"]
+
+
+async def test_error_reply_to_a_queue_that_is_gone_is_dropped_and_the_message_dead_lettered(
+    service: tuple[RabbitBroker, Handled],
+    amqp_url: str,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    await raw_publish(amqp_url, queue_name, b'{"name": ""}', reply_to=f"{queue_name}.replies")
+
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.VALIDATION_FAILED.value
+    record = await broker_log_about(caplog, f"{queue_name}.replies")
+    assert record.levelno == logging.WARNING
+
+
 async def test_handler_crash_is_dead_lettered_as_internal_error(
     service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
 ) -> None:
@@ -135,6 +194,46 @@ async def test_handler_crash_is_dead_lettered_as_internal_error(
     headers = dead.headers or {}
     assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.INTERNAL.value
     assert "RuntimeError" in str(headers[topology.HEADER_ERROR_REASON])
+
+
+async def test_message_over_the_queue_limit_is_dead_lettered_unread_and_consumer_goes_on(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    _, handled = service
+    too_large = DEFAULT_MESSAGE_BYTES + 1
+    await raw_publish(amqp_url, queue_name, b"\xff" * too_large, message_id="huge-1")
+
+    dead = await next_dead_letter(amqp_url, queue_name)
+    assert dead.message_id == "huge-1"
+    assert len(dead.body) == too_large
+    headers = dead.headers or {}
+    assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.MESSAGE_TOO_LARGE.value
+    reason = str(headers[topology.HEADER_ERROR_REASON])
+    assert f"{too_large} байт" in reason
+    assert f"не больше {DEFAULT_MESSAGE_BYTES} байт" in reason
+
+    # a message of exactly the limit is read as usual
+    body = Greet(name="Анна").model_dump_json().encode()
+    await raw_publish(amqp_url, queue_name, body.ljust(DEFAULT_MESSAGE_BYTES))
+    await asyncio.wait_for(handled.event.wait(), 5)
+    assert handled.names == ["Анна"]
+
+
+async def test_rpc_request_over_the_limit_is_answered_message_too_large(
+    service: tuple[RabbitBroker, Handled], amqp_url: str, queue_name: str
+) -> None:
+    padded = Padded(padding="x" * DEFAULT_MESSAGE_BYTES)
+    too_large = Rpc(topology.Service.REGISTRY, queue_name, Padded, Greeting)
+    rpc = RpcClient(amqp_url)
+    await rpc.connect()
+    try:
+        with pytest.raises(ServiceError) as caught:
+            await rpc.call(too_large, padded)
+    finally:
+        await rpc.close()
+    assert caught.value.code == ErrorCode.MESSAGE_TOO_LARGE
+    dead = await next_dead_letter(amqp_url, greet_rpc(queue_name).queue)
+    assert (dead.headers or {})[topology.HEADER_ERROR_CODE] == ErrorCode.MESSAGE_TOO_LARGE.value
 
 
 async def test_rpc_business_error_is_answered_not_dead_lettered(
@@ -185,11 +284,12 @@ async def test_event_nobody_listens_to_is_kept_in_unrouted(
 ) -> None:
     broker, _ = service
     event = Greeting(text="x")
-    await publish_event(broker, event, f"nobody.listens.{queue_name}")
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         unrouted = await channel.get_queue(topology.UNROUTED_QUEUE)
+        await unrouted.purge()  # events earlier runs and other tests left there
+        await publish_event(broker, event, f"nobody.listens.{queue_name}")
         async with asyncio.timeout(5):
             while True:
                 message = await unrouted.get(fail=False, no_ack=True)

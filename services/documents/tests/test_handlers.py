@@ -21,6 +21,7 @@ from gosmed.contracts.documents.requests import (
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.topology import Service
 from gosmed.documents import handlers
@@ -33,15 +34,19 @@ from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.service import build_service
 from gosmed.runtime.testing import TcpProxy
+from tests.queues import FixedQueues
 
 from .samples import PATIENT, FakeProfiles, FakeRecords, InlineRenderer, history
 
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @pytest.fixture
-async def rpc(amqp_url: str) -> AsyncIterator[RpcClient]:
+async def rpc(amqp_url: str, fixed_queues: FixedQueues) -> AsyncIterator[RpcClient]:
     runtime = create(settings=DocumentsSettings(amqp_url=amqp_url, render_workers=1))
+    await fixed_queues.take_service(runtime)
+    await fixed_queues.take([NOTIFY_QUEUE])
     await runtime.start()
     client = RpcClient(amqp_url)
     await client.connect()
@@ -57,7 +62,6 @@ async def test_malformed_render_command_is_dead_lettered_and_service_goes_on(
     async with connection:
         channel = await connection.channel()
         dead = await channel.get_queue(topology.dead_letter_queue(RENDER_QUEUE))
-        await dead.purge()
         await channel.default_exchange.publish(
             aio_pika.Message(b'{"document_id": "42"}', message_id="bad-render"),
             routing_key=RENDER_QUEUE,

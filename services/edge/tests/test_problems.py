@@ -4,6 +4,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from gosmed.contracts.errors import ErrorCode
+from gosmed.edge.problems import STATUS_BY_CODE
+
 PROBLEM = "application/problem+json"
 
 
@@ -60,3 +63,7 @@ async def test_readyz_without_services_is_a_503_naming_each(client: httpx.AsyncC
     assert all(s["state"] == "down" for s in services.values())
     assert "registry" in str(body["detail"])
     assert body["broker"] == "up"
+
+
+def test_every_error_code_a_service_can_answer_has_an_http_status() -> None:
+    assert set(STATUS_BY_CODE) == set(ErrorCode)

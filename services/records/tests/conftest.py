@@ -7,10 +7,13 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
+from gosmed.contracts import topology
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
 from gosmed.records.main import create
 from gosmed.records.settings import RecordsSettings
 from gosmed.records.simulator import Catalogue, Clinic
 from gosmed.runtime.service import ServiceRuntime
+from tests.queues import FixedQueues
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +22,9 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture
-async def records(amqp_url: str) -> AsyncIterator[ServiceRuntime]:
-    """The records service with a database of this test alone."""
+async def records(amqp_url: str, fixed_queues: FixedQueues) -> AsyncIterator[ServiceRuntime]:
+    """The records service with a database of this test alone, on queues emptied of what
+    earlier runs left and removed afterwards (with the queues its messages go to)."""
     runtime = create(
         settings=RecordsSettings(
             amqp_url=amqp_url,
@@ -28,6 +32,9 @@ async def records(amqp_url: str) -> AsyncIterator[ServiceRuntime]:
             graceful_timeout=2.0,
         )
     )
+    await fixed_queues.take_service(runtime)
+    notify = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
+    await fixed_queues.take([notify, topology.UNROUTED_QUEUE])
     await runtime.start()
     yield runtime
     await runtime.stop()

@@ -3,6 +3,7 @@ invalid ones dead-lettered with every reason while the consumer goes on."""
 
 import asyncio
 import json
+import logging
 
 import aio_pika
 import pytest
@@ -11,7 +12,13 @@ from aio_pika.abc import AbstractChannel, AbstractQueue
 from gosmed.contracts import topology
 from gosmed.contracts.demo import CHILD_OVER_15, PATIENT
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
-from gosmed.contracts.records.intake import RECORD_ADDED, RecordAdded, ReportRenderedServices
+from gosmed.contracts.limits import DEFAULT_MESSAGE_BYTES, REPORT_MESSAGE_BYTES
+from gosmed.contracts.records.intake import (
+    RECORD_ADDED,
+    RENDERED_SERVICES,
+    RecordAdded,
+    ReportRenderedServices,
+)
 from gosmed.contracts.records.views import Cost, CostKind
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
@@ -20,6 +27,7 @@ from gosmed.runtime.service import ServiceRuntime
 
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
+REPORTS_QUEUE = topology.command_queue(Service.RECORDS, RENDERED_SERVICES)
 
 
 @pytest.fixture
@@ -32,11 +40,9 @@ async def events(channel: AbstractChannel) -> AbstractQueue:
 
 @pytest.fixture
 async def notifications(channel: AbstractChannel, records: ServiceRuntime) -> AbstractQueue:
-    """Identity's notification queue, declared as identity declares it, drained first."""
+    """Identity's notification queue, declared as identity declares it."""
     arguments = durable_queue(NOTIFY_QUEUE, records.settings).arguments
-    queue = await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)
-    await queue.purge()
-    return queue
+    return await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)
 
 
 async def drain(queue: AbstractQueue, within: float = 1.0) -> list[bytes]:
@@ -131,11 +137,10 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
     notifications: AbstractQueue,
 ) -> None:
     dead = await channel.declare_queue(
-        topology.dead_letter_queue(topology.command_queue(Service.RECORDS, "rendered-services")),
+        topology.dead_letter_queue(REPORTS_QUEUE),
         durable=True,
         passive=True,
     )
-    await dead.purge()
     body = json.loads(one_report(catalogue, count=2).model_dump_json())
     body["services"][0]["patient_snils"] = "11223344500"
     body["services"][1]["diagnosis"] = {"code": "J6X", "text": "?"}
@@ -152,6 +157,78 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
     # the consumer goes on
     accepted = await asyncio.wait_for(await clinic.send(one_report(catalogue, prefix="ok")), 10)
     assert accepted.created == 3
+
+
+async def test_report_whose_reply_queue_is_gone_is_stored_and_its_answer_dropped(
+    records: ServiceRuntime,
+    clinic: Clinic,
+    channel: AbstractChannel,
+    catalogue: Catalogue,
+    notifications: AbstractQueue,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gosmed.runtime.broker")
+    dead = await channel.declare_queue(
+        topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
+    )
+    # The clinic's connection dropped before records answered: its reply queue is gone.
+    replies = await channel.declare_queue(exclusive=True)
+    await replies.delete(if_unused=False, if_empty=False)
+    report = one_report(catalogue, count=2)
+    await channel.default_exchange.publish(
+        aio_pika.Message(
+            report.model_dump_json().encode(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=str(report.message_id),
+            correlation_id="lost-answer",
+            reply_to=replies.name,
+        ),
+        routing_key=REPORTS_QUEUE,
+        mandatory=True,
+    )
+
+    async with asyncio.timeout(5):
+        while not (logged := [r for r in caplog.records if REPORTS_QUEUE in r.getMessage()]):
+            await asyncio.sleep(0.05)
+    assert logged[0].levelno == logging.WARNING
+    assert replies.name in logged[0].getMessage()
+    assert await records.store.database["records"].count_documents({}) == 2
+    assert await dead.get(fail=False) is None
+    # the consumer goes on, and the clinic re-sending the report learns it was kept
+    again = await asyncio.wait_for(await clinic.send(report), 10)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+async def test_report_over_its_queue_limit_is_dead_lettered_unread_and_a_large_one_stored(
+    records: ServiceRuntime,
+    clinic: Clinic,
+    channel: AbstractChannel,
+    catalogue: Catalogue,
+    notifications: AbstractQueue,
+) -> None:
+    dead = await channel.declare_queue(
+        topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
+    )
+    too_large = b" " * (REPORT_MESSAGE_BYTES + 1)
+
+    with pytest.raises(RuntimeError, match="Сообщение слишком большое"):
+        await asyncio.wait_for(await clinic.send_json(too_large, "huge-1"), 10)
+
+    message = await wait_for_message(dead)
+    assert message.message_id == "huge-1"
+    assert (message.headers or {})[topology.HEADER_ERROR_CODE] == "message_too_large"
+    # a report larger than the default limit of other queues is read as usual
+    wordy = ("Подробно описанная процедура " * 10,) * 50
+    report = one_report(catalogue, count=60, prefix="wordy")
+    report = report.model_copy(
+        update={
+            "services": tuple(s.model_copy(update={"procedures": wordy}) for s in report.services)
+        }
+    )
+    assert len(report.model_dump_json().encode()) > DEFAULT_MESSAGE_BYTES
+    accepted = await asyncio.wait_for(await clinic.send(report), 10)
+    assert accepted.created == 60
 
 
 async def wait_for_message(queue: AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:

@@ -11,6 +11,7 @@ from gosmed.contracts.base import Contract
 
 class ErrorCode(StrEnum):
     VALIDATION_FAILED = "validation_failed"
+    MESSAGE_TOO_LARGE = "message_too_large"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     UNAUTHENTICATED = "unauthenticated"
@@ -23,6 +24,7 @@ class ErrorCode(StrEnum):
 
 DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.VALIDATION_FAILED: "Данные запроса не прошли проверку.",
+    ErrorCode.MESSAGE_TOO_LARGE: "Сообщение больше, чем принимает очередь.",
     ErrorCode.NOT_FOUND: "Запрошенный объект не найден.",
     ErrorCode.FORBIDDEN: "Недостаточно прав для этого действия.",
     ErrorCode.UNAUTHENTICATED: "Требуется вход в систему.",

@@ -1,15 +1,18 @@
 """A RabbitMQ broker that loses nothing: persistent publishes with confirms, unroutable
-publishes raise, durable queues with a dead-letter twin, failed messages dead-lettered with
-their reason while the consumer keeps going."""
+publishes raise, durable queues with a dead-letter twin, failed and oversized messages
+dead-lettered with their reason while the consumer keeps going."""
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, cast
 
 from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.exceptions import PublishError
 from faststream import BaseMiddleware
+from faststream.message import StreamMessage
 from faststream.rabbit import (
     Channel,
     ExchangeType,
@@ -21,7 +24,7 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas.queue import ClassicQueueArgs, QuorumQueueArgs
-from faststream.response import PublishCommand
+from faststream.response import PublishCommand, PublishType
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
@@ -33,6 +36,7 @@ from gosmed.contracts.errors import (
     summarize,
     validation_details,
 )
+from gosmed.contracts.limits import max_message_bytes
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -49,10 +53,26 @@ MAX_REASON_LENGTH = 2000
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
+class MessageTooLargeError(Exception):
+    """A message body larger than its queue accepts; refused before it is read."""
+
+    def __init__(self, queue: str, size: int, limit: int) -> None:
+        super().__init__(f"{size} > {limit} bytes on {queue}")
+        self.queue = queue
+        self.size = size
+        self.limit = limit
+
+
 def describe_failure(exc: BaseException) -> ErrorReply:
     """Turn an exception into the stable code and Russian message a sender can act on."""
     if isinstance(exc, ServiceError):
         return exc.to_reply()
+    if isinstance(exc, MessageTooLargeError):
+        return ErrorReply(
+            code=ErrorCode.MESSAGE_TOO_LARGE,
+            message=f"Сообщение слишком большое: {exc.size} байт, очередь {exc.queue} "
+            f"принимает не больше {exc.limit} байт",
+        )
     if isinstance(exc, ValidationError):
         # FastStream validates a handler's arguments as a model named after the function: the
         # first location element is then the parameter name, not part of the message.
@@ -71,18 +91,50 @@ def describe_failure(exc: BaseException) -> ErrorReply:
     return ErrorReply(code=ErrorCode.INTERNAL, message=f"Ошибка обработки: {type(exc).__name__}")
 
 
+@asynccontextmanager
+async def dropped_if_caller_gone(queue: str, reply_to: str) -> AsyncIterator[None]:
+    """A reply the broker returns as unroutable (the caller's reply queue is gone, e.g. it
+    disconnected) is logged and dropped: the message was handled, its write is kept, and a
+    re-send gets the answer again."""
+    try:
+        yield
+    except PublishError:
+        log.warning("reply to a message on %s dropped: reply queue %s is gone", queue, reply_to)
+
+
 class DeadLetterMiddleware(BaseMiddleware):
     """On a failed message: answer an RPC caller with an `ErrorReply`, and dead-letter the
     message with its reason unless the failure was an ordinary business answer
-    (`ServiceError` on an RPC). Returning True acknowledges the original."""
+    (`ServiceError` on an RPC). Returning True acknowledges the original. A message larger
+    than its queue accepts fails unread; a reply (answer or error) to a reply queue that is
+    gone is dropped, never a reason to dead-letter."""
+
+    async def consume_scope(
+        self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        # Before the body is decoded: an oversized message costs no parsing.
+        queue, size = self._queue(), len(msg.body)
+        if size > (limit := max_message_bytes(queue)):
+            raise MessageTooLargeError(queue, size, limit)
+        return await call_next(msg)
 
     async def publish_scope(
         self, call_next: Callable[[Any], Awaitable[Any]], cmd: PublishCommand
     ) -> Any:
-        # A reply whose caller has gone (timed out, disconnected) is dropped, not an error.
-        if isinstance(cmd, RabbitPublishCommand) and cmd.destination.startswith(DIRECT_REPLY_TO):
+        if not isinstance(cmd, RabbitPublishCommand) or cmd.publish_type is not PublishType.REPLY:
+            return await call_next(cmd)
+        if cmd.destination.startswith(DIRECT_REPLY_TO):
+            # An RPC caller that timed out has reported it already: nothing to log.
             cmd.publish_options["mandatory"] = False
-        return await call_next(cmd)
+            return await call_next(cmd)
+        async with dropped_if_caller_gone(self._queue(), cmd.destination):
+            return await call_next(cmd)
+        return None
+
+    def _queue(self) -> str:
+        """The queue the message being handled came from."""
+        name: str = self.context.get_local("handler_").queue.name
+        return name
 
     async def after_processed(
         self,
@@ -94,17 +146,18 @@ class DeadLetterMiddleware(BaseMiddleware):
             return False
         raw: AbstractIncomingMessage = cast("AbstractIncomingMessage", self.msg)
         broker: RabbitBroker = self.context.get("broker")
-        queue = self.context.get_local("handler_").queue.name
+        queue = self._queue()
         failure = describe_failure(exc_val)
         if raw.reply_to:
-            await broker.publish(
-                failure.model_dump_json(),
-                routing_key=raw.reply_to,
-                correlation_id=raw.correlation_id,
-                headers={topology.HEADER_REPLY_STATUS: topology.REPLY_STATUS_ERROR},
-                content_type="application/json",
-                mandatory=False,
-            )
+            async with dropped_if_caller_gone(queue, raw.reply_to):
+                await broker.publish(
+                    failure.model_dump_json(),
+                    routing_key=raw.reply_to,
+                    correlation_id=raw.correlation_id,
+                    headers={topology.HEADER_REPLY_STATUS: topology.REPLY_STATUS_ERROR},
+                    content_type="application/json",
+                    mandatory=not raw.reply_to.startswith(DIRECT_REPLY_TO),
+                )
             if isinstance(exc_val, ServiceError):
                 return True
         if failure.code == ErrorCode.INTERNAL:

@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from gosmed.contracts.documents.requests import MAX_FILE_BYTES
 from gosmed.runtime.mail import SmtpSettings
 from gosmed.runtime.settings import ServiceSettings
 
@@ -25,9 +26,9 @@ class DocumentsSettings(ServiceSettings, SmtpSettings):
         default=7 * 24 * 3600, ge=1, description="How long a document can be fetched."
     )
     max_file_bytes: int = Field(
-        default=15 * 1024 * 1024,
+        default=MAX_FILE_BYTES,
         ge=1024,
-        le=15 * 1024 * 1024,
+        le=MAX_FILE_BYTES,
         description="Largest rendered file; files are stored in the database (16 MB documents).",
     )
     rpc_timeout: float = Field(default=15.0, gt=0, description="Seconds per call to records.")

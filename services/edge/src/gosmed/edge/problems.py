@@ -30,6 +30,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,
+    ErrorCode.MESSAGE_TOO_LARGE: 413,
     ErrorCode.INTERNAL: 500,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {

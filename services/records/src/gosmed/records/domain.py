@@ -12,7 +12,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
 from gosmed.contracts.records.queries import Notice, NoticeCode, PeriodPreset
-from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.records.views import (
+    Cost,
+    CostKind,
+    Coverage,
+    CoverageKind,
+    RenderedServiceView,
+)
 from gosmed.contracts.registry.organizations import OrganizationCard
 from gosmed.contracts.registry.specialists import SpecialistCard
 from gosmed.contracts.registry.specialties import SPECIALIST_TITLES, Specialty
@@ -25,6 +31,9 @@ RECORD_NAMESPACE = uuid5(NAMESPACE_URL, "https://gosmed.example/records")
 # ICD-10 chapters hidden from anyone but the patient unless their legal basis covers them:
 # mental disorders (F00-F99), HIV disease (B20-B24), sexually transmitted infections (A50-A64).
 RESTRICTED_ICD10_RANGES = (("F00", "F99"), ("B20", "B24"), ("A50", "A64"))
+
+PAGE_BYTES = 512 * 1024
+"""The most JSON the items of one page of a list take; a page ends early, with a cursor, past it."""
 
 PERIOD_DAYS = {
     PeriodPreset.LAST_MONTH: 30,
@@ -157,6 +166,19 @@ class Position:
     @property
     def moment(self) -> datetime:
         return datetime.fromisoformat(self.key)
+
+
+def within_bytes(items: list[RenderedServiceView]) -> list[RenderedServiceView]:
+    """The leading items whose JSON fits in `PAGE_BYTES`, and never fewer than one, so a page
+    of long clinic texts stays small and every page moves the cursor on."""
+    kept: list[RenderedServiceView] = []
+    used = 0
+    for item in items:
+        used += len(item.model_dump_json().encode())
+        if kept and used > PAGE_BYTES:
+            break
+        kept.append(item)
+    return kept
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from gosmed.records.domain import (
     resolve_period,
     search_words,
     sync_notices,
+    within_bytes,
 )
 from gosmed.records.ports import Identity, Outbox, Registry
 from gosmed.records.repository import (
@@ -189,13 +190,14 @@ class Reading:
         )
         after = Position.decode(query.cursor) if query.cursor else None
         found = await self.records.page(where, after, query.limit + 1)
-        page, more = found[: query.limit], len(found) > query.limit
-        items, registry_up = await self._join(page)
+        joined, registry_up = await self._join(found[: query.limit])
+        items = within_bytes(joined)
+        more = len(found) > len(items)
         notices = [] if after else await self._notices(patient, consent, decision)
         if not registry_up:
             notices.append(notice(NoticeCode.REGISTRY_UNAVAILABLE))
         await self._journal(decision, "list", [i.id for i in items])
-        last = page[-1] if page else None
+        last = items[-1] if items else None
         return RenderedServicesPage(
             patient=patient,
             items=tuple(items),

@@ -20,6 +20,8 @@ from gosmed.contracts.types import DateRange
 # Command queues the documents service feeds itself, so accepted work survives a restart.
 RENDER_DOCUMENT = "render-document"
 DELIVER_DOCUMENT_EMAIL = "deliver-document-email"
+MAX_FILE_BYTES = 15 * 1024 * 1024
+"""Largest document file: the documents service keeps a file in one 16 MB MongoDB document."""
 
 
 class DocumentKind(StrEnum):

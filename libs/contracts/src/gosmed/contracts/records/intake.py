@@ -19,6 +19,8 @@ RENDERED_SERVICES = "rendered-services"
 RECORD_ADDED = "record-added"
 """Event name: `topology.event_key(Service.RECORDS, RECORD_ADDED)`."""
 MAX_BATCH = 500
+MAX_PROCEDURE_LENGTH = 300
+MAX_VERSION = 2**63 - 1
 
 _ICD10 = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
 
@@ -59,8 +61,9 @@ class ReportedService(Contract):
     version: int = Field(
         default=1,
         ge=1,
-        description="The clinic's version of this record; a higher version replaces a lower one, "
-        "the same or a lower one changes nothing.",
+        le=MAX_VERSION,
+        description="The clinic's version of this record (a 64-bit integer, e.g. a timestamp); "
+        "a higher version replaces a lower one, the same or a lower one changes nothing.",
     )
     patient_snils: Snils
     patient_oms_policy: OmsPolicy
@@ -76,7 +79,7 @@ class ReportedService(Contract):
     start_time: time | None = None
     end_time: time | None = None
     diagnosis: Diagnosis | None = None
-    procedures: tuple[str, ...] = Field(
+    procedures: tuple[Annotated[str, Field(max_length=MAX_PROCEDURE_LENGTH)], ...] = Field(
         default=(), max_length=50, description="Procedures performed, as worded by the clinic."
     )
     outcome: str | None = Field(default=None, max_length=500)

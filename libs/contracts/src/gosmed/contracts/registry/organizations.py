@@ -2,6 +2,7 @@
 event."""
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,7 @@ from gosmed.contracts.types import Inn, LocalTime, Ogrn
 UPSERT_ORGANIZATION = "upsert-organization"
 ORGANIZATION_UPDATED = topology.event_key(topology.Service.REGISTRY, "organization-updated")
 MAX_BATCH = 200
+MAX_ACTIVITY_LENGTH = 500
 
 
 class Address(Contract):
@@ -63,7 +65,7 @@ class License(Contract):
     number: str = Field(min_length=1, max_length=64, description="e.g. «Л041-01137-77/00368633».")
     issued_on: date
     valid_until: date | None = Field(default=None, description="None: valid indefinitely.")
-    activities: tuple[str, ...] = Field(
+    activities: tuple[Annotated[str, Field(max_length=MAX_ACTIVITY_LENGTH)], ...] = Field(
         min_length=1, max_length=200, description="Licensed kinds of activity (works, services)."
     )
 
@@ -97,7 +99,9 @@ class WorkingHours(Contract):
     """Weekly hours plus exception days; public holidays of Russia are closed unless the
     organization works on them or an exception day says otherwise."""
 
-    timezone: str = Field(default="Europe/Moscow", description="IANA time zone of the address.")
+    timezone: str = Field(
+        default="Europe/Moscow", max_length=64, description="IANA time zone of the address."
+    )
     weekly: tuple[WeekdayHours, ...] = Field(
         max_length=7, description="One entry per working weekday; a missing weekday is closed."
     )

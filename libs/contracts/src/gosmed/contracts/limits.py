@@ -1,0 +1,30 @@
+"""How large a message each queue accepts.
+
+A larger message is dead-lettered before it is read, with the code `message_too_large` and the
+sizes in its reason (and an `ErrorReply` when it has a `reply_to`). RabbitMQ's own
+`max_message_size` (deploy/rabbitmq/rabbitmq.conf) caps every message, replies included, above
+all of these.
+"""
+
+from gosmed.contracts import topology
+from gosmed.contracts.documents.requests import MAX_FILE_BYTES, VERIFY_DOCUMENT
+from gosmed.contracts.records.intake import RENDERED_SERVICES
+
+MIB = 1024 * 1024
+DEFAULT_MESSAGE_BYTES = MIB
+"""Every queue not named below: far above any valid command, query or event."""
+REPORT_MESSAGE_BYTES = 18 * MIB
+"""A clinic's report: 500 services with every text at its limit in Cyrillic (two bytes a
+letter in UTF-8) take 17.3 MiB."""
+FILE_MESSAGE_BYTES = 4 * -(-MAX_FILE_BYTES // 3) + 64 * 1024
+"""A message carrying a document file of the largest size kept, base64 in JSON."""
+
+QUEUE_MESSAGE_BYTES: dict[str, int] = {
+    topology.command_queue(topology.Service.RECORDS, RENDERED_SERVICES): REPORT_MESSAGE_BYTES,
+    VERIFY_DOCUMENT.queue: FILE_MESSAGE_BYTES,
+}
+
+
+def max_message_bytes(queue: str) -> int:
+    """The largest message body, in bytes, that `queue` accepts."""
+    return QUEUE_MESSAGE_BYTES.get(queue, DEFAULT_MESSAGE_BYTES)
