@@ -5,15 +5,19 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
 
 from gosmed.contracts import topology
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.records.intake import RECORD_ADDED
 from gosmed.records.main import create
 from gosmed.records.settings import RecordsSettings
 from gosmed.records.simulator import Catalogue, Clinic
+from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.service import ServiceRuntime
 from tests.queues import FixedQueues
+
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +54,20 @@ async def channel(amqp_url: str) -> AsyncIterator[AbstractChannel]:
 @pytest.fixture
 async def clinic(channel: AbstractChannel) -> Clinic:
     return await Clinic.open(channel)
+
+
+@pytest.fixture
+async def events(channel: AbstractChannel) -> AbstractQueue:
+    """A listener on `records.record-added.v1`, as any consuming service would bind one."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(
+        topology.EVENTS_EXCHANGE, topology.event_key(topology.Service.RECORDS, RECORD_ADDED)
+    )
+    return queue
+
+
+@pytest.fixture
+async def notifications(channel: AbstractChannel, records: ServiceRuntime) -> AbstractQueue:
+    """Identity's notification queue, declared as identity declares it."""
+    arguments = durable_queue(NOTIFY_QUEUE, records.settings).arguments
+    return await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)

@@ -14,7 +14,6 @@ from gosmed.contracts.demo import CHILD_OVER_15, PATIENT
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.limits import DEFAULT_MESSAGE_BYTES, REPORT_MESSAGE_BYTES
 from gosmed.contracts.records.intake import (
-    RECORD_ADDED,
     RENDERED_SERVICES,
     RecordAdded,
     ReportRenderedServices,
@@ -22,27 +21,11 @@ from gosmed.contracts.records.intake import (
 from gosmed.contracts.records.views import Cost, CostKind
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
-from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.service import ServiceRuntime
 
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
 REPORTS_QUEUE = topology.command_queue(Service.RECORDS, RENDERED_SERVICES)
-
-
-@pytest.fixture
-async def events(channel: AbstractChannel) -> AbstractQueue:
-    """A listener on `records.record-added.v1`, as any consuming service would bind one."""
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(topology.EVENTS_EXCHANGE, topology.event_key(Service.RECORDS, RECORD_ADDED))
-    return queue
-
-
-@pytest.fixture
-async def notifications(channel: AbstractChannel, records: ServiceRuntime) -> AbstractQueue:
-    """Identity's notification queue, declared as identity declares it."""
-    arguments = durable_queue(NOTIFY_QUEUE, records.settings).arguments
-    return await channel.declare_queue(NOTIFY_QUEUE, durable=True, arguments=arguments)
 
 
 async def drain(queue: AbstractQueue, within: float = 1.0) -> list[bytes]:

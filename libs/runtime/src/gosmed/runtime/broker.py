@@ -12,6 +12,7 @@ from typing import Any, cast
 from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import PublishError
 from faststream import BaseMiddleware
+from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
 from faststream.rabbit import (
     Channel,
@@ -144,6 +145,8 @@ class DeadLetterMiddleware(BaseMiddleware):
     ) -> bool:
         if exc_val is None or not isinstance(exc_val, Exception):
             return False
+        if isinstance(exc_val, HandlerException):
+            return False  # the handler asked for an ack or a nack itself (e.g. deliver again)
         raw: AbstractIncomingMessage = cast("AbstractIncomingMessage", self.msg)
         broker: RabbitBroker = self.context.get("broker")
         queue = self._queue()
