@@ -116,6 +116,16 @@ def stored_ids(edge: httpx.Client) -> list[str]:
             return ids
 
 
+def readiness_for(stack: DevStack, seconds: float) -> set[int]:
+    """The statuses `/readyz` answers over `seconds` (the broker's outage)."""
+    statuses: set[int] = set()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        statuses.add(stack.readiness()[0])
+        time.sleep(0.2)
+    return statuses
+
+
 def answers_200(edge: httpx.Client) -> bool:
     try:
         statuses = [
@@ -143,7 +153,7 @@ async def test_a_broker_restart_loses_no_report_and_the_api_comes_back_by_itself
         assert not publishing.done(), publishing
         await asyncio.sleep(0.05)
     await asyncio.to_thread(broker.stop_app)
-    await asyncio.sleep(DOWN_FOR)
+    readiness = await asyncio.to_thread(readiness_for, stack, DOWN_FOR)
     await asyncio.to_thread(broker.start_app)
     back = time.monotonic()
 
@@ -166,6 +176,8 @@ async def test_a_broker_restart_loses_no_report_and_the_api_comes_back_by_itself
             f"{len(expected)} services stored {stored_after:.1f} s after it; "
             f"{clinic.resends} re-sends by the clinic\n"
         )
+    assert 503 in readiness, f"/readyz while the broker was down: {readiness}"
+    assert 500 not in readiness, f"/readyz while the broker was down: {readiness}"
     assert clinic.resends > 0, "the restart did not hit the clinic's publishing"
     assert len(stored) == len(set(stored)), "a service is listed twice"
     assert set(stored) - before == expected, "services other than the reported ones appeared"

@@ -56,7 +56,7 @@ class RpcClient:
         *,
         timeout: float = 5.0,
         tracer_provider: TracerProvider | None = None,
-        reconnect_max_wait: float = 5.0,
+        reconnect_max_wait: float = 2.0,
         name: str = "gosmed-rpc",
     ) -> None:
         self._url = amqp_url
