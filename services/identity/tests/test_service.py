@@ -1,16 +1,14 @@
 """Login and sessions over the embedded store with a hand-moved clock: expiries without sleeping."""
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import datetime
 
 import pyotp
 import pytest
 
 from gosmed.contracts import demo
-from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.identity.access import Authenticate
 from gosmed.contracts.identity.auth import (
     RefreshSession,
@@ -24,20 +22,10 @@ from gosmed.identity import demo as identity_demo
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.service import LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
-from gosmed.runtime.store import open_store
+
+from .support import Clock, refused
 
 ADDRESS = "192.0.2.10"
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -60,27 +48,17 @@ class Mailbox:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def phone() -> Phone:
     return Phone()
 
 
 @pytest.fixture
-async def login(clock: Clock, phone: Phone) -> AsyncIterator[LoginService]:
+def login(repos: Repositories, clock: Clock, phone: Phone) -> LoginService:
     settings = IdentitySettings(
         slowdown_seconds=0, lock_after_failures=3, lock_seconds=60, code_resend_interval=30
     )
-    store = open_store(None, f"identity_test_{uuid4().hex}")
-    repos = Repositories.over(store.database)
-    await repos.ensure_indexes()
-    await identity_demo.seed(repos, clock())
     signer = TokenSigner.load(None, settings.access_token_ttl)
-    yield LoginService(repos, signer, settings, phone, Mailbox(), clock)
-    store.close()
+    return LoginService(repos, signer, settings, phone, Mailbox(), clock)
 
 
 async def start(login: LoginService, person: demo.DemoPerson = demo.PATIENT) -> str:
@@ -102,13 +80,6 @@ async def with_sms(login: LoginService, phone: Phone, attempt_id: str) -> Sessio
             client_address=ADDRESS,
         )
     )
-
-
-async def refused(call: object, code: ErrorCode) -> str:
-    with pytest.raises(ServiceError) as caught:
-        await call  # type: ignore[misc]
-    assert caught.value.code == code
-    return caught.value.message
 
 
 async def test_an_sms_code_expires_after_five_minutes(
