@@ -7,10 +7,11 @@ from uuid import uuid4
 import pytest
 
 from gosmed.identity import demo as identity_demo
-from gosmed.identity.service import Repositories
+from gosmed.identity.consents import ConsentService
+from gosmed.identity.service import AccessService, Repositories
 from gosmed.runtime.store import open_store
 
-from .support import Clock
+from .support import REQUEST_DAYS, Clock
 
 
 @pytest.fixture
@@ -33,3 +34,14 @@ async def repos(database: Any, clock: Clock) -> Repositories:
     await repositories.ensure_indexes()
     await identity_demo.seed(repositories, clock())
     return repositories
+
+
+@pytest.fixture
+def access(repos: Repositories, clock: Clock) -> AccessService:
+    return AccessService(repos, clock)
+
+
+@pytest.fixture
+def consents(repos: Repositories, clock: Clock) -> ConsentService:
+    """Insurers' consents (a confirmed request lasts REQUEST_DAYS) and inspectors' orders."""
+    return ConsentService(repos, REQUEST_DAYS, clock)

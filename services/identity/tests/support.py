@@ -1,4 +1,5 @@
-"""Helpers the identity tests share: a clock moved by hand and the check of a refusal."""
+"""Helpers the identity tests share: a clock moved by hand, the check of a refusal and an
+access decision asked for demo people."""
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -6,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gosmed.contracts import demo
+from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import AccessDecision, Action, Authorize
+from gosmed.identity.demo import account_id
+from gosmed.identity.service import AccessService
+
+REQUEST_DAYS = 7  # how long a patient's confirmation of an insurer's request lasts in the tests
 
 
 @dataclass
@@ -28,3 +36,22 @@ async def refused(call: Awaitable[object], code: ErrorCode) -> str:
         await call
     assert caught.value.code == code
     return caught.value.message
+
+
+async def authorize(
+    access: AccessService,
+    actor: demo.DemoPerson,
+    patient: demo.DemoPerson | None,
+    action: Action = Action.READ_SERVICES,
+    *,
+    basis: LegalBasis | None = None,
+    document_id: str | None = None,
+) -> AccessDecision:
+    """The decision on `actor` doing `action` for `patient` (None: for themself)."""
+    context = AccessContext(
+        actor_id=account_id(actor),
+        patient_id=account_id(patient) if patient else None,
+        basis=basis,
+        basis_document_id=document_id,
+    )
+    return await access.authorize(Authorize(context=context, action=action))
