@@ -193,6 +193,26 @@ async def test_a_power_of_attorney_counts_from_its_first_to_its_last_day(
     assert (await delegations.get(get)).status == DelegationStatus.EXPIRED
 
 
+async def test_a_repeated_request_gives_one_power_of_attorney(
+    delegations: DelegationService, clock: Clock
+) -> None:
+    """A redelivered request (same message id) stores nothing new nor undoes the verification."""
+    request = power_of_attorney(
+        demo.PATIENT,
+        demo.PARENT.snils,
+        clock().date(),
+        basis=DelegationBasis.NOTARIZED,
+        register_number="77 АБ 7654321",
+    )
+    first = await delegations.create(request)
+    await delegations.verify(by(demo.OPERATOR, VerifyDelegation, first.delegation_id))
+    again = await delegations.create(request)
+    assert again.delegation_id == first.delegation_id
+    assert again.status == DelegationStatus.ACTIVE
+    listed = await delegations.list(ListDelegations(account_id=account_id(demo.PARENT)))
+    assert [d.delegation_id for d in listed.delegations] == [first.delegation_id]
+
+
 async def test_two_powers_of_attorney_to_one_agent_are_revoked_each_on_its_own(
     delegations: DelegationService, access: AccessService, clock: Clock
 ) -> None:

@@ -84,6 +84,21 @@ async def test_an_order_counts_within_its_period_only(
     assert allowed == [False, True, True, False]
 
 
+async def test_a_repeated_request_registers_one_order(
+    consents: ConsentService, clock: Clock
+) -> None:
+    """A redelivered request (same message id) stores nothing new nor undoes the revocation."""
+    request = order(clock().date())
+    created = await consents.create_order(request)
+    await consents.revoke_order(by(demo.OPERATOR, created.order_id))
+    again = await consents.create_order(request)
+    assert (again.order_id, again.revoked) == (created.order_id, True)
+    listed = await consents.list_orders(ListInspectorOrders(account_id=account_id(demo.INSPECTOR)))
+    assert sorted(o.order_id for o in listed.orders) == sorted(
+        ["demo-inspector-order", created.order_id]
+    )
+
+
 @pytest.mark.parametrize("person", [demo.INSPECTOR, demo.PATIENT], ids=["inspector", "patient"])
 async def test_only_an_operator_registers_an_order(
     consents: ConsentService, access: AccessService, clock: Clock, person: demo.DemoPerson

@@ -103,6 +103,18 @@ async def test_a_confirmation_lasts_its_days_then_the_insurer_asks_again(
     assert (await authorize(access, demo.INSURER, demo.PARENT)).allowed
 
 
+async def test_a_repeated_request_gives_one_consent(consents: ConsentService, clock: Clock) -> None:
+    """A redelivered request (same message id) stores nothing new nor undoes the confirmation."""
+    request = consent_of(demo.PARENT, clock().date())
+    given = await consents.create_consent(request)
+    await confirmed(consents, demo.PARENT, given.consent_id)
+    again = await consents.create_consent(request)
+    assert again.consent_id == given.consent_id
+    assert again.request_status == RequestStatus.CONFIRMED
+    listed = await consents.list_consents(ListInsurerConsents(account_id=account_id(demo.PARENT)))
+    assert [c.consent_id for c in listed.consents] == [given.consent_id]
+
+
 @pytest.mark.parametrize(
     ("contract_days", "consent_days"), [(2, 5), (5, 2)], ids=["contract-first", "consent-first"]
 )
