@@ -1,10 +1,9 @@
 """Deliveries over the embedded store with a hand-moved clock: retried with backoff, never lost,
 sent once."""
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,15 +15,8 @@ from gosmed.identity.notifications import NotificationRepository, NotificationSe
 from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.mail import DeliveryError
-from gosmed.runtime.store import open_store
 
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-
-    def __call__(self) -> datetime:
-        return self.now
+from .support import Clock
 
 
 @dataclass
@@ -47,17 +39,14 @@ class NoSms:
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[NotificationService, FlakyMailRelay, Clock]]:
-    store = open_store(None, f"identity_test_{uuid4().hex}")
-    repos = Repositories.over(store.database)
-    clock = Clock()
-    await identity_demo.seed(repos, clock())
-    inbox = NotificationRepository(store.database)
+async def setup(
+    database: Any, repos: Repositories, clock: Clock
+) -> tuple[NotificationService, FlakyMailRelay, Clock]:
+    inbox = NotificationRepository(database)
     await inbox.ensure_indexes()
     relay = FlakyMailRelay(failures=3)
     settings = IdentitySettings(delivery_retry_seconds=10, delivery_retry_max_seconds=30)
-    yield NotificationService(inbox, repos.accounts, settings, NoSms(), relay, clock), relay, clock
-    store.close()
+    return NotificationService(inbox, repos.accounts, settings, NoSms(), relay, clock), relay, clock
 
 
 async def test_a_failed_email_is_retried_with_backoff_until_sent_once(

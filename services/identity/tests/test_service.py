@@ -1,16 +1,14 @@
 """Login and sessions over the embedded store with a hand-moved clock: expiries without sleeping."""
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
 
 from gosmed.contracts import demo
-from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.identity.access import Authenticate
 from gosmed.contracts.identity.auth import (
     EndSessions,
@@ -27,20 +25,10 @@ from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.service import LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
-from gosmed.runtime.store import open_store
+
+from .support import Clock, refused
 
 ADDRESS = "192.0.2.10"
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -60,11 +48,6 @@ class Phone:
 class Mailbox:
     async def send(self, to: str, subject: str, text: str) -> None:
         raise AssertionError("these tests log in without e-mail")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -91,18 +74,13 @@ def events() -> Events:
 
 
 @pytest.fixture
-async def login(clock: Clock, phone: Phone, events: Events) -> AsyncIterator[LoginService]:
+def login(repos: Repositories, clock: Clock, phone: Phone, events: Events) -> LoginService:
     settings = IdentitySettings(
         slowdown_seconds=0, lock_after_failures=3, lock_seconds=60, code_resend_interval=30
     )
-    store = open_store(None, f"identity_test_{uuid4().hex}")
-    repos = Repositories.over(store.database)
-    await repos.ensure_indexes()
-    await identity_demo.seed(repos, clock())
     signer = TokenSigner.load(None, settings.access_token_ttl)
     announcer = SessionAnnouncer(repos.sessions, events.publish, settings, clock)
-    yield LoginService(repos, signer, settings, phone, Mailbox(), announcer, clock)
-    store.close()
+    return LoginService(repos, signer, settings, phone, Mailbox(), announcer, clock)
 
 
 async def start(login: LoginService, person: demo.DemoPerson = demo.PATIENT) -> str:
@@ -124,13 +102,6 @@ async def with_sms(login: LoginService, phone: Phone, attempt_id: str) -> Sessio
             client_address=ADDRESS,
         )
     )
-
-
-async def refused(call: object, code: ErrorCode) -> str:
-    with pytest.raises(ServiceError) as caught:
-        await call  # type: ignore[misc]
-    assert caught.value.code == code
-    return caught.value.message
 
 
 async def test_an_sms_code_expires_after_five_minutes(

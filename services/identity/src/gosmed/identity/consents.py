@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from gosmed.contracts.access import Role
 from gosmed.contracts.base import utc_now
@@ -70,7 +70,7 @@ class ConsentService:
         if min(request.contract_valid_until, request.consent_valid_until) < today:
             raise ServiceError(ErrorCode.VALIDATION_FAILED, "Срок договора или согласия истёк.")
         consent = InsurerConsent(
-            id=str(uuid4()),
+            id=str(request.message_id),
             insurer_id=insurer.id,
             patient_id=patient.id,
             contract_number=request.contract_number,
@@ -78,9 +78,10 @@ class ConsentService:
             consent_valid_until=request.consent_valid_until,
             scopes=request.scopes,
         )
-        await self.repos.grants.add_insurer_consent(consent)
-        log.info("insurer consent %s given", consent.id)
-        return await self._consent_view(consent, patient.id)
+        if await self.repos.grants.create_insurer_consent(consent):
+            log.info("insurer consent %s given", consent.id)
+            return await self._consent_view(consent, patient.id)
+        return await self._changed(consent.id, patient.id)  # a repeated request: as it is now
 
     async def list_consents(self, request: ListInsurerConsents) -> InsurerConsentsView:
         found = await self.repos.grants.insurer_consents_about(request.account_id)
@@ -165,7 +166,7 @@ class ConsentService:
         if any(p is None for p in patients):
             raise ServiceError(ErrorCode.NOT_FOUND, "Не все пациенты приказа найдены.")
         order = InspectorOrder(
-            id=str(uuid4()),
+            id=str(request.message_id),
             inspector_id=inspector.id,
             number=request.number,
             order_date=request.order_date,
@@ -174,8 +175,10 @@ class ConsentService:
             valid_from=request.valid_from,
             valid_until=request.valid_until,
         )
-        await self.repos.grants.add_inspector_order(order)
-        log.info("inspector order %s registered", order.id)
+        if await self.repos.grants.create_inspector_order(order):
+            log.info("inspector order %s registered", order.id)
+        else:  # a repeated request: the order it registered, as it is now
+            order = await self._stored_order(order.id)
         return await self._order_view(order)
 
     async def list_orders(self, request: ListInspectorOrders) -> InspectorOrdersView:
@@ -205,6 +208,10 @@ class ConsentService:
         if not await self.repos.grants.revoke_inspector_order(order.id):
             raise ServiceError(ErrorCode.CONFLICT, "Приказ уже отозван.")
         log.info("inspector order %s revoked", order.id)
-        changed = await self.repos.grants.inspector_order(order.id)
-        assert changed is not None
-        return await self._order_view(changed)
+        return await self._order_view(await self._stored_order(order.id))
+
+    async def _stored_order(self, order_id: str) -> InspectorOrder:
+        order = await self.repos.grants.inspector_order(order_id)
+        if order is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, ORDER_NOT_FOUND)
+        return order

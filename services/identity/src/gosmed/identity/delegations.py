@@ -2,7 +2,7 @@
 
 import logging
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from gosmed.contracts.access import Role
 from gosmed.contracts.base import utc_now
@@ -64,7 +64,7 @@ class DelegationService:
         if refusal:
             raise ServiceError(ErrorCode.CONFLICT, refusal)
         delegation = Delegation(
-            id=str(uuid4()),
+            id=str(request.message_id),
             principal_id=principal.id,
             agent_id=agent.id,
             basis=request.basis,
@@ -74,8 +74,10 @@ class DelegationService:
             status=initial_status(request.basis),
             register_number=request.register_number,
         )
-        await self.repos.grants.add_delegation(delegation)
-        log.info("delegation %s created (%s)", delegation.id, delegation.basis.value)
+        if await self.repos.grants.create_delegation(delegation):
+            log.info("delegation %s created (%s)", delegation.id, delegation.basis.value)
+        else:  # a repeated request: the one it created, as it is now
+            delegation = await self._reload(delegation.id)
         return await self._view(delegation, principal.id)
 
     async def list(self, request: ListDelegations) -> DelegationsView:

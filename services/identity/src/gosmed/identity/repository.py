@@ -477,6 +477,55 @@ def _inspector_order(doc: Document) -> InspectorOrder:
     )
 
 
+def _delegation_doc(d: Delegation) -> Document:
+    return {
+        "principal_id": str(d.principal_id),
+        "agent_id": str(d.agent_id),
+        "basis": d.basis.value,
+        "scopes": sorted(s.value for s in d.scopes),
+        "valid_from": _day(d.valid_from),
+        "valid_until": _day(d.valid_until),
+        "status": d.status.value,
+        "register_number": d.register_number,
+    }
+
+
+def _consent_doc(c: InsurerConsent) -> Document:
+    return {
+        "insurer_id": str(c.insurer_id),
+        "patient_id": str(c.patient_id),
+        "contract_number": c.contract_number,
+        "contract_valid_until": _day(c.contract_valid_until),
+        "consent_valid_until": _day(c.consent_valid_until),
+        "scopes": sorted(s.value for s in c.scopes),
+        "revoked": c.revoked,
+        "request_confirmed_until": c.request_confirmed_until,
+        "access_requested_at": c.access_requested_at,
+    }
+
+
+def _order_doc(o: InspectorOrder) -> Document:
+    return {
+        "inspector_id": str(o.inspector_id),
+        "number": o.number,
+        "order_date": _day(o.order_date),
+        "patient_ids": sorted(str(p) for p in o.patient_ids),
+        "scopes": sorted(s.value for s in o.scopes),
+        "valid_from": _day(o.valid_from),
+        "valid_until": _day(o.valid_until),
+        "revoked": o.revoked,
+    }
+
+
+async def _insert_once(collection: Any, document_id: str, doc: Document) -> bool:
+    """Insert; False when a document with that id exists already."""
+    try:
+        await collection.insert_one({"_id": document_id, **doc})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
 class GrantRepository:
     """Delegations, insurer consents and inspector orders: what gives access to others."""
 
@@ -494,53 +543,28 @@ class GrantRepository:
         await self.inspector_orders.create_index("inspector_id")
 
     async def add_delegation(self, d: Delegation) -> None:
-        await self.delegations.replace_one(
-            {"_id": d.id},
-            {
-                "principal_id": str(d.principal_id),
-                "agent_id": str(d.agent_id),
-                "basis": d.basis.value,
-                "scopes": sorted(s.value for s in d.scopes),
-                "valid_from": _day(d.valid_from),
-                "valid_until": _day(d.valid_until),
-                "status": d.status.value,
-                "register_number": d.register_number,
-            },
-            upsert=True,
-        )
+        """Write as given, replacing one with the same id (demo seeding)."""
+        await self.delegations.replace_one({"_id": d.id}, _delegation_doc(d), upsert=True)
+
+    async def create_delegation(self, d: Delegation) -> bool:
+        """Store once; False when its id exists (a repeated request)."""
+        return await _insert_once(self.delegations, d.id, _delegation_doc(d))
 
     async def add_insurer_consent(self, c: InsurerConsent) -> None:
-        await self.insurer_consents.replace_one(
-            {"_id": c.id},
-            {
-                "insurer_id": str(c.insurer_id),
-                "patient_id": str(c.patient_id),
-                "contract_number": c.contract_number,
-                "contract_valid_until": _day(c.contract_valid_until),
-                "consent_valid_until": _day(c.consent_valid_until),
-                "scopes": sorted(s.value for s in c.scopes),
-                "revoked": c.revoked,
-                "request_confirmed_until": c.request_confirmed_until,
-                "access_requested_at": c.access_requested_at,
-            },
-            upsert=True,
-        )
+        """Write as given, replacing one with the same id (demo seeding)."""
+        await self.insurer_consents.replace_one({"_id": c.id}, _consent_doc(c), upsert=True)
+
+    async def create_insurer_consent(self, c: InsurerConsent) -> bool:
+        """Store once; False when its id exists (a repeated request)."""
+        return await _insert_once(self.insurer_consents, c.id, _consent_doc(c))
 
     async def add_inspector_order(self, o: InspectorOrder) -> None:
-        await self.inspector_orders.replace_one(
-            {"_id": o.id},
-            {
-                "inspector_id": str(o.inspector_id),
-                "number": o.number,
-                "order_date": _day(o.order_date),
-                "patient_ids": sorted(str(p) for p in o.patient_ids),
-                "scopes": sorted(s.value for s in o.scopes),
-                "valid_from": _day(o.valid_from),
-                "valid_until": _day(o.valid_until),
-                "revoked": o.revoked,
-            },
-            upsert=True,
-        )
+        """Write as given, replacing one with the same id (demo seeding)."""
+        await self.inspector_orders.replace_one({"_id": o.id}, _order_doc(o), upsert=True)
+
+    async def create_inspector_order(self, o: InspectorOrder) -> bool:
+        """Store once; False when its id exists (a repeated request)."""
+        return await _insert_once(self.inspector_orders, o.id, _order_doc(o))
 
     async def delegations_of(self, account_id: UUID) -> list[Delegation]:
         """Where the account is principal or agent."""
