@@ -19,11 +19,11 @@ import contextlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+import aiormq
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aiormq import spec
-from aiormq.abc import AbstractChannel as Underlay
 from faststream.rabbit import RabbitBroker
 from motor.motor_asyncio import AsyncIOMotorCollection
 from opentelemetry import context, propagate
@@ -142,17 +142,24 @@ class BrokerPublisher:
     """Publishes persistent messages on a channel of the broker's connection and waits for
     the broker's confirm; a command no queue takes raises, an event with no binding waits in
     `gosmed.unrouted`. Publishes in flight at once share the channel, so their confirms are
-    pipelined. No span per message (one costs more than the publish): each message carries
-    the trace context of the write that owed it, when the relay runs within one."""
+    pipelined; at most `in_flight` wait for theirs, so the `timeout` of each is the broker's
+    answer, not a queue of this process's own publishes. No span per message (one costs more
+    than the publish): each message carries the trace context of the write that owed it, when
+    the relay runs within one."""
 
-    def __init__(self, broker: RabbitBroker, timeout: float = 10.0) -> None:
+    def __init__(self, broker: RabbitBroker, timeout: float = 10.0, in_flight: int = 1000) -> None:
         self.broker = broker
         self.timeout = timeout
+        self._in_flight = asyncio.Semaphore(in_flight)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._traced: tuple[context.Context, dict[str, Any]] | None = None
 
     async def publish(self, entry: OutboxEntry) -> None:
+        async with self._in_flight:
+            await self._publish(entry)
+
+    async def _publish(self, entry: OutboxEntry) -> None:
         channel = await self._underlay()
         await channel.basic_publish(
             entry.body.encode(),
@@ -167,9 +174,10 @@ class BrokerPublisher:
                 headers=self._trace_headers(),
             ),
             timeout=self.timeout,
+            wait=False,  # hold the channel only to queue the frames, not until they are sent
         )
 
-    async def _underlay(self) -> Underlay:
+    async def _underlay(self) -> aiormq.Channel:
         """The outbox's own channel on the broker's connection, as now connected; a
         ConnectionError while the broker is away (the connection comes back by itself, its
         channels with it, and the relay tries again)."""
@@ -181,7 +189,7 @@ class BrokerPublisher:
             self._channel = await self._connection.channel(
                 publisher_confirms=True, on_return_raises=True
             )
-        return await self._channel.get_underlay_channel()
+        return cast("aiormq.Channel", await self._channel.get_underlay_channel())
 
     def _trace_headers(self) -> dict[str, Any]:
         """The current trace context as message headers, worked out once per context (all
