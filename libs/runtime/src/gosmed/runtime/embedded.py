@@ -6,8 +6,9 @@ queries, so that code written for MongoDB is neither broken nor slowed down by t
   without `sort=` sends) and refuses a real sort, which mongomock cannot do.
 - MongoDB finds `{"_id": x}` and `{"_id": {"$in": [...]}}` through the `_id` index; mongomock
   tests every document of the collection (a batch of 500 ids against 20,000 records takes
-  seconds). The patch looks those ids up in the collection's dict of documents, then applies
-  the rest of the filter to what it found, returned in `_id` order like an index scan.
+  seconds). The patch looks those ids up in the collection's dict of documents (under one
+  read lock), then applies the rest of the filter to what it found, returned in `_id` order
+  like an index scan.
   mongomock's own query language still decides every other condition.
 - mongomock's `$in` first tests every value of the list for being a regular expression, for
   each document it filters: a pull of 500 published outbox entries from 500 documents makes
@@ -72,7 +73,10 @@ def _by_primary_key(
         if keys is None:
             return method(self, query)
         store = self._store
-        found = [store[key] for key in keys if key in store]
+        store._remove_expired_documents()  # TTL indexes, as its own lookups do
+        with store._rwlock.reader():  # once, not twice per key
+            documents = store._documents
+            found = [documents[key] for key in keys if key in documents]
         rest = {name: value for name, value in query.items() if name != "_id"}
         return (document for document in found if not rest or _applies(rest, document))
 
