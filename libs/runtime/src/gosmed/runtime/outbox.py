@@ -153,6 +153,7 @@ class BrokerPublisher:
         self._in_flight = asyncio.Semaphore(in_flight)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
+        self._opening = asyncio.Lock()
         self._traced: tuple[context.Context, dict[str, Any]] | None = None
 
     async def publish(self, entry: OutboxEntry) -> None:
@@ -181,14 +182,16 @@ class BrokerPublisher:
         """The outbox's own channel on the broker's connection, as now connected; a
         ConnectionError while the broker is away (the connection comes back by itself, its
         channels with it, and the relay tries again)."""
-        if self._connection is None:
-            self._connection = await self.broker.connect()
+        if self._connection is None or self._connection.is_closed:  # first use, or restarted
+            self._connection, self._channel = await self.broker.connect(), None
         if not self._connection.connected.is_set():
             raise ConnectionError("no connection to the broker")
         if self._channel is None or self._channel.is_closed:
-            self._channel = await self._connection.channel(
-                publisher_confirms=True, on_return_raises=True
-            )
+            async with self._opening:  # the first of many publishes at once opens it
+                if self._channel is None or self._channel.is_closed:
+                    self._channel = await self._connection.channel(
+                        publisher_confirms=True, on_return_raises=True
+                    )
         return cast("aiormq.Channel", await self._channel.get_underlay_channel())
 
     def _trace_headers(self) -> dict[str, Any]:
