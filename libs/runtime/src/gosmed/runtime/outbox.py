@@ -19,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
@@ -95,8 +95,7 @@ def push(*entries: OutboxEntry) -> dict[str, Any]:
     return {"$push": {FIELD: {"$each": [entry.stored() for entry in entries]}}}
 
 
-@dataclass(frozen=True)
-class Owed:
+class Owed(NamedTuple):
     """A document's key and the entries it owes, in the order they were written."""
 
     key: Any
