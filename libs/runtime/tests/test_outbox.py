@@ -5,7 +5,7 @@ is relayed later."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import aio_pika
 import pytest
@@ -27,9 +27,16 @@ from gosmed.runtime.outbox import (
 from gosmed.runtime.settings import CommonSettings
 from gosmed.runtime.store import Store, open_store
 from gosmed.runtime.telemetry import create_tracer_provider
-from gosmed.runtime.testing import TcpProxy
+from gosmed.runtime.testing import FakePublisher, TcpProxy
 
-QUICK = {"sweep_seconds": 60.0, "first_retry_seconds": 0.05, "longest_retry_seconds": 0.5}
+
+class Timing(TypedDict):
+    sweep_seconds: float
+    first_retry_seconds: float
+    longest_retry_seconds: float
+
+
+QUICK: Timing = {"sweep_seconds": 60.0, "first_retry_seconds": 0.05, "longest_retry_seconds": 0.5}
 
 
 class Ping(Message):
@@ -189,6 +196,32 @@ async def test_a_refused_entry_holds_back_only_the_later_entries_of_its_document
     assert received == {str(first.message_id), str(other.message_id)}
     assert await queue.get(fail=False) is None
     assert await owed(outbox, held) == [str(refused.message_id), str(later.message_id)]
+    assert await owed(outbox, free) == []
+
+
+async def test_a_round_leaves_what_the_broker_did_not_confirm_within_the_timeout(
+    outbox: Outbox,
+) -> None:
+    first, unanswered, later, other = Ping(n=1), Ping(n=2), Ping(n=3), Ping(n=4)
+
+    class NoAnswer(FakePublisher):
+        async def publish(self, entry: OutboxEntry) -> None:
+            if entry.message_id == str(unanswered.message_id):
+                await asyncio.Event().wait()  # the confirm never comes
+            await super().publish(entry)
+
+    held = await write(outbox, *(OutboxEntry.command("q", c) for c in (first, unanswered, later)))
+    free = await write(outbox, OutboxEntry.command("q", other))
+    publisher = NoAnswer()
+    relay = Relay(publisher, publish_timeout=0.2, **QUICK)
+
+    await relay.flush(outbox, held, free)
+
+    assert {e.message_id for e in publisher.published} == {
+        str(first.message_id),
+        str(other.message_id),
+    }
+    assert await owed(outbox, held) == [str(unanswered.message_id), str(later.message_id)]
     assert await owed(outbox, free) == []
 
 

@@ -141,25 +141,17 @@ class BrokerPublisher:
     """Publishes persistent messages on a channel of the broker's connection and waits for
     the broker's confirm; a command no queue takes raises, an event with no binding waits in
     `gosmed.unrouted`. Publishes in flight at once share the channel, so their confirms are
-    pipelined; at most `in_flight` wait for theirs, so the `timeout` of each is the broker's
-    answer, not a queue of this process's own publishes. No span per message (one costs more
-    than the publish): each message carries the trace context of the write that owed it, when
-    the relay runs within one."""
+    pipelined. No span per message (one costs more than the publish): each message carries
+    the trace context of the write that owed it, when the relay runs within one."""
 
-    def __init__(self, broker: RabbitBroker, timeout: float = 10.0, in_flight: int = 1000) -> None:
+    def __init__(self, broker: RabbitBroker) -> None:
         self.broker = broker
-        self.timeout = timeout
-        self._in_flight = asyncio.Semaphore(in_flight)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._opening = asyncio.Lock()
         self._traced: tuple[context.Context, dict[str, Any]] | None = None
 
     async def publish(self, entry: OutboxEntry) -> None:
-        async with self._in_flight:
-            await self._publish(entry)
-
-    async def _publish(self, entry: OutboxEntry) -> None:
         channel = await self._underlay()
         await channel.basic_publish(
             entry.body.encode(),
@@ -173,7 +165,6 @@ class BrokerPublisher:
                 message_type=entry.routing_key if entry.exchange else None,
                 headers=self._trace_headers(),
             ),
-            timeout=self.timeout,
             wait=False,  # hold the channel only to queue the frames, not until they are sent
         )
 
@@ -205,7 +196,11 @@ class BrokerPublisher:
 
 
 class Relay:
-    """Publishes what the registered outboxes hold; one per process."""
+    """Publishes what the registered outboxes hold; one per process.
+
+    At most `rounds_at_once` rounds publish at once, so the `publish_timeout` of a round is
+    the broker's answer, not a queue of this process's own publishes; what a round did not
+    get confirmed within it is left for a later try."""
 
     def __init__(
         self,
@@ -214,8 +209,12 @@ class Relay:
         sweep_seconds: float = 30.0,
         first_retry_seconds: float = 0.5,
         longest_retry_seconds: float = 30.0,
+        publish_timeout: float = 10.0,
+        rounds_at_once: int = 2,
     ) -> None:
         self._publisher = publisher
+        self._publish_timeout = publish_timeout
+        self._rounds = asyncio.Semaphore(rounds_at_once)
         self._sweep_seconds = sweep_seconds
         self._wait = wait_exponential(multiplier=first_retry_seconds, max=longest_retry_seconds)
         self._outboxes: list[Outbox] = []
@@ -286,26 +285,37 @@ class Relay:
         mine = [[e for e in o.entries if e.message_id not in self._in_flight] for o in owed]
         taken = [e.message_id for entries in mine for e in entries]
         self._in_flight.update(taken)
+        published: dict[Any, list[str]] = {}
         try:
-            sent = await asyncio.gather(*(self._in_order(outbox, entries) for entries in mine))
-            await outbox.remove({o.key: ids for o, ids in zip(owed, sent, strict=True) if ids})
+            async with self._rounds:
+                try:
+                    async with asyncio.timeout(self._publish_timeout):
+                        await asyncio.gather(
+                            *(
+                                self._in_order(outbox, entries, published.setdefault(o.key, []))
+                                for o, entries in zip(owed, mine, strict=True)
+                            )
+                        )
+                except TimeoutError:  # not all confirmed: the rest waits for the relay
+                    self._failure = "TimeoutError"
+            await outbox.remove({key: ids for key, ids in published.items() if ids})
         finally:
             self._in_flight.difference_update(taken)
-        return len(taken) - sum(map(len, sent))
+        return len(taken) - sum(map(len, published.values()))
 
-    async def _in_order(self, outbox: Outbox, entries: list[OutboxEntry]) -> list[str]:
-        """Publish one document's entries in order, stopping at the first failure; the
-        message ids published."""
-        published: list[str] = []
+    async def _in_order(
+        self, outbox: Outbox, entries: list[OutboxEntry], published: list[str]
+    ) -> None:
+        """Publish one document's entries in order, stopping at the first failure; each
+        adds its message id to `published` once confirmed."""
         for entry in entries:
             try:
                 await self._publisher.publish(entry)
             except Exception as exc:  # any broker failure: the entry waits for the relay
                 self._failure = type(exc).__name__
                 log.debug("outbox %s: %s not published", outbox.name, entry, exc_info=True)
-                break
+                return
             published.append(entry.message_id)
-        return published
 
     async def _run(self) -> None:
         while True:
