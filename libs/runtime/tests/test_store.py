@@ -84,3 +84,22 @@ async def test_embedded_store_matches_in_and_stores_datetimes_as_mongodb_does() 
     assert stored["at"] == {"when": [datetime(2026, 5, 1, 9, 30, 15, 123000, tzinfo=UTC)]}  # ms
     assert stored["pair"] == ["x", 1]
     store.close()
+
+
+async def test_embedded_store_copies_what_it_returns_and_rolls_back_a_refused_update() -> None:
+    store = open_store(None, f"gosmed_test_{uuid.uuid4().hex[:8]}")
+    items = store.database.items
+    await items.create_index("code", unique=True)
+    await items.insert_many(
+        [{"_id": 1, "code": "a", "tags": [{"n": 1}]}, {"_id": 2, "code": "b", "tags": []}]
+    )
+
+    found = await items.find_one({"_id": 1})
+    assert found is not None
+    found["tags"][0]["n"] = 99  # a change to what was returned is not a change to the store
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        await items.update_one({"_id": 2}, {"$set": {"code": "a"}, "$push": {"tags": {"n": 2}}})
+
+    assert await items.find_one({"_id": 1}) == {"_id": 1, "code": "a", "tags": [{"n": 1}]}
+    assert await items.find_one({"_id": 2}) == {"_id": 2, "code": "b", "tags": []}
+    store.close()

@@ -18,11 +18,19 @@ queries, so that code written for MongoDB is neither broken nor slowed down by t
   six types in turn (to store datetimes as MongoDB does: naive UTC, milliseconds). The patch
   copies plain values, dicts and lists itself and leaves the rest (datetimes, timestamps,
   ordered dicts, tuples) to mongomock.
+- mongomock deep-copies every document it updates (a snapshot to roll back to) and copies
+  every value it returns with the `copy` module, whose generic dispatch costs more than the
+  update: the patch copies dicts and lists directly and shares immutable values (strings,
+  numbers, datetimes, UUIDs, ObjectIds), passing anything else to `copy`.
 """
 
+import copy
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 from bson import ObjectId
 from mongomock import collection as mongomock_collection
@@ -31,6 +39,7 @@ from mongomock import filtering, helpers
 _PATCHED = "_gosmed_patched"
 _KEY_TYPES = (str, int, ObjectId)
 _PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+_IMMUTABLE = _PLAIN | {datetime, UUID, ObjectId}
 Document = dict[str, Any]
 _applies: Callable[[Document, Document], bool] = filtering.filter_applies
 
@@ -108,6 +117,26 @@ def _plain_copied(patch: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return copy
 
 
+def _deepcopy(value: Any, memo: Any = None) -> Any:
+    """`copy.deepcopy` for documents: dicts, lists and immutable values copied directly."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {k: _deepcopy(v) for k, v in value.items()}
+    if kind is list:
+        return [_deepcopy(v) for v in value]
+    return copy.deepcopy(value, memo)
+
+
+def _copy(value: Any) -> Any:
+    return value if type(value) in _IMMUTABLE else copy.copy(value)
+
+
+def _documents_copied(module: Any) -> Any:
+    return SimpleNamespace(deepcopy=_deepcopy, copy=_copy)
+
+
 def _patch(owner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
     method = getattr(owner, name)
     if not getattr(method, _PATCHED, False):
@@ -125,3 +154,4 @@ def patch_embedded_store() -> None:
     _patch(filtering, "_in_op", _found_first)  # `$nin` looks it up here
     operators = filtering._filterer_inst._operator_map  # `$in` holds it since import
     operators["$in"] = filtering._in_op
+    _patch(mongomock_collection, "copy", _documents_copied)  # the `copy` module it calls
