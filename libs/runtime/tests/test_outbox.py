@@ -4,8 +4,8 @@ is relayed later."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from typing import Any, TypedDict
 
 import aio_pika
 import pytest
@@ -15,12 +15,28 @@ from faststream.rabbit import RabbitBroker
 from gosmed.contracts import topology
 from gosmed.contracts.base import Message
 from gosmed.runtime.broker import create_broker, declare_topology
-from gosmed.runtime.outbox import BrokerPublisher, Outbox, OutboxEntry, Relay, outbox_of, push
+from gosmed.runtime.outbox import (
+    BrokerPublisher,
+    Outbox,
+    OutboxEntry,
+    Owed,
+    Relay,
+    outbox_of,
+    push,
+)
 from gosmed.runtime.settings import CommonSettings
 from gosmed.runtime.store import Store, open_store
-from gosmed.runtime.testing import TcpProxy
+from gosmed.runtime.telemetry import create_tracer_provider
+from gosmed.runtime.testing import FakePublisher, TcpProxy
 
-QUICK = {"sweep_seconds": 60.0, "first_retry_seconds": 0.05, "longest_retry_seconds": 0.5}
+
+class Timing(TypedDict):
+    sweep_seconds: float
+    first_retry_seconds: float
+    longest_retry_seconds: float
+
+
+QUICK: Timing = {"sweep_seconds": 60.0, "first_retry_seconds": 0.05, "longest_retry_seconds": 0.5}
 
 
 class Ping(Message):
@@ -119,6 +135,107 @@ async def test_a_write_is_published_once_and_its_entry_removed(
     assert await queue.get(fail=False) is None
     assert await owed(outbox, key) == []
     assert (await outbox.collection.find_one({"_id": key}) or {})["state"] == "changed"
+
+
+class Counted(Outbox):
+    """Counts the relay's reads and removals of the outbox."""
+
+    finds = removals = 0
+
+    async def pending(self, keys: Collection[Any] | None = None) -> list[Owed]:
+        self.finds += 1
+        return await super().pending(keys)
+
+    async def remove(self, published: Mapping[Any, Sequence[str]]) -> None:
+        self.removals += 1
+        await super().remove(published)
+
+
+async def test_a_bulk_write_is_relayed_with_one_read_and_one_removal_each_document_in_order(
+    broker: RabbitBroker, store: Store, queue: AbstractQueue, queue_name: str
+) -> None:
+    outbox = Counted(store.database["things"])
+    written = {
+        key: [Ping(n=1), Ping(n=2)] for key in [uuid.uuid4().hex for _ in range(50)]
+    }  # as one bulk write of 50 documents, each owing two commands
+    await outbox.collection.insert_many(
+        [
+            {"_id": key, **outbox_of(*(OutboxEntry.command(queue_name, c) for c in commands))}
+            for key, commands in written.items()
+        ]
+    )
+    relay = Relay(BrokerPublisher(broker), **QUICK)
+
+    await relay.flush(outbox, *written)
+
+    assert (outbox.finds, outbox.removals) == (1, 1)
+    received = [(await queue.get(no_ack=True)).message_id for _ in range(100)]
+    assert await queue.get(fail=False) is None
+    for commands in written.values():
+        first, second = (received.index(str(c.message_id)) for c in commands)
+        assert first < second
+    assert await outbox.pending() == []
+
+
+async def test_a_refused_entry_holds_back_only_the_later_entries_of_its_document(
+    relay: Relay, outbox: Outbox, queue: AbstractQueue, queue_name: str
+) -> None:
+    nowhere = f"{queue_name}.missing"  # no such queue: the broker returns the command
+    first, refused, later, other = Ping(n=1), Ping(n=2), Ping(n=3), Ping(n=4)
+    held = await write(
+        outbox,
+        OutboxEntry.command(queue_name, first),
+        OutboxEntry.command(nowhere, refused),
+        OutboxEntry.command(queue_name, later),
+    )
+    free = await write(outbox, OutboxEntry.command(queue_name, other))
+
+    await relay.flush(outbox, held, free)
+
+    received = {(await queue.get(no_ack=True)).message_id for _ in range(2)}
+    assert received == {str(first.message_id), str(other.message_id)}
+    assert await queue.get(fail=False) is None
+    assert await owed(outbox, held) == [str(refused.message_id), str(later.message_id)]
+    assert await owed(outbox, free) == []
+
+
+async def test_a_round_leaves_what_the_broker_did_not_confirm_within_the_timeout(
+    outbox: Outbox,
+) -> None:
+    first, unanswered, later, other = Ping(n=1), Ping(n=2), Ping(n=3), Ping(n=4)
+
+    class NoAnswer(FakePublisher):
+        async def publish(self, entry: OutboxEntry) -> None:
+            if entry.message_id == str(unanswered.message_id):
+                await asyncio.Event().wait()  # the confirm never comes
+            await super().publish(entry)
+
+    held = await write(outbox, *(OutboxEntry.command("q", c) for c in (first, unanswered, later)))
+    free = await write(outbox, OutboxEntry.command("q", other))
+    publisher = NoAnswer()
+    relay = Relay(publisher, publish_timeout=0.2, **QUICK)
+
+    await relay.flush(outbox, held, free)
+
+    assert {e.message_id for e in publisher.published} == {
+        str(first.message_id),
+        str(other.message_id),
+    }
+    assert await owed(outbox, held) == [str(unanswered.message_id), str(later.message_id)]
+    assert await owed(outbox, free) == []
+
+
+async def test_a_message_carries_the_trace_context_of_the_write_that_owed_it(
+    relay: Relay, outbox: Outbox, queue: AbstractQueue, queue_name: str
+) -> None:
+    tracer = create_tracer_provider("outbox-test").get_tracer(__name__)
+    with tracer.start_as_current_span("write") as span:
+        key = await write(outbox, OutboxEntry.command(queue_name, Ping(n=1)))
+        await relay.flush(outbox, key)
+
+    message = await queue.get(no_ack=True)
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    assert trace_id in str((message.headers or {})["traceparent"])
 
 
 async def test_start_up_relays_what_an_earlier_run_left(

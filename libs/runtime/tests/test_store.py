@@ -1,7 +1,9 @@
 """The store factory: embedded by default, a real MongoDB when GOSMED_MONGODB_URL is set."""
 
 import os
+import re
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pymongo
 import pytest
@@ -51,4 +53,53 @@ async def test_embedded_store_takes_bulk_updates_and_finds_by_primary_key() -> N
     assert await items.find_one({"_id": "k03"}) == {"_id": "k03", "n": 300}
     assert await items.count_documents({"_id": "k01", "n": 1}) == 0
     assert await items.count_documents({"_id": {"$in": []}}) == 0
+    store.close()
+
+
+async def test_embedded_store_matches_in_and_stores_datetimes_as_mongodb_does() -> None:
+    store = open_store(None, f"gosmed_test_{uuid.uuid4().hex[:8]}")
+    items = store.database.items
+    moscow = timezone(timedelta(hours=3))
+    written = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=moscow)
+    await items.insert_many(
+        [
+            {"_id": 1, "tags": ["a", "b"], "at": {"when": [written]}, "pair": ("x", 1)},
+            {"_id": 2, "tags": "c", "at": None, "pair": None},
+            {"_id": 3, "tags": ["d"], "at": {"when": []}, "pair": None},
+        ]
+    )
+
+    async def ids(query: dict[str, object]) -> list[int]:
+        return [d["_id"] async for d in items.find(query).sort("_id")]
+
+    assert await ids({"tags": {"$in": ["c", "a"]}}) == [1, 2]
+    assert await ids({"tags": {"$in": [re.compile("^d"), "c"]}}) == [2, 3]
+    assert await ids({"tags": {"$nin": ["b", "d"]}}) == [2]
+    assert await ids({"at": {"$in": [None]}}) == [2]
+    assert await ids({"missing": {"$in": [None, "x"]}}) == [1, 2, 3]
+    await items.update_one({"_id": 1}, {"$pull": {"tags": {"$in": ["a", "z"]}}})
+    stored = await items.find_one({"_id": 1})
+    assert stored is not None
+    assert stored["tags"] == ["b"]
+    assert stored["at"] == {"when": [datetime(2026, 5, 1, 9, 30, 15, 123000, tzinfo=UTC)]}  # ms
+    assert stored["pair"] == ["x", 1]
+    store.close()
+
+
+async def test_embedded_store_copies_what_it_returns_and_rolls_back_a_refused_update() -> None:
+    store = open_store(None, f"gosmed_test_{uuid.uuid4().hex[:8]}")
+    items = store.database.items
+    await items.create_index("code", unique=True)
+    await items.insert_many(
+        [{"_id": 1, "code": "a", "tags": [{"n": 1}]}, {"_id": 2, "code": "b", "tags": []}]
+    )
+
+    found = await items.find_one({"_id": 1})
+    assert found is not None
+    found["tags"][0]["n"] = 99  # a change to what was returned is not a change to the store
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        await items.update_one({"_id": 2}, {"$set": {"code": "a"}, "$push": {"tags": {"n": 2}}})
+
+    assert await items.find_one({"_id": 1}) == {"_id": 1, "code": "a", "tags": [{"n": 1}]}
+    assert await items.find_one({"_id": 2}) == {"_id": 2, "code": "b", "tags": []}
     store.close()

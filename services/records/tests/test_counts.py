@@ -1,9 +1,12 @@
-"""Intake on the embedded store: bulk writes stay idempotent and versioned, and the per-patient
-counts behind a first page's notices (hidden by consent, restricted) stay equal to what a
-count of the records themselves gives, through adds, re-sends, redeliveries and new versions."""
+"""Intake on the embedded store and the outbox relay: bulk writes stay idempotent and
+versioned, each new record is announced once and each patient notified once per report (also
+when the broker refused them at first), and the per-patient counts behind a first page's
+notices (hidden by consent, restricted) stay equal to what a count of the records themselves
+gives, through adds, re-sends, redeliveries and new versions."""
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,27 +22,33 @@ from gosmed.contracts.records.intake import (
 )
 from gosmed.contracts.records.queries import NoticeCode
 from gosmed.records.domain import DataConsent, OrganizationCounts, count_notices, record_id
-from gosmed.records.repository import Document, RecordsRepository, SyncRepository
+from gosmed.records.repository import (
+    NOTIFY_QUEUE,
+    RECORD_ADDED_KEY,
+    Document,
+    RecordsRepository,
+    SyncRepository,
+)
 from gosmed.records.service import Intake
 from gosmed.records.simulator import Catalogue, history
+from gosmed.runtime.outbox import OutboxEntry, Relay
 from gosmed.runtime.store import Store, open_store
+from gosmed.runtime.testing import FakePublisher
 
 RESTRICTED = Diagnosis(code="F41.1", text="Генерализованное тревожное расстройство")
 PLAIN = Diagnosis(code="J06.9", text="Острая инфекция верхних дыхательных путей")
 
 
-class Announcements:
-    """Stands in for the broker side of the outbox: keeps what intake announces."""
+class Announcements(FakePublisher):
+    """Stands in for the broker: keeps what the relay publishes for intake."""
 
-    def __init__(self) -> None:
-        self.events: list[RecordAdded] = []
-        self.notifications: list[SendNotification] = []
+    @property
+    def events(self) -> list[RecordAdded]:
+        return self.messages(RECORD_ADDED_KEY, RecordAdded)
 
-    async def announce(
-        self, events: list[RecordAdded], notifications: list[SendNotification]
-    ) -> None:
-        self.events += events
-        self.notifications += notifications
+    @property
+    def notifications(self) -> list[SendNotification]:
+        return self.messages(NOTIFY_QUEUE, SendNotification)
 
 
 class WriteFailsOnce(RecordsRepository):
@@ -47,11 +56,11 @@ class WriteFailsOnce(RecordsRepository):
 
     failed = False
 
-    async def _write(self, changed: dict[UUID, Document], kept: set[UUID]) -> None:
+    async def _write(self, changed: dict[UUID, Document], new: dict[UUID, OutboxEntry]) -> None:
         if not self.failed:
             self.failed = True
             raise ConnectionError("store went away")
-        await super()._write(changed, kept)
+        await super()._write(changed, new)
 
 
 @pytest.fixture
@@ -71,9 +80,17 @@ def announcements() -> Announcements:
     return Announcements()
 
 
+def relay(announcements: Announcements) -> Relay:
+    return Relay(announcements, first_retry_seconds=0.05, longest_retry_seconds=0.2)
+
+
 @pytest.fixture
-def intake(records: RecordsRepository, store: Store, announcements: Announcements) -> Intake:
-    return Intake(records, SyncRepository(store.database), announcements)  # type: ignore[arg-type]
+async def intake(
+    records: RecordsRepository, store: Store, announcements: Announcements
+) -> AsyncIterator[Intake]:
+    intake = Intake(records, SyncRepository(store.database), relay(announcements))
+    yield intake
+    await intake.relay.stop()
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +230,7 @@ async def test_a_batch_redelivered_after_a_failure_part_way_counts_once(
     store: Store, catalogue: Catalogue, announcements: Announcements
 ) -> None:
     records = WriteFailsOnce(store.database)
-    intake = Intake(records, SyncRepository(store.database), announcements)  # type: ignore[arg-type]
+    intake = Intake(records, SyncRepository(store.database), relay(announcements))
     items = services(catalogue, 3)
     items[1] = restricted(items[1])
     message = report(catalogue.clinics[0].id, items)
@@ -227,10 +244,11 @@ async def test_a_batch_redelivered_after_a_failure_part_way_counts_once(
         catalogue.clinics[0].id: OrganizationCounts(3, 1)
     }
     assert len(announcements.events) == 3
+    assert len(announcements.notifications) == 1  # written with the counts, the first time
 
 
 async def test_the_same_batch_delivered_twice_at_once_is_stored_and_counted_once(
-    intake: Intake, records: RecordsRepository, catalogue: Catalogue
+    intake: Intake, records: RecordsRepository, catalogue: Catalogue, announcements: Announcements
 ) -> None:
     message = report(catalogue.clinics[0].id, services(catalogue, 6))
 
@@ -240,6 +258,59 @@ async def test_the_same_batch_delivered_twice_at_once_is_stored_and_counted_once
     assert await counted(records, PATIENT.snils) == {
         catalogue.clinics[0].id: OrganizationCounts(6, 0)
     }
+    assert len(announcements.events) == 6
+    assert len(announcements.notifications) == 1
+
+
+async def test_what_the_broker_refused_after_the_write_is_relayed_later(
+    intake: Intake, records: RecordsRepository, catalogue: Catalogue, announcements: Announcements
+) -> None:
+    await intake.relay.start()
+    announcements.refuse(1_000)  # the broker is down when the report is written
+    items = services(catalogue, 3)
+    organization = catalogue.clinics[0].id
+
+    accepted = await intake.report(report(organization, items))
+
+    assert answer(accepted) == (3, 0, 0)  # stored and answered all the same
+    assert announcements.published == []
+    assert len(await records.outbox.pending()) == 3
+    assert len(await records.notices.pending()) == 1
+    announcements.refuse(0)  # the broker is back: the relay's next try publishes
+    async with asyncio.timeout(5):
+        while await records.outbox.pending() or await records.notices.pending():
+            await asyncio.sleep(0.02)
+    assert {e.record_id for e in announcements.events} == {
+        record_id(organization, s.clinic_record_id) for s in items
+    }
+    (notice,) = announcements.notifications
+    assert notice.recipient_snils == PATIENT.snils
+    assert "передала новые записи об оказанных вам услугах: 3." in notice.body
+
+
+async def test_a_new_record_is_announced_even_when_its_patients_counts_stay_the_same(
+    intake: Intake, records: RecordsRepository, catalogue: Catalogue, announcements: Announcements
+) -> None:
+    first, second = services(catalogue, 2)
+    organization = catalogue.clinics[0].id
+    await intake.report(report(organization, [first]))
+    moved = first.model_copy(
+        update={
+            "version": 2,
+            "patient_snils": CHILD_OVER_15.snils,
+            "patient_oms_policy": CHILD_OVER_15.oms_policy,
+        }
+    )
+
+    # One record leaves the patient and a new one arrives: her counts do not change.
+    assert answer(await intake.report(report(organization, [moved, second]))) == (1, 1, 0)
+
+    assert await counted(records, PATIENT.snils) == {organization: OrganizationCounts(1, 0)}
+    assert [e.record_id for e in announcements.events] == [
+        record_id(organization, first.clinic_record_id),
+        record_id(organization, second.clinic_record_id),
+    ]
+    assert [n.recipient_snils for n in announcements.notifications] == [PATIENT.snils] * 2
 
 
 async def test_counts_of_a_store_written_before_them_are_made_at_start(

@@ -6,21 +6,40 @@ queries, so that code written for MongoDB is neither broken nor slowed down by t
   without `sort=` sends) and refuses a real sort, which mongomock cannot do.
 - MongoDB finds `{"_id": x}` and `{"_id": {"$in": [...]}}` through the `_id` index; mongomock
   tests every document of the collection (a batch of 500 ids against 20,000 records takes
-  seconds). The patch looks those ids up in the collection's dict of documents, then applies
-  the rest of the filter to what it found, returned in `_id` order like an index scan.
+  seconds). The patch looks those ids up in the collection's dict of documents (under one
+  read lock), then applies the rest of the filter to what it found, returned in `_id` order
+  like an index scan.
   mongomock's own query language still decides every other condition.
+- mongomock's `$in` first tests every value of the list for being a regular expression, for
+  each document it filters: a pull of 500 published outbox entries from 500 documents makes
+  250,000 such tests. The patch answers a plain value the list holds at once (what mongomock
+  answers too); any other case is mongomock's.
+- mongomock copies every document written through a function that tests each value against
+  six types in turn (to store datetimes as MongoDB does: naive UTC, milliseconds). The patch
+  copies plain values, dicts and lists itself and leaves the rest (datetimes, timestamps,
+  ordered dicts, tuples) to mongomock.
+- mongomock deep-copies every document it updates (a snapshot to roll back to) and copies
+  every value it returns with the `copy` module, whose generic dispatch costs more than the
+  update: the patch copies dicts and lists directly and shares immutable values (strings,
+  numbers, datetimes, UUIDs, ObjectIds), passing anything else to `copy`.
 """
 
+import copy
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 from bson import ObjectId
 from mongomock import collection as mongomock_collection
-from mongomock import filtering
+from mongomock import filtering, helpers
 
 _PATCHED = "_gosmed_patched"
 _KEY_TYPES = (str, int, ObjectId)
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+_IMMUTABLE = _PLAIN | {datetime, UUID, ObjectId}
 Document = dict[str, Any]
 _applies: Callable[[Document, Document], bool] = filtering.filter_applies
 
@@ -63,14 +82,62 @@ def _by_primary_key(
         if keys is None:
             return method(self, query)
         store = self._store
-        found = [store[key] for key in keys if key in store]
+        store._remove_expired_documents()  # TTL indexes, as its own lookups do
+        with store._rwlock.reader():  # once, not twice per key
+            documents = store._documents
+            found = [documents[key] for key in keys if key in documents]
         rest = {name: value for name, value in query.items() if name != "_id"}
         return (document for document in found if not rest or _applies(rest, document))
 
     return iterate
 
 
-def _patch(owner: type, name: str, wrap: Callable[[Any], Any]) -> None:
+def _found_first(in_op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    @wraps(in_op)
+    def matches(value: Any, listed: Any) -> bool:
+        if type(value) in _PLAIN and isinstance(listed, list | tuple) and value in listed:
+            return True
+        return in_op(value, listed)
+
+    return matches
+
+
+def _plain_copied(patch: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @wraps(patch)
+    def copy(value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            return {k: v if type(v) in _PLAIN else copy(v) for k, v in value.items()}
+        if kind is list:
+            return [v if type(v) in _PLAIN else copy(v) for v in value]
+        if kind in _PLAIN:
+            return value
+        return patch(value)  # its own recursion comes back here through the module
+
+    return copy
+
+
+def _deepcopy(value: Any, memo: Any = None) -> Any:
+    """`copy.deepcopy` for documents: dicts, lists and immutable values copied directly."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {k: _deepcopy(v) for k, v in value.items()}
+    if kind is list:
+        return [_deepcopy(v) for v in value]
+    return copy.deepcopy(value, memo)
+
+
+def _copy(value: Any) -> Any:
+    return value if type(value) in _IMMUTABLE else copy.copy(value)
+
+
+def _documents_copied(module: Any) -> Any:
+    return SimpleNamespace(deepcopy=_deepcopy, copy=_copy)
+
+
+def _patch(owner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
     method = getattr(owner, name)
     if not getattr(method, _PATCHED, False):
         patched = wrap(method)
@@ -79,7 +146,12 @@ def _patch(owner: type, name: str, wrap: Callable[[Any], Any]) -> None:
 
 
 def patch_embedded_store() -> None:
-    """Apply both patches once per process, before the first collection is opened."""
+    """Apply the patches once per process, before the first collection is opened."""
     _patch(mongomock_collection.BulkOperationBuilder, "add_update", _without_sort)
     _patch(mongomock_collection.BulkOperationBuilder, "add_replace", _without_sort)
     _patch(mongomock_collection.Collection, "_iter_documents", _by_primary_key)
+    _patch(helpers, "patch_datetime_awareness_in_document", _plain_copied)
+    _patch(filtering, "_in_op", _found_first)  # `$nin` looks it up here
+    operators = filtering._filterer_inst._operator_map  # `$in` holds it since import
+    operators["$in"] = filtering._in_op
+    _patch(mongomock_collection, "copy", _documents_copied)  # the `copy` module it calls

@@ -2,6 +2,7 @@
 lifecycle."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ from gosmed.runtime.telemetry import create_tracer_provider, install_tracer_prov
 
 log = logging.getLogger(__name__)
 MessageT = TypeVar("MessageT", bound=BaseModel)
+# Python collects its youngest objects every 700 allocations: a message being handled (a
+# report of 500 records, their documents and messages) outlives hundreds of such collections,
+# is promoted, and makes full collections of the whole heap (the embedded store's documents
+# included) run every few messages: 30-45 % of records' CPU in a bulk intake. Collecting the
+# youngest every 50,000 allocations lets a message's objects die young.
+GC_THRESHOLDS = (50_000, 20, 10)
 
 
 @dataclass
@@ -187,6 +194,7 @@ def build_service(
 def run(create: Callable[[TracerProvider], ServiceRuntime], name: topology.Service) -> None:
     """Process entry point: logging, tracing, then run until SIGINT/SIGTERM, finishing
     in-flight messages before exit."""
+    gc.set_threshold(*GC_THRESHOLDS)
     settings = ServiceSettings()
     setup_logging(name.value, settings.log_level, settings.log_format)
     provider = create_tracer_provider(name.value, otlp_endpoint=settings.otlp_endpoint)

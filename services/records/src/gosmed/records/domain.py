@@ -1,6 +1,6 @@
 """Rules of rendered-service records: identity, versions of a reported batch, per-patient
-counts, restricted diagnoses, periods, cursors, consent, cost history, price checks and the
-registry cards a list shows. No I/O here."""
+counts, what new records announce, restricted diagnoses, periods, cursors, consent, cost
+history, price checks and the registry cards a list shows. No I/O here."""
 
 import re
 from collections import Counter
@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from gosmed.contracts.identity.notifications import SendNotification
 from gosmed.contracts.records.details import CostChangeView, PriceFlag, RecordVersionView
+from gosmed.contracts.records.intake import RecordAdded, ReportedService
 from gosmed.contracts.records.queries import Notice, NoticeCode, PeriodPreset
 from gosmed.contracts.records.views import (
     Cost,
@@ -83,12 +85,10 @@ class Reported:
 
 @dataclass(frozen=True)
 class Kept:
-    """What the store holds of a record: its version, what it is counted as, whether its
-    RecordAdded went out."""
+    """What the store holds of a record: its version and what it is counted as."""
 
     version: int
     tally: Tally
-    announced: bool
 
 
 @dataclass
@@ -122,6 +122,29 @@ def plan_batch(batch: Sequence[Reported], kept: Mapping[UUID, Kept]) -> BatchPla
         plan.counts[batch[index].tally] += 1
     plan.counts = Counter({t: n for t, n in plan.counts.items() if n})
     return plan
+
+
+def record_added(ident: UUID, organization_id: UUID, service: ReportedService) -> RecordAdded:
+    """The event of a record stored for the first time (the version it was stored with)."""
+    return RecordAdded(
+        record_id=ident,
+        organization_id=organization_id,
+        patient_snils=service.patient_snils,
+        category=service.category,
+        rendered_on=service.rendered_on,
+    )
+
+
+def new_records_notice(patient_snils: str, count: int) -> SendNotification:
+    """The one notice a patient gets for the new records of one report, however many."""
+    return SendNotification(
+        recipient_snils=patient_snils,
+        title="Новые сведения об оказанных медицинских услугах",
+        body=f"Медицинская организация передала новые записи об оказанных вам услугах: "
+        f"{count}. Их можно посмотреть в разделе «Сведения об оказанных медицинских услугах».",
+        category="record_added",
+        link="/patients/me/services",
+    )
 
 
 def resolve_period(

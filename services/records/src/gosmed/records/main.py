@@ -53,7 +53,7 @@ def create(
             sync_answer_within=timedelta(seconds=settings.sync_answer_seconds),
         ),
     )
-    handlers.register(runtime, Intake(records, syncs, outbox), reading, cards)
+    handlers.register(runtime, Intake(records, syncs, runtime.relay), reading, cards)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:

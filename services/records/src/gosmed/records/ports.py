@@ -1,5 +1,6 @@
-"""The other services records talks to: identity (authorize, notify), the registry (cards,
-tariffs), clinics (re-send requests), and the events exchange."""
+"""The other services records talks to: identity (authorize, and the queue of its
+notifications), the registry (cards, tariffs) and clinics (re-send requests). What intake
+announces goes through the outbox (`gosmed.records.repository`)."""
 
 import asyncio
 import logging
@@ -17,8 +18,7 @@ from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
-from gosmed.contracts.records.intake import RECORD_ADDED, RecordAdded, RequestClinicSync
+from gosmed.contracts.records.intake import RequestClinicSync
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
@@ -35,13 +35,13 @@ from gosmed.contracts.registry.specialists import (
 )
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
-from gosmed.runtime.broker import durable_queue, publish_event
+from gosmed.records.repository import NOTIFY_QUEUE
+from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 Service = topology.Service
-NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
 CardListT = TypeVar("CardListT", OrganizationList, SpecialistList)
 TRANSIENT = frozenset({ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT})
 
@@ -111,7 +111,7 @@ class Registry:
 
 
 class Outbox:
-    """What records publishes: events, notifications through identity, clinic re-send requests."""
+    """Identity's notification queue, and the re-send requests records asks of clinics."""
 
     def __init__(self, broker: RabbitBroker, settings: CommonSettings) -> None:
         self.broker = broker
@@ -121,18 +121,6 @@ class Outbox:
         """Declare identity's notification queue as identity does, so notifications wait there
         even while identity is down or not yet started."""
         await self.broker.declare_queue(durable_queue(NOTIFY_QUEUE, self.settings))
-
-    async def announce(
-        self, events: list[RecordAdded], notifications: list[SendNotification]
-    ) -> None:
-        key = topology.event_key(Service.RECORDS, RECORD_ADDED)
-        await asyncio.gather(
-            *(publish_event(self.broker, event, key) for event in events),
-            *(
-                self.broker.publish(n, NOTIFY_QUEUE, persist=True, message_id=str(n.message_id))
-                for n in notifications
-            ),
-        )
 
     async def request_sync(self, queue: str, request: RequestClinicSync) -> bool:
         """False when the clinic's queue does not exist (nobody would read the request)."""

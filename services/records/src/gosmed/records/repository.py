@@ -1,4 +1,8 @@
-"""MongoDB mapping of records, their versions, consents, clinic syncs and the access journal."""
+"""MongoDB mapping of records, their versions, consents, clinic syncs and the access journal.
+
+A new record's RecordAdded is written in the record document's outbox, and a patient's notice
+of a report's new records in the outbox of their counts document, by the same bulk writes that
+store the records and the counts (`gosmed.runtime.outbox`)."""
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -11,9 +15,11 @@ from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from gosmed.contracts import topology
 from gosmed.contracts.access import LegalBasis
+from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
 from gosmed.contracts.records.details import RecordVersionView
-from gosmed.contracts.records.intake import ReportedService
+from gosmed.contracts.records.intake import RECORD_ADDED, ReportedService
 from gosmed.contracts.records.journal import AccessLogEntry
 from gosmed.contracts.records.views import RenderedServiceView
 from gosmed.contracts.registry.catalog import ServiceCategory
@@ -29,21 +35,20 @@ from gosmed.records.domain import (
     Reported,
     Tally,
     is_restricted,
+    new_records_notice,
     plan_batch,
+    record_added,
     record_id,
     search_text,
 )
+from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
 Document = dict[str, Any]
 # `position` is "<rendered_on>|<id>": one key orders newest first and is the page cursor.
 NEWEST_FIRST = ("position", DESCENDING)
-KEPT_FIELDS = {
-    "version": 1,
-    "patient_snils": 1,
-    "organization_id": 1,
-    "restricted": 1,
-    "announced": 1,
-}
+KEPT_FIELDS = {"version": 1, "patient_snils": 1, "organization_id": 1, "restricted": 1}
+RECORD_ADDED_KEY = topology.event_key(topology.Service.RECORDS, RECORD_ADDED)
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 # Batch tokens a patient's counts remember: more than the batches in flight at once.
 KEEP_TOKENS = 256
 DUPLICATE_KEY = 11000
@@ -89,11 +94,13 @@ class RecordFilter:
 
 @dataclass(frozen=True)
 class Written:
-    """What writing a batch did: each service's outcome (in order), and the records whose
-    RecordAdded has not gone out yet, each with the service it now holds."""
+    """What writing a batch did: each service's outcome (in order), and the keys of the
+    documents whose outbox it wrote: the new records (`RecordsRepository.outbox`) and the
+    counts of their patients (`RecordsRepository.notices`)."""
 
     outcomes: list[Outcome]
-    unannounced: dict[UUID, ReportedService]
+    new_records: list[str]
+    patients: list[str]
 
 
 class RecordsRepository:
@@ -105,6 +112,8 @@ class RecordsRepository:
         self.records = database["records"]
         self.versions = database["record_versions"]
         self.counts = database["patient_counts"]
+        self.outbox = Outbox(self.records)  # RecordAdded of each new record
+        self.notices = Outbox(self.counts)  # a patient's notices of new records
 
     async def ensure_indexes(self) -> None:
         await self.records.create_index([("patient_snils", ASCENDING), NEWEST_FIRST])
@@ -124,7 +133,9 @@ class RecordsRepository:
         The record's `_id` is derived from (organization, clinic record id), so the primary key
         is the unique natural key. The counts are written first, each patient's at most once
         per `token` (the report's message id): a batch redelivered after a failure part-way
-        finds the records as they were, and finds its counts already applied."""
+        finds the records as they were, and finds its counts (and notices) already applied.
+        Each inserted record carries its RecordAdded; each patient with new records gets one
+        notice with their counts."""
         idents = [record_id(organization_id, s.clinic_record_id) for s in services]
         kept = await self._kept(idents)
         plan = plan_batch(
@@ -134,20 +145,23 @@ class RecordsRepository:
             ],
             kept,
         )
-        await self._count(plan.counts, token)
+        new = {i: services[index] for i, index in plan.winners.items() if i not in kept}
+        added = Counter(service.patient_snils for service in new.values())
+        await self._count(plan.counts, token, added)
         documents = [
             _document(organization_id, i, s, now) for i, s in zip(idents, services, strict=True)
         ]
         await self._keep_versions(idents, documents)
         await self._write(
-            {ident: documents[index] for ident, index in plan.winners.items()}, set(kept)
+            {ident: documents[index] for ident, index in plan.winners.items()},
+            {
+                ident: OutboxEntry.event(
+                    RECORD_ADDED_KEY, record_added(ident, organization_id, service)
+                )
+                for ident, service in new.items()
+            },
         )
-        unannounced: dict[UUID, ReportedService] = {}
-        for ident, service in zip(idents, services, strict=True):
-            if ident not in kept or not kept[ident].announced:
-                winner = plan.winners.get(ident)
-                unannounced[ident] = service if winner is None else services[winner]
-        return Written(plan.outcomes, unannounced)
+        return Written(plan.outcomes, [str(i) for i in new], sorted(added))
 
     async def _kept(self, idents: list[UUID]) -> dict[UUID, Kept]:
         found = self.records.find(
@@ -157,12 +171,16 @@ class RecordsRepository:
             UUID(doc["_id"]): Kept(
                 version=doc["version"],
                 tally=Tally(doc["patient_snils"], UUID(doc["organization_id"]), doc["restricted"]),
-                announced=doc.get("announced", True),
             )
             async for doc in found
         }
 
-    async def _count(self, changes: Counter[Tally], token: str) -> None:
+    async def _count(
+        self, changes: Counter[Tally], token: str, added: Counter[str] | None = None
+    ) -> None:
+        """Apply the changes of the counts and push each patient's notice of `added` new
+        records, both once per `token`."""
+        added = added or Counter()
         increments: dict[str, Counter[str]] = defaultdict(Counter)
         for tally, change in changes.items():
             path = f"organizations.{tally.organization_id}"
@@ -171,16 +189,17 @@ class RecordsRepository:
                 increments[tally.patient_snils][f"{path}.restricted"] += change
 
         def count(patient: str, upsert: bool) -> UpdateOne:
-            return UpdateOne(
-                {"_id": patient, "applied": {"$ne": token}},
-                {
-                    "$inc": {k: n for k, n in increments[patient].items() if n},
-                    "$push": {"applied": {"$each": [token], "$slice": -KEEP_TOKENS}},
-                },
-                upsert=upsert,
-            )
+            update: Document = {"$push": {"applied": {"$each": [token], "$slice": -KEEP_TOKENS}}}
+            if inc := {k: n for k, n in increments[patient].items() if n}:
+                update["$inc"] = inc
+            if added[patient]:
+                notice = new_records_notice(patient, added[patient])
+                update["$push"] |= push(OutboxEntry.command(NOTIFY_QUEUE, notice))["$push"]
+            return UpdateOne({"_id": patient, "applied": {"$ne": token}}, update, upsert=upsert)
 
-        patients = sorted(p for p, inc in increments.items() if any(inc.values()))
+        patients = sorted(
+            {p for p, inc in increments.items() if any(inc.values())} | set(added.keys())
+        )
         # A duplicate key on the upsert: the patient's document exists, either holding this
         # token already or created meanwhile by another batch; without the upsert, the update
         # then applies exactly when the token is not there yet.
@@ -198,9 +217,10 @@ class RecordsRepository:
             history.setdefault(key, {"_id": key, "record_id": str(ident), **document})
         await _bulk(self.versions, [InsertOne(d) for d in history.values()], None)
 
-    async def _write(self, changed: dict[UUID, Document], kept: set[UUID]) -> None:
-        """Insert the new records and replace older versions of the kept ones; a record
-        another writer created meanwhile is then replaced only if this version is newer."""
+    async def _write(self, changed: dict[UUID, Document], new: dict[UUID, OutboxEntry]) -> None:
+        """Insert the `new` records, each with the event it owes, and replace older versions
+        of the kept ones; a record another writer created meanwhile (and announced) is then
+        replaced only if this version is newer."""
         idents = list(changed)
 
         def newer(ident: UUID) -> UpdateOne:
@@ -212,9 +232,9 @@ class RecordsRepository:
         await _bulk(
             self.records,
             [
-                newer(i)
-                if i in kept
-                else InsertOne({"_id": str(i), **changed[i], "announced": False})
+                InsertOne({"_id": str(i), **changed[i], **outbox_of(new[i])})
+                if i in new
+                else newer(i)
                 for i in idents
             ],
             lambda index: newer(idents[index]),
@@ -253,12 +273,6 @@ class RecordsRepository:
             key = group["_id"]
             counts[Tally(key["patient"], UUID(key["organization"]), key["restricted"])] = group["n"]
         await self._count(counts, "count-all")
-
-    async def mark_announced(self, ids: list[UUID]) -> None:
-        await self.records.update_many(
-            {"_id": {"$in": [str(i) for i in ids]}, "announced": False},
-            {"$set": {"announced": True}},
-        )
 
     async def page(
         self, where: RecordFilter, after: Position | None, limit: int

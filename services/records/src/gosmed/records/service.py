@@ -13,11 +13,9 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.demo import PATIENTS_WITH_HISTORY
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
-from gosmed.contracts.identity.notifications import SendNotification
 from gosmed.contracts.records.consents import DataConsentView, GetDataConsent, SetDataConsent
 from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
 from gosmed.contracts.records.intake import (
-    RecordAdded,
     ReportAccepted,
     ReportRenderedServices,
     RequestClinicSync,
@@ -63,6 +61,7 @@ from gosmed.records.repository import (
     RecordsRepository,
     SyncRepository,
 )
+from gosmed.runtime.outbox import Relay
 
 PATIENT_NOT_FOUND = "Пациент не найден."
 RECORD_NOT_FOUND = "Запись об оказанной услуге не найдена."
@@ -79,63 +78,41 @@ class Timing:
 
 
 class Intake:
-    """Stores clinic reports idempotently and announces new records."""
+    """Stores clinic reports idempotently; new records are announced through the outbox."""
 
     def __init__(
         self,
         records: RecordsRepository,
         syncs: SyncRepository,
-        outbox: Outbox,
+        relay: Relay,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.records = records
         self.syncs = syncs
-        self.outbox = outbox
+        self.relay = relay
         self.clock = clock
+        relay.add(records.outbox)
+        relay.add(records.notices)
 
     async def report(self, report: ReportRenderedServices) -> ReportAccepted:
-        """Write the batch, then announce what is new; the message is acked after this."""
+        """Write the batch with what it announces, then publish that (or leave it to the
+        relay, if the broker does not take it now); the message is acked after this."""
         now = self.clock()
         written = await self.records.store_batch(
             report.organization_id, report.services, str(report.message_id), now
         )
         patients = {item.patient_snils for item in report.services}
         await self.syncs.reported(report.organization_id, report.sync_queue, patients, now)
-        if written.unannounced:
-            events = [
-                RecordAdded(
-                    record_id=ident,
-                    organization_id=report.organization_id,
-                    patient_snils=item.patient_snils,
-                    category=item.category,
-                    rendered_on=item.rendered_on,
-                )
-                for ident, item in written.unannounced.items()
-            ]
-            await self.outbox.announce(events, _notifications(events))
-            await self.records.mark_announced(list(written.unannounced))
+        await asyncio.gather(
+            self.relay.flush(self.records.outbox, *written.new_records),
+            self.relay.flush(self.records.notices, *written.patients),
+        )
         outcomes = Counter(written.outcomes)
         return ReportAccepted(
             created=outcomes[Outcome.CREATED],
             updated=outcomes[Outcome.UPDATED],
             unchanged=outcomes[Outcome.UNCHANGED],
         )
-
-
-def _notifications(events: list[RecordAdded]) -> list[SendNotification]:
-    """One notice per patient per report, however many records it brought."""
-    per_patient = Counter(event.patient_snils for event in events)
-    return [
-        SendNotification(
-            recipient_snils=snils,
-            title="Новые сведения об оказанных медицинских услугах",
-            body=f"Медицинская организация передала новые записи об оказанных вам услугах: "
-            f"{count}. Их можно посмотреть в разделе «Сведения об оказанных медицинских услугах».",
-            category="record_added",
-            link="/patients/me/services",
-        )
-        for snils, count in sorted(per_patient.items())
-    ]
 
 
 class Reading:
