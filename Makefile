@@ -14,7 +14,7 @@ test: install  ## the whole suite against the real RabbitMQ (own vhost `gosmed-t
 	@deploy/local/test-vhost.sh
 	uv run pytest
 
-chaos: install  ## the fault suite: processes killed under load (tests/chaos, left out of `test`)
+chaos: install  ## the fault suite: processes killed under load, the broker restarted under a clinic (tests/chaos)
 	@deploy/local/test-vhost.sh
 	uv run pytest -m chaos tests/chaos
 
