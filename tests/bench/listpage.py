@@ -113,7 +113,7 @@ async def bench_system(name: str, tree: Checkout, port: int, logs: Path) -> Resu
                 raise RuntimeError(f"{name}: the first page has {len(first['items'])} items")
             demo_store = await load(f"{name}, demo store", list_page, pids)
             progress(f"{name}: intake of {INTAKE_RECORDS:,} records of another patient")
-            taken = await intake(catalogue)
+            taken = await intake(catalogue, pids["records"])
             progress(f"{name}: intake: {taken}")
             large_store = await load(f"{name}, + {INTAKE_RECORDS:,} records", list_page, pids)
     progress(f"{name}: stopped")

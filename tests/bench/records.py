@@ -1,6 +1,7 @@
 """Records: (a) the list endpoint through the edge, requests per second and latency with 32
 concurrent clients for a patient with 1,000 records; (b) intake, records per second from the
-clinic's publish to stored (the report's answer is sent after the write), for 20,000 records.
+clinic's publish to stored (the report's answer is sent after the write), for 20,000 records,
+and the CPU time the records process spent per record meanwhile (Linux: from /proc).
 
 Everything runs as `make run` runs it: every service a process, the edge, the real broker."""
 
@@ -16,6 +17,7 @@ from gosmed.contracts import demo
 from gosmed.contracts.types import snils_check_digits
 from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.devstack import DevStack
+from tests.bench import procfs
 from tests.bench.common import BENCH_AMQP_URL, HEADER, LOAD_ENV, measure
 from tests.conftest import free_port
 from tests.e2e.identity_support import login
@@ -69,7 +71,7 @@ async def run() -> None:
                 )
                 print(result.row(), flush=True)
 
-        print(f"\nRecords intake: {await intake(catalogue)}", flush=True)
+        print(f"\nRecords intake: {await intake(catalogue, stack.pid('records'))}", flush=True)
     finally:
         stack.stop()
 
@@ -79,23 +81,35 @@ class Intake:
     stored: int
     reports: int
     seconds: float
+    records_cpu: float | None = None  # CPU seconds the records process spent meanwhile
 
     @property
     def rate(self) -> float:
         return self.stored / self.seconds
 
     def __str__(self) -> str:
+        cpu = (
+            ""
+            if self.records_cpu is None
+            else f", records CPU {self.records_cpu / self.stored * 1e6:.0f} µs/record"
+        )
         return (
             f"{self.stored} records in {self.reports} reports, publish to stored: "
-            f"{self.seconds:.1f} s, {self.rate:.0f} records/s"
+            f"{self.seconds:.1f} s, {self.rate:.0f} records/s{cpu}"
         )
 
 
-async def intake(catalogue: Catalogue) -> Intake:
+async def intake(catalogue: Catalogue, records_pid: int | None = None) -> Intake:
     """Publish INTAKE_RECORDS records of BENCH_PATIENT as clinics would (reports of
-    up to 500) and wait for every answer, which records sends once the report is stored."""
+    up to 500) and wait for every answer, which records sends once the report is stored;
+    with the records process's id (on Linux), also its CPU time meanwhile."""
     batches = list(reports(history(BENCH_PATIENT, INTAKE_RECORDS, catalogue, prefix="load")))
+    pid = records_pid if procfs.PROC.exists() else None
+    cpu = procfs.cpu_seconds(pid) if pid else 0.0
     started = time.perf_counter()
     answers = await publish(BENCH_AMQP_URL, batches)
     elapsed = time.perf_counter() - started
-    return Intake(sum(a.created + a.updated + a.unchanged for a in answers), len(batches), elapsed)
+    used = procfs.cpu_seconds(pid) - cpu if pid else None
+    return Intake(
+        sum(a.created + a.updated + a.unchanged for a in answers), len(batches), elapsed, used
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, cast
 
 import aiormq
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection, DeliveryMode
 from aiormq import spec
 from faststream.rabbit import RabbitBroker
 from motor.motor_asyncio import AsyncIOMotorCollection
@@ -47,7 +47,6 @@ PENDING: dict[str, Any] = {f"{FIELD}.id": {"$exists": True}}
 # Documents whose entries a relay round publishes at once: a bulk write of up to 500 records
 # goes out in one round; a sweep over a long backlog in rounds of this many.
 ROUND = 500
-PERSISTENT = 2
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ class BrokerPublisher:
             mandatory=True,
             properties=spec.Basic.Properties(
                 content_type="application/json",
-                delivery_mode=PERSISTENT,
+                delivery_mode=DeliveryMode.PERSISTENT,
                 message_id=entry.message_id,
                 message_type=entry.routing_key if entry.exchange else None,
                 headers=self._trace_headers(),
