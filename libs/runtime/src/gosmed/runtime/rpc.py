@@ -80,10 +80,14 @@ class RpcClient:
         connection = await aio_pika.connect(
             self._url, client_properties={"connection_name": self.name}
         )
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        # Direct reply-to: consume before publishing, auto-ack, on the publishing channel.
-        reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
-        await reply_queue.consume(self._on_reply, no_ack=True)
+        try:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            # Direct reply-to: consume before publishing, auto-ack, on the publishing channel.
+            reply_queue = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+            await reply_queue.consume(self._on_reply, no_ack=True)
+        except BaseException:
+            await connection.close()  # not left open behind a failed attempt
+            raise
         connection.close_callbacks.add(self._on_lost)
         channel.close_callbacks.add(self._on_lost)
         self._connection, self._channel = connection, channel
@@ -94,13 +98,13 @@ class RpcClient:
             return  # an earlier connection, already replaced
         connection, self._connection, self._channel = self._connection, None, None
         self._fail_pending()
-        if connection is not None and not connection.is_closed:
-            asyncio.get_running_loop().create_task(connection.close())
         if not self._closing and (self._reconnecting is None or self._reconnecting.done()):
             log.warning("RPC connection lost; reconnecting")
-            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect(connection))
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, lost: AbstractConnection | None) -> None:
+        if lost is not None and not lost.is_closed:
+            await lost.close()  # the channel went, the connection may not have
         if await reopen(
             self._open, max_wait=self._reconnect_max_wait, stopped=lambda: self._closing
         ):

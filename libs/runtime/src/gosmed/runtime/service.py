@@ -66,15 +66,13 @@ class ServiceRuntime:
         self,
         rpc: Rpc[RequestT, ReplyT],
         handler: Callable[[RequestT], Awaitable[ReplyT]],
-        *,
-        description: str = "",
     ) -> None:
         """Answer `rpc` with `handler`; the descriptor's types are what is validated and
         documented, whatever the handler's own annotations."""
         if rpc.service is not self.name:
             raise ValueError(f"{self.name.value} cannot serve {rpc.queue}")
         queue = durable_queue(rpc.queue, self.settings, dead_letter_rejected=False)
-        self._subscribe(queue, rpc.request, handler, rpc.reply, description or rpc.summary)
+        self._subscribe(queue, rpc.request, handler, rpc.reply, rpc.summary)
 
     def consume(
         self,
