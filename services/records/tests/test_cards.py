@@ -40,7 +40,7 @@ from gosmed.contracts.topology import Service
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.domain import DataConsent, OrganizationSummary, SpecialistSummary
-from gosmed.records.ports import Identity, Outbox, Registry
+from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -260,7 +260,7 @@ async def test_a_list_page_shows_kept_cards_without_asking_the_registry(
         Identity(ServiceClient(Service.IDENTITY, fake)),
         registry,
         cards,
-        Outbox(RabbitBroker(), RecordsSettings()),
+        Sender(RabbitBroker(), RecordsSettings()),
         Timing(sync_cooldown=timedelta(minutes=5), sync_answer_within=timedelta(minutes=10)),
     )
     context = AccessContext(actor_id=patient.account_id, patient_id=patient.account_id)

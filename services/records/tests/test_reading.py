@@ -17,7 +17,7 @@ from gosmed.contracts.topology import Service
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.domain import PAGE_BYTES, DataConsent
-from gosmed.records.ports import Identity, Outbox, Registry
+from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -98,7 +98,7 @@ async def harness() -> AsyncIterator[Harness]:
         OwnAccount(),
         registry,
         Cards(CardsRepository(database), registry),  # the registry is down: no card is known
-        Outbox(RabbitBroker(), CommonSettings()),
+        Sender(RabbitBroker(), CommonSettings()),
         Timing(sync_cooldown=timedelta(minutes=5), sync_answer_within=timedelta(minutes=10)),
     )
     yield Harness(reading, records)

@@ -10,7 +10,7 @@ from gosmed.contracts.topology import Service
 from gosmed.records import handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
-from gosmed.records.ports import Identity, Outbox, Registry
+from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -36,7 +36,7 @@ def create(
     rpc = RpcClient(
         settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
-    outbox = Outbox(runtime.broker, settings)
+    sender = Sender(runtime.broker, settings)
     registry = Registry(ServiceClient(Service.REGISTRY, rpc))
     cards = Cards(CardsRepository(database), registry)
     reading = Reading(
@@ -47,7 +47,7 @@ def create(
         Identity(ServiceClient(Service.IDENTITY, rpc)),
         registry,
         cards,
-        outbox,
+        sender,
         Timing(
             sync_cooldown=timedelta(seconds=settings.sync_cooldown_seconds),
             sync_answer_within=timedelta(seconds=settings.sync_answer_seconds),
@@ -58,7 +58,7 @@ def create(
 
     async def start() -> None:
         await rpc.connect()
-        await outbox.declare()
+        await sender.declare()
         await records.ensure_indexes()
         await records.count_all()
         await syncs.ensure_indexes()

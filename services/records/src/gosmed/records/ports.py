@@ -110,8 +110,9 @@ class Registry:
         return view.tariff
 
 
-class Outbox:
-    """Identity's notification queue, and the re-send requests records asks of clinics."""
+class Sender:
+    """What records sends outside the outbox: re-send requests to clinics, whose outcome the
+    refresh reports at once; and the declaration of identity's notification queue."""
 
     def __init__(self, broker: RabbitBroker, settings: CommonSettings) -> None:
         self.broker = broker

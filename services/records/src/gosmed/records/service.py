@@ -53,7 +53,7 @@ from gosmed.records.domain import (
     sync_notices,
     within_bytes,
 )
-from gosmed.records.ports import Identity, Outbox, Registry
+from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -127,7 +127,7 @@ class Reading:
         identity: Identity,
         registry: Registry,
         cards: Cards,
-        outbox: Outbox,
+        sender: Sender,
         timing: Timing,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -138,7 +138,7 @@ class Reading:
         self.identity = identity
         self.registry = registry
         self.cards = cards
-        self.outbox = outbox
+        self.sender = sender
         self.timing = timing
         self.clock = clock
 
@@ -267,7 +267,7 @@ class Reading:
                 state = SyncState.ALREADY_REQUESTED
             elif (queue := await self.syncs.sync_queue(organization_id)) is None:
                 state = SyncState.NO_CHANNEL
-            elif await self.outbox.request_sync(
+            elif await self.sender.request_sync(
                 queue,
                 RequestClinicSync(
                     patient_snils=patient.snils,
