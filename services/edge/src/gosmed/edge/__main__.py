@@ -14,6 +14,8 @@ uvicorn.run(
     host=settings.host,
     port=settings.port,
     log_config=None,
+    # Forwarded headers are read by the edge itself, only from GOSMED_EDGE_TRUSTED_PROXIES.
+    proxy_headers=False,
     access_log=False,
     timeout_graceful_shutdown=10,
 )

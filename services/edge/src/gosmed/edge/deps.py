@@ -13,6 +13,7 @@ from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHENTICATE, Authenticate, Principal
 from gosmed.contracts.identity.tokens import TOKEN_INVALID
 from gosmed.edge.access_tokens import TokenVerifier
+from gosmed.edge.client_address import client_address
 from gosmed.edge.session_feed import SessionFeed
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.rpc import Caller, ServiceClient
@@ -79,10 +80,14 @@ async def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def _client_address(request: Request) -> str:
-    """The caller's network address (for login rate limits); behind a proxy, run uvicorn
-    with --proxy-headers so this is the client's, not the proxy's."""
-    return request.client.host if request.client else "unknown"
+def _client_address(request: Request, settings: SettingsDep) -> str:
+    """The caller's network address (for login limits): the socket peer, or the address a
+    trusted proxy (`GOSMED_EDGE_TRUSTED_PROXIES`) forwarded for (see `client_address`)."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        settings.trusted_proxies,
+    )
 
 
 ClientAddressDep = Annotated[str, Depends(_client_address)]

@@ -1,5 +1,8 @@
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+import json
+from typing import Annotated, Any
+
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gosmed.runtime.settings import CommonSettings
 
@@ -23,3 +26,19 @@ class EdgeSettings(CommonSettings):
         description="Least time between two lookups of identity's keys for a token naming an "
         "unknown key; within it, identity checks such a token itself.",
     )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Address ranges (CIDR) of the reverse proxies in front of the edge, whose "
+        "X-Forwarded-For is believed; a JSON list or comma-separated. Empty (the default): the "
+        "socket peer is the client and X-Forwarded-For is ignored.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_ranges(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
