@@ -287,10 +287,12 @@ def decide(
 
 @dataclass(frozen=True)
 class FailureCount:
-    """Failed logins of one phone or client address, and the lock they led to."""
+    """Failed logins of one counter (see `login_limits`), and the lock they led to;
+    `lock_started` when the failure just counted started that lock."""
 
     failures: int = 0
     locked_until: datetime | None = None
+    lock_started: bool = False
 
     def locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until

@@ -19,6 +19,7 @@ from gosmed.identity.domain import (
     InspectorOrder,
     InsurerConsent,
 )
+from gosmed.identity.login_limits import AttemptScope
 
 Document = dict[str, Any]
 
@@ -150,18 +151,55 @@ class LoginAttemptRepository:
 
     async def ensure_indexes(self) -> None:
         await self.attempts.create_index("expires_at", expireAfterSeconds=3600)
+        await self.attempts.create_index([("account_id", ASCENDING), ("completed", ASCENDING)])
+        await self.attempts.create_index([("client_address", ASCENDING), ("completed", ASCENDING)])
 
-    async def add(self, attempt_id: UUID, account_id: UUID, expires_at: datetime) -> None:
+    async def add(
+        self, attempt_id: UUID, account_id: UUID, expires_at: datetime, client_address: str
+    ) -> None:
         await self.attempts.insert_one(
             {
                 "_id": str(attempt_id),
                 "account_id": str(account_id),
+                "client_address": client_address,
                 "expires_at": expires_at,
                 "failures": 0,
                 "completed": False,
                 "codes": {},
             }
         )
+
+    async def remove(self, attempt_id: UUID) -> None:
+        await self.attempts.delete_one({"_id": str(attempt_id)})
+
+    async def open_count(self, account_id: UUID, now: datetime) -> int:
+        """Unfinished, unexpired login attempts of the account."""
+        return int(
+            await self.attempts.count_documents(
+                {"account_id": str(account_id), "completed": False, "expires_at": {"$gt": now}}
+            )
+        )
+
+    async def end_open(self, scope: AttemptScope, now: datetime) -> int:
+        """End the open attempts in `scope` (they can no longer send or check a code);
+        how many were ended."""
+        matches: list[Document] = []
+        if scope.account_id is not None or scope.address is not None:
+            chosen: Document = {}
+            if scope.account_id is not None:
+                chosen["account_id"] = str(scope.account_id)
+            if scope.address is not None:
+                chosen["client_address"] = scope.address
+            matches.append(chosen)
+        if scope.attempt_id is not None:
+            matches.append({"_id": str(scope.attempt_id)})
+        if not matches:
+            return 0
+        result = await self.attempts.update_many(
+            {"completed": False, "expires_at": {"$gt": now}, "$or": matches},
+            {"$set": {"completed": True, "ended_by_lock": now}},
+        )
+        return int(result.modified_count)
 
     async def get(self, attempt_id: UUID) -> LoginAttempt | None:
         doc = await self.attempts.find_one({"_id": str(attempt_id)})
@@ -214,7 +252,7 @@ FAILURE_RETENTION_SECONDS = 86_400
 
 
 class FailureRepository:
-    """Failed logins per phone and per client address (keys are `phone:…` / `address:…`)."""
+    """Failed logins per counter of `login_limits` (keys `pair:…`, `phone:…`, `address:…`)."""
 
     def __init__(self, database: Any) -> None:
         self.failures = database["login_failures"]
@@ -250,7 +288,7 @@ class FailureRepository:
                 {"_id": key},
                 {"$set": {"failures": 0, "window_start": now, "locked_until": now + lock}},
             )
-            return FailureCount(doc["failures"], now + lock)
+            return FailureCount(doc["failures"], now + lock, lock_started=True)
         return FailureCount(doc["failures"], doc.get("locked_until"))
 
     async def clear(self, key: str) -> None:

@@ -58,6 +58,14 @@ from gosmed.identity.domain import (
     grants,
     slowdown,
 )
+from gosmed.identity.login_limits import (
+    LockKind,
+    LoginLimit,
+    Thresholds,
+    ended_by_lock,
+    login_limits,
+    may_open_attempt,
+)
 from gosmed.identity.repository import (
     AccountRepository,
     FailureRepository,
@@ -71,6 +79,7 @@ from gosmed.identity.repository import (
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.mail import DeliveryError
 from gosmed.runtime.masking import mask_email, mask_phone
+from gosmed.runtime.security_log import mask_ip, security_event
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +91,10 @@ ATTEMPT_GONE = "Попытка входа не найдена, истекла и
 TOO_MANY_CODES = "Превышено число попыток ввода кода. Начните вход заново."
 WRONG_CODE = "Неверный или просроченный код."
 CODE_REUSED = "Этот код уже использован. Дождитесь следующего кода в приложении."
+TOO_MANY_ATTEMPTS = (
+    "Слишком много незавершённых входов в эту учётную запись. "
+    "Завершите начатый вход или повторите позже."
+)
 BAD_REFRESH = "Токен обновления недействителен. Войдите снова."
 
 
@@ -154,61 +167,124 @@ class LoginService:
     def _lock(self) -> timedelta:
         return timedelta(seconds=self.settings.lock_seconds)
 
-    async def _refuse_if_locked(self, phone: str, client_address: str) -> None:
+    def _limits(self, phone: str, address: str) -> tuple[LoginLimit, ...]:
+        settings = self.settings
+        thresholds = Thresholds(
+            pair=settings.lock_after_failures,
+            phone=settings.phone_lock_after_failures,
+            address=settings.address_lock_after_failures,
+        )
+        return login_limits(phone, address, thresholds)
+
+    async def _refuse_if_locked(self, phone: str, address: str, step: str) -> None:
+        """Every step of a login is refused while its phone, address or both are locked."""
         now = self.clock()
-        for key in (f"phone:{phone}", f"address:{client_address}"):
-            if (await self.repos.failures.get(key)).locked(now):
+        for limit in self._limits(phone, address):
+            if (await self.repos.failures.get(limit.key)).locked(now):
+                _login_failed(phone, address, step, "locked")
                 raise ServiceError(ErrorCode.RATE_LIMITED, LOCKED)
 
-    async def _count_failure(self, phone: str, client_address: str) -> None:
-        """Count a failed step for the phone and the address; slow down, lock at the limit."""
+    async def _count_failure(
+        self,
+        phone: str,
+        address: str,
+        account_id: UUID | None,
+        attempt_id: UUID | None = None,
+    ) -> None:
+        """Count a failed step for each counter; slow down, or end the open attempts a new
+        lock covers and refuse."""
         now, failures, settings = self.clock(), self.repos.failures, self.settings
         window = timedelta(seconds=settings.failure_window_seconds)
-        by_phone = await failures.count(
-            f"phone:{phone}", now, settings.lock_after_failures, window, self._lock
-        )
-        by_address = await failures.count(
-            f"address:{client_address}",
-            now,
-            settings.address_lock_after_failures,
-            window,
-            self._lock,
-        )
-        if by_phone.locked(now) or by_address.locked(now):
-            log.warning("login locked after repeated failures")
+        locked, slowest = False, 0
+        for limit in self._limits(phone, address):
+            count = await failures.count(limit.key, now, limit.limit, window, self._lock)
+            if count.lock_started:
+                await self._lock_started(limit, phone, address, account_id, attempt_id)
+            locked = locked or count.locked(now)
+            if limit.kind != LockKind.ADDRESS:
+                slowest = max(slowest, count.failures)
+        if locked:
             raise ServiceError(ErrorCode.RATE_LIMITED, LOCKED)
-        await asyncio.sleep(slowdown(by_phone.failures, self.settings.slowdown_seconds))
+        await asyncio.sleep(slowdown(slowest, self.settings.slowdown_seconds))
+
+    async def _lock_started(
+        self,
+        limit: LoginLimit,
+        phone: str,
+        address: str,
+        account_id: UUID | None,
+        attempt_id: UUID | None,
+    ) -> None:
+        security_event(
+            "login_lock_started",
+            lock=limit.kind.value,
+            phone=mask_phone(phone) if limit.kind != LockKind.ADDRESS else None,
+            address=mask_ip(address) if limit.kind != LockKind.PHONE else None,
+            seconds=self.settings.lock_seconds,
+        )
+        scope = ended_by_lock(limit.kind, account_id, address, attempt_id)
+        if scope is None:
+            return
+        ended = await self.repos.attempts.end_open(scope, self.clock())
+        if ended:
+            security_event(
+                "login_attempts_ended",
+                reason="lock",
+                lock=limit.kind.value,
+                account_id=str(scope.account_id) if scope.account_id else None,
+                address=mask_ip(scope.address),
+                attempts=ended,
+            )
 
     async def start(self, request: StartLogin) -> LoginChallenge:
-        await self._refuse_if_locked(request.phone, request.client_address)
-        account = await self.repos.accounts.by_phone(request.phone)
+        phone, address = request.phone, request.client_address
+        await self._refuse_if_locked(phone, address, "password")
+        account = await self.repos.accounts.by_phone(phone)
         # Verified even for an unknown phone (against a dummy hash): the same time either way.
         matches = await credentials.password_matches(
             account.password_hash if account else None, request.password
         )
         if account is None or not matches:
-            await self._count_failure(request.phone, request.client_address)
+            _login_failed(phone, address, "password", "wrong_password")
+            await self._count_failure(phone, address, account.id if account else None)
             raise ServiceError(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS)
-        attempt_id = uuid4()
-        expires_at = self.clock() + timedelta(seconds=self.settings.login_attempt_ttl)
-        await self.repos.attempts.add(attempt_id, account.id, expires_at)
+        attempt_id, now = uuid4(), self.clock()
+        expires_at = now + timedelta(seconds=self.settings.login_attempt_ttl)
+        attempts = self.repos.attempts
+        await attempts.add(attempt_id, account.id, expires_at, address)
+        # Counted with the new one in: of concurrent starts over the cap, none is kept.
+        if not may_open_attempt(
+            await attempts.open_count(account.id, now), self.settings.max_open_login_attempts
+        ):
+            await attempts.remove(attempt_id)
+            _login_failed(phone, address, "password", "too_many_open_attempts")
+            raise ServiceError(ErrorCode.RATE_LIMITED, TOO_MANY_ATTEMPTS)
         return LoginChallenge(
             attempt_id=attempt_id, factors=_factors_of(account), expires_at=expires_at
         )
 
-    async def _live_attempt(self, attempt_id: UUID) -> tuple[LoginAttempt, Account]:
+    async def _live_attempt(
+        self, attempt_id: UUID, address: str, step: str
+    ) -> tuple[LoginAttempt, Account, str]:
+        """The attempt, its account and phone, unless a lock covers them (checked first: an
+        attempt a lock ended is refused as locked while the lock lasts)."""
         attempt = await self.repos.attempts.get(attempt_id)
-        if attempt is None or attempt.completed or attempt.expires_at <= self.clock():
+        if attempt is None or attempt.expires_at <= self.clock():
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        account = await self.repos.accounts.get(attempt.account_id)
+        if account is None or account.phone is None:  # a login attempt starts from the phone
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        await self._refuse_if_locked(account.phone, address, step)
+        if attempt.completed:
             raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
         if attempt.failures >= self.settings.code_max_tries:
             raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
-        account = await self.repos.accounts.get(attempt.account_id)
-        if account is None:
-            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
-        return attempt, account
+        return attempt, account, account.phone
 
     async def send_code(self, request: SendLoginCode) -> LoginCodeSent:
-        attempt, account = await self._live_attempt(request.attempt_id)
+        attempt, account, _ = await self._live_attempt(
+            request.attempt_id, request.client_address, "send_code"
+        )
         destination = account.phone if request.factor == SecondFactor.SMS else account.email
         if destination is None:
             raise ServiceError(ErrorCode.CONFLICT, "Для этой учётной записи способ недоступен.")
@@ -263,19 +339,31 @@ class LoginService:
         )
 
     async def verify(self, request: VerifyLogin) -> SessionTokens:
-        attempt, account = await self._live_attempt(request.attempt_id)
-        assert account.phone is not None  # a login attempt starts from the phone
+        address, step = request.client_address, request.factor.value
+        attempt, account, phone = await self._live_attempt(request.attempt_id, address, step)
         if not await self._code_is_valid(attempt, account, request):
+            _login_failed(phone, address, step, "wrong_code")
             failures = await self.repos.attempts.count_failure(attempt.id)
-            await self._count_failure(account.phone, request.client_address)
+            await self._count_failure(phone, address, account.id, attempt.id)
             left = max(0, self.settings.code_max_tries - failures)
             if left == 0:
                 raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
             raise ServiceError(ErrorCode.UNAUTHENTICATED, f"{WRONG_CODE} Осталось попыток: {left}.")
+        # Fails too when a lock started meanwhile: the lock ended this attempt.
         if not await self.repos.attempts.complete(attempt.id, self.settings.code_max_tries):
             raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
-        await self.repos.failures.clear(f"phone:{account.phone}")
-        return await self._open_session(account, request.device, request.client_address)
+        # The owner's success forgets the failures of this phone at this address only: a
+        # guesser spread over other addresses keeps counting towards the phone's lock.
+        pair, *_ = self._limits(phone, address)
+        await self.repos.failures.clear(pair.key)
+        security_event(
+            "login_succeeded",
+            account_id=str(account.id),
+            phone=mask_phone(phone),
+            address=mask_ip(address),
+            factor=step,
+        )
+        return await self._open_session(account, request.device, address)
 
     async def _open_session(self, account: Account, device: str, address: str) -> SessionTokens:
         now = self.clock()
@@ -414,6 +502,12 @@ class LoginService:
                 for s in live
             )
         )
+
+
+def _login_failed(phone: str, address: str, step: str, reason: str) -> None:
+    security_event(
+        "login_failed", phone=mask_phone(phone), address=mask_ip(address), step=step, reason=reason
+    )
 
 
 def _factors_of(account: Account) -> tuple[SecondFactor, ...]:

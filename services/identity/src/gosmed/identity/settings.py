@@ -39,10 +39,25 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
     code_max_tries: int = Field(default=5, ge=1, description="Wrong codes per login attempt.")
     code_resend_interval: int = Field(default=60, ge=0, description="Seconds between resends.")
     lock_after_failures: int = Field(
-        default=5, ge=1, description="Failed logins of one phone before it is locked."
+        default=5,
+        ge=1,
+        description="Failed login steps of one phone from one client address before that "
+        "phone is locked for that address.",
+    )
+    phone_lock_after_failures: int = Field(
+        default=30,
+        ge=1,
+        description="Failed login steps of one phone from any addresses before the phone is "
+        "locked everywhere (higher, so a stranger cannot lock it cheaply).",
     )
     address_lock_after_failures: int = Field(
         default=20, ge=1, description="Failed logins from one client address before it is locked."
+    )
+    max_open_login_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Unfinished login attempts (password passed, second factor not yet) one "
+        "account may have at a time.",
     )
     failure_window_seconds: int = Field(
         default=900, ge=1, le=43_200, description="Failed logins older than this are forgotten."
