@@ -63,6 +63,7 @@ def test_open_attempts_up_to_the_cap_are_kept() -> None:
 def test_a_lock_lasts_until_its_end() -> None:
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     lock = FailureCount(5, now + timedelta(seconds=60), lock_started=True)
-    assert lock.locked(now) and lock.locked(now + timedelta(seconds=59))
+    assert lock.locked(now)
+    assert lock.locked(now + timedelta(seconds=59))
     assert not lock.locked(now + timedelta(seconds=60))
     assert not FailureCount(4).locked(now)
