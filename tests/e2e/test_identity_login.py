@@ -30,6 +30,7 @@ from tests.e2e.identity_support import DEMO_ENV, bearer, new_session, start_logi
 LOCK_SECONDS = 4
 LOCK_AFTER = 6
 ADDRESS_LOCK_AFTER = 40
+OPEN_ATTEMPTS = 8
 
 
 class Mailbox:
@@ -70,6 +71,9 @@ def stack_env(mailbox: Mailbox, sms_outbox: Path) -> dict[str, str]:
         "GOSMED_IDENTITY_LOCK_SECONDS": str(LOCK_SECONDS),
         "GOSMED_IDENTITY_SLOWDOWN_SECONDS": "0",
         "GOSMED_IDENTITY_CODE_RESEND_INTERVAL": "1",
+        "GOSMED_IDENTITY_MAX_OPEN_LOGIN_ATTEMPTS": str(OPEN_ATTEMPTS),
+        # The tests stand in for a proxy: X-Forwarded-For gives a test its own client address.
+        "GOSMED_EDGE_TRUSTED_PROXIES": "127.0.0.1/32",
     }
 
 
@@ -298,6 +302,61 @@ def test_sessions_are_listed_and_one_can_be_revoked(edge: httpx.Client) -> None:
     assert edge.get("/api/v1/me", headers=bearer(mine)).status_code == 200
     assert edge.delete("/api/v1/me/sessions", headers=bearer(mine)).status_code == 204
     assert edge.get("/api/v1/me", headers=bearer(mine)).status_code == 401
+
+
+def forwarded_for(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+def login_from(edge: httpx.Client, address: str, phone: str, password: str) -> httpx.Response:
+    body = {"phone": phone, "password": password}
+    return edge.post("/api/v1/auth/login", json=body, headers=forwarded_for(address))
+
+
+def test_a_locked_phone_refuses_the_right_code_of_an_attempt_opened_before(
+    edge: httpx.Client, sms_outbox: Path
+) -> None:
+    """Issue 10 (H1): with a stolen password, attempts opened before a lock kept their code
+    tries, and a right code opened a session on a locked phone."""
+    person, attacker, owner = demo.UNCONFIRMED, "198.51.100.66", "192.0.2.44"
+    phone, password = person.phone or "", person.password or ""
+    opened = [login_from(edge, attacker, phone, password) for _ in range(OPEN_ATTEMPTS + 1)]
+    assert [r.status_code for r in opened] == [200] * OPEN_ATTEMPTS + [429]
+    assert opened[-1].json()["code"] == "rate_limited"
+    attempts = [r.json()["attempt_id"] for r in opened[:-1]]
+    body = {"attempt_id": attempts[0], "factor": "sms"}
+    sent = edge.post("/api/v1/auth/mfa/code", json=body, headers=forwarded_for(attacker))
+    assert sent.status_code == 200, sent.text
+    code = last_sms_code(sms_outbox, phone)
+
+    failures = [login_from(edge, attacker, phone, "wrong").status_code for _ in range(LOCK_AFTER)]
+    assert failures == [401] * (LOCK_AFTER - 1) + [429]
+    right = {"attempt_id": attempts[0], "factor": "sms", "code": code}
+    refused = edge.post("/api/v1/auth/mfa", json=right, headers=forwarded_for(attacker))
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    # The lock ended the open attempts: not even from another address do they open a session.
+    elsewhere = edge.post("/api/v1/auth/mfa", json=right, headers=forwarded_for(owner))
+    assert elsewhere.status_code == 401
+    # The owner, elsewhere, is not locked out by the guesses.
+    assert login_from(edge, owner, phone, password).status_code == 200
+
+
+def test_failures_through_one_proxy_address_do_not_lock_its_other_clients(
+    edge: httpx.Client,
+) -> None:
+    """Issue 10 (H2): behind one proxy every client had its address, so failures of some
+    locked all. The forwarded address is the client's now; spraying one address still locks."""
+    sprayer, neighbour = "198.51.100.20", "198.51.100.21"
+    answers = [
+        login_from(edge, sprayer, f"+7916777{n:04d}", "wrong").status_code
+        for n in range(ADDRESS_LOCK_AFTER)
+    ]
+    assert answers == [401] * (ADDRESS_LOCK_AFTER - 1) + [429]
+    person = demo.INSPECTOR
+    phone, password = person.phone or "", person.password or ""
+    assert login_from(edge, sprayer, phone, password).status_code == 429
+    assert login_from(edge, neighbour, phone, password).status_code == 200
 
 
 def test_repeated_failures_from_one_address_lock_it(edge: httpx.Client) -> None:

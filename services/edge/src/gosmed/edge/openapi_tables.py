@@ -6,12 +6,14 @@ operation that exists."""
 SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/auth/login"): {
         401: "Wrong phone or password.",
-        429: "Too many failed logins of this phone or from this address: locked for a while.",
+        429: "Too many failed logins of this phone, from this address or both: locked for a "
+        "while; or too many unfinished logins of the account.",
     },
     ("post", "/auth/mfa/code"): {
         401: "The login attempt is unknown, finished, expired or out of tries.",
         409: "The account has no such factor (e.g. no e-mail).",
-        429: "A code was sent a moment ago; `resend_after` of that answer says when to retry.",
+        429: "A code was sent a moment ago (`resend_after` of that answer says when to "
+        "retry), or too many failed logins: locked for a while.",
         503: "The code could not be delivered; choose another factor.",
     },
     ("post", "/auth/mfa"): {

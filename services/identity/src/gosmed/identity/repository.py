@@ -172,11 +172,17 @@ class LoginAttemptRepository:
     async def remove(self, attempt_id: UUID) -> None:
         await self.attempts.delete_one({"_id": str(attempt_id)})
 
-    async def open_count(self, account_id: UUID, now: datetime) -> int:
-        """Unfinished, unexpired login attempts of the account."""
+    async def open_count(self, account_id: UUID, now: datetime, max_failures: int) -> int:
+        """Login attempts of the account that are unfinished, unexpired and have code tries
+        left."""
         return int(
             await self.attempts.count_documents(
-                {"account_id": str(account_id), "completed": False, "expires_at": {"$gt": now}}
+                {
+                    "account_id": str(account_id),
+                    "completed": False,
+                    "expires_at": {"$gt": now},
+                    "failures": {"$lt": max_failures},
+                }
             )
         )
 

@@ -253,9 +253,9 @@ class LoginService:
         attempts = self.repos.attempts
         await attempts.add(attempt_id, account.id, expires_at, address)
         # Counted with the new one in: of concurrent starts over the cap, none is kept.
-        if not may_open_attempt(
-            await attempts.open_count(account.id, now), self.settings.max_open_login_attempts
-        ):
+        settings = self.settings
+        still_open = await attempts.open_count(account.id, now, settings.code_max_tries)
+        if not may_open_attempt(still_open, settings.max_open_login_attempts):
             await attempts.remove(attempt_id)
             _login_failed(phone, address, "password", "too_many_open_attempts")
             raise ServiceError(ErrorCode.RATE_LIMITED, TOO_MANY_ATTEMPTS)
