@@ -1,5 +1,7 @@
 """MongoDB mapping of identity's aggregates; every single-use step is a conditional update."""
 
+import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +21,9 @@ from gosmed.identity.domain import (
     InspectorOrder,
     InsurerConsent,
 )
+from gosmed.runtime.crypto import KeyRing, SealedDataError
+
+log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
@@ -27,7 +32,7 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-def _account(doc: Document) -> Account:
+def _account(doc: Document, totp_secret: str | None) -> Account:
     return Account(
         id=UUID(doc["_id"]),
         full_name=doc["full_name"],
@@ -40,13 +45,62 @@ def _account(doc: Document) -> Account:
         roles=frozenset(Role(r) for r in doc["roles"]),
         parent_ids=frozenset(UUID(p) for p in doc.get("parent_ids", [])),
         password_hash=doc.get("password_hash"),
-        totp_secret=doc.get("totp_secret"),
+        totp_secret=totp_secret,
     )
 
 
+TOTP_FIELDS = ("totp_secret", "totp_pending_secret")
+
+
 class AccountRepository:
-    def __init__(self, database: Any) -> None:
+    """Accounts. TOTP secrets (active and pending) are stored sealed under `keys`
+    (gosmed.runtime.crypto), bound to their account; one written before encryption is read as
+    plaintext until `reseal_totp_secrets` rewrites it."""
+
+    def __init__(self, database: Any, keys: KeyRing) -> None:
         self.accounts = database["accounts"]
+        self.keys = keys
+
+    @staticmethod
+    def _context(account_id: str) -> str:
+        return f"account:{account_id}:totp"
+
+    def _seal(self, account_id: UUID, secret: str) -> str:
+        return self.keys.seal_text(secret, self._context(str(account_id)))
+
+    def _open(self, doc: Document, field: str) -> str | None:
+        stored = doc.get(field)
+        if stored is None:
+            return None
+        try:
+            return self.keys.open_text(stored, self._context(doc["_id"]))
+        except SealedDataError as exc:  # its key is not configured here: the factor is unusable
+            log.error("account %s: %s does not open (%s)", doc["_id"], field, exc)
+            return None
+
+    def _account(self, doc: Document) -> Account:
+        return _account(doc, self._open(doc, "totp_secret"))
+
+    async def reseal_totp_secrets(self) -> int:
+        """Rewrite every TOTP secret stored in plaintext or under an older key with the current
+        key; how many were rewritten. Safe on every start and on several replicas at once."""
+        rewritten = 0
+        current = re.escape(f"gcm1.{self.keys.current}.")
+        for field in TOTP_FIELDS:
+            query = {field: {"$type": "string", "$not": re.compile(f"^{current}")}}
+            async for doc in self.accounts.find(query, {field: 1}):
+                try:
+                    resealed = self.keys.reseal_text(doc[field], self._context(doc["_id"]))
+                except SealedDataError as exc:
+                    log.error("account %s: %s not re-encrypted (%s)", doc["_id"], field, exc)
+                    continue
+                result = await self.accounts.update_one(
+                    {"_id": doc["_id"], field: doc[field]}, {"$set": {field: resealed}}
+                )
+                rewritten += result.modified_count
+        if rewritten:
+            log.info("re-encrypted %d TOTP secrets under data key %s", rewritten, self.keys.current)
+        return rewritten
 
     async def ensure_indexes(self) -> None:
         await self.accounts.create_index("snils", unique=True)
@@ -68,7 +122,9 @@ class AccountRepository:
             "roles": sorted(r.value for r in account.roles),
             "parent_ids": sorted(str(p) for p in account.parent_ids),
             "password_hash": account.password_hash,
-            "totp_secret": account.totp_secret,
+            "totp_secret": self._seal(account.id, account.totp_secret)
+            if account.totp_secret
+            else None,
             "totp_last_step": -1,
         }
         if account.phone is not None:
@@ -81,38 +137,43 @@ class AccountRepository:
 
     async def get(self, account_id: UUID) -> Account | None:
         doc = await self.accounts.find_one({"_id": str(account_id)})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def by_phone(self, phone: str) -> Account | None:
         doc = await self.accounts.find_one({"phone": phone})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def by_snils(self, snils: str) -> Account | None:
         doc = await self.accounts.find_one({"snils": snils})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def children_of(self, parent_id: UUID) -> list[Account]:
-        return [_account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
+        return [self._account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
 
     async def many(self, account_ids: set[UUID]) -> list[Account]:
         ids = [str(i) for i in account_ids]
-        return [_account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
+        return [self._account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
 
     async def set_pending_totp(self, account_id: UUID, secret: str) -> None:
+        sealed = self._seal(account_id, secret)
         await self.accounts.update_one(
-            {"_id": str(account_id)}, {"$set": {"totp_pending_secret": secret}}
+            {"_id": str(account_id)}, {"$set": {"totp_pending_secret": sealed}}
         )
 
     async def pending_totp(self, account_id: UUID) -> str | None:
         doc = await self.accounts.find_one({"_id": str(account_id)}, {"totp_pending_secret": 1})
-        return doc.get("totp_pending_secret") if doc else None
+        return self._open(doc, "totp_pending_secret") if doc else None
 
     async def activate_totp(self, account_id: UUID, secret: str, step: int) -> bool:
         """Make the pending secret the active one, its first code counting as used."""
+        doc = await self.accounts.find_one({"_id": str(account_id)}, {"totp_pending_secret": 1})
+        if doc is None or self._open(doc, "totp_pending_secret") != secret:
+            return False
+        sealed = doc["totp_pending_secret"]
         result = await self.accounts.update_one(
-            {"_id": str(account_id), "totp_pending_secret": secret},
+            {"_id": str(account_id), "totp_pending_secret": sealed},
             {
-                "$set": {"totp_secret": secret, "totp_last_step": step},
+                "$set": {"totp_secret": sealed, "totp_last_step": step},
                 "$unset": {"totp_pending_secret": ""},
             },
         )

@@ -69,6 +69,7 @@ from gosmed.identity.repository import (
     SessionRepository,
 )
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.crypto import KeyRing
 from gosmed.runtime.mail import DeliveryError
 from gosmed.runtime.masking import mask_email, mask_phone
 
@@ -102,9 +103,11 @@ class Repositories:
     grants: GrantRepository
 
     @classmethod
-    def over(cls, database: object) -> "Repositories":
+    def over(cls, database: object, keys: KeyRing | None = None) -> "Repositories":
+        """The repositories on `database`; TOTP secrets sealed under `keys` (default: a key
+        generated for this process, for tests)."""
         return cls(
-            AccountRepository(database),
+            AccountRepository(database, keys or KeyRing.generated()),
             LoginAttemptRepository(database),
             FailureRepository(database),
             SessionRepository(database),
