@@ -7,6 +7,7 @@ from gosmed.contracts.identity.tokens import SESSION_ENDED_EVENT, SessionEnded
 from gosmed.contracts.topology import Service
 from gosmed.identity import credentials, demo, handlers
 from gosmed.identity.announcements import SessionAnnouncer
+from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
@@ -45,9 +46,10 @@ def create(
         LoginService(repos, signer, settings, sms, mailer, announcer),
         AccessService(repos),
         notifications,
-        DelegationService(repos),
+        DelegationService(repos, settings=settings),
         ConsentService(repos, settings.insurer_request_days),
         announcer,
+        AuthenticatorService(repos, settings, announcer, notifications),
     )
     background: list[asyncio.Task[None]] = []
 

@@ -331,10 +331,15 @@ class Session:
     refresh_digest: str
     ended_at: datetime | None = None
     end_reason: SessionEndReason | None = None
+    second_factor_at: datetime | None = None  # a later step-up; the login's is `created_at`
 
     @property
     def ended(self) -> bool:
         return self.ended_at is not None
+
+    @property
+    def last_second_factor(self) -> datetime:
+        return max(self.created_at, self.second_factor_at or self.created_at)
 
 
 def _session(doc: Document) -> Session:
@@ -352,6 +357,7 @@ def _session(doc: Document) -> Session:
         refresh_digest=doc["refresh_digest"],
         ended_at=doc["ended_at"],
         end_reason=SessionEndReason(reason) if reason else None,
+        second_factor_at=doc.get("second_factor_at"),
     )
 
 
@@ -392,6 +398,21 @@ class SessionRepository:
     async def get(self, session_id: UUID) -> Session | None:
         doc = await self.sessions.find_one({"_id": str(session_id)})
         return _session(doc) if doc else None
+
+    async def record_second_factor(self, session_id: UUID, now: datetime) -> None:
+        """The session's account passed a second factor again (a step-up) at `now`."""
+        await self.sessions.update_one(
+            {"_id": str(session_id), "ended_at": None}, {"$set": {"second_factor_at": now}}
+        )
+
+    async def end_others(
+        self, account_id: UUID, keep: UUID | None, now: datetime, reason: SessionEndReason
+    ) -> list[Session]:
+        """End every live session of the account but `keep`; the sessions this ended."""
+        query: Document = {"account_id": str(account_id), "ended_at": None}
+        if keep is not None:
+            query["_id"] = {"$ne": str(keep)}
+        return await self._end_where(query, now, reason)
 
     async def touch(self, session_id: UUID, now: datetime, idle: timedelta) -> Session | None:
         """Extend a live session's idle timer; None if it ended, idled out or expired."""
@@ -499,13 +520,15 @@ def _delegation(doc: Document) -> Delegation:
     return Delegation(
         id=doc["_id"],
         principal_id=UUID(doc["principal_id"]),
-        agent_id=UUID(doc["agent_id"]),
+        agent_id=UUID(doc["agent_id"]) if doc.get("agent_id") else None,
         basis=DelegationBasis(doc["basis"]),
         scopes=frozenset(Action(s) for s in doc["scopes"]),
         valid_from=date.fromisoformat(doc["valid_from"]),
         valid_until=date.fromisoformat(doc["valid_until"]),
         status=DelegationStatus(doc["status"]),
         register_number=doc.get("register_number"),
+        agent_snils=doc.get("agent_snils"),
+        created_at=doc.get("created_at"),
     )
 
 
@@ -541,7 +564,9 @@ def _inspector_order(doc: Document) -> InspectorOrder:
 def _delegation_doc(d: Delegation) -> Document:
     return {
         "principal_id": str(d.principal_id),
-        "agent_id": str(d.agent_id),
+        "agent_id": str(d.agent_id) if d.agent_id else None,
+        "agent_snils": d.agent_snils,
+        "created_at": d.created_at,
         "basis": d.basis.value,
         "scopes": sorted(s.value for s in d.scopes),
         "valid_from": _day(d.valid_from),
@@ -597,7 +622,10 @@ class GrantRepository:
 
     async def ensure_indexes(self) -> None:
         await self.delegations.create_index([("agent_id", ASCENDING), ("principal_id", ASCENDING)])
-        await self.delegations.create_index("principal_id")
+        await self.delegations.create_index(
+            [("principal_id", ASCENDING), ("created_at", ASCENDING)]
+        )
+        await self.delegations.create_index("agent_snils", sparse=True)
         await self.insurer_consents.create_index(
             [("insurer_id", ASCENDING), ("patient_id", ASCENDING)]
         )
@@ -627,15 +655,41 @@ class GrantRepository:
         """Store once; False when its id exists (a repeated request)."""
         return await _insert_once(self.inspector_orders, o.id, _order_doc(o))
 
-    async def delegations_of(self, account_id: UUID) -> list[Delegation]:
-        """Where the account is principal or agent."""
-        party = [{"principal_id": str(account_id)}, {"agent_id": str(account_id)}]
+    async def delegations_of(self, account_id: UUID, snils: str) -> list[Delegation]:
+        """Where the account is principal or agent, or given to its SNILS and not accepted."""
+        party = [
+            {"principal_id": str(account_id)},
+            {"agent_id": str(account_id)},
+            {"agent_snils": snils, "agent_id": None},
+        ]
         cursor = self.delegations.find({"$or": party}).sort("valid_from", DESCENDING)
         return [_delegation(d) async for d in cursor]
 
     async def delegation(self, delegation_id: str) -> Delegation | None:
         doc = await self.delegations.find_one({"_id": delegation_id})
         return _delegation(doc) if doc else None
+
+    async def created_since(self, principal_id: UUID, since: datetime) -> int:
+        """How many delegations the principal has given since `since`."""
+        count: int = await self.delegations.count_documents(
+            {"principal_id": str(principal_id), "created_at": {"$gte": since}}
+        )
+        return count
+
+    async def accept(
+        self, delegation_id: str, agent_id: UUID, agent_snils: str, to: DelegationStatus
+    ) -> bool:
+        """Bind the agent to a delegation given to their SNILS and waiting for them."""
+        result = await self.delegations.update_one(
+            {
+                "_id": delegation_id,
+                "agent_snils": agent_snils,
+                "agent_id": None,
+                "status": DelegationStatus.AWAITING_AGENT.value,
+            },
+            {"$set": {"agent_id": str(agent_id), "status": to.value}},
+        )
+        return bool(result.modified_count)
 
     async def change_status(
         self, delegation_id: str, allowed_from: set[DelegationStatus], to: DelegationStatus
