@@ -1,6 +1,7 @@
 """Powers of attorney, a teenager's consent and TOTP enrolment through the edge and the broker;
 a revocation acts on the agent's very next request."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -15,7 +16,15 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.identity.access import AUTHORIZE, Action, Authorize
 from gosmed.identity.demo import account_id
 from gosmed.runtime.rpc import RpcClient
-from tests.e2e.identity_support import DEMO_ENV, login, start_login
+from gosmed.runtime.testing import eventually
+from tests.e2e.identity_support import (
+    DEMO_ENV,
+    bearer,
+    login,
+    new_session,
+    start_login,
+    totp_code,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -60,11 +69,16 @@ def test_a_notarized_power_of_attorney_waits_for_an_operator(edge: httpx.Client)
     )
     assert created.status_code == 201, created.text
     delegation = created.json()
-    assert delegation["status"] == "pending_verification"
+    assert delegation["status"] == "awaiting_agent"
     assert delegation["my_role"] == "principal"
+    assert delegation["agent_name"] == ""
+    path = f"/api/v1/delegations/{delegation['delegation_id']}"
+    accepted = edge.post(f"{path}/accept", headers=login(edge, demo.PARENT))
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "pending_verification"
+    assert accepted.json()["agent_name"] == demo.PARENT.full_name
     assert (demo.PATIENT.snils, "power_of_attorney") not in patients_of(edge, demo.PARENT)
 
-    path = f"/api/v1/delegations/{delegation['delegation_id']}"
     by_agent = edge.post(f"{path}/verify", headers=login(edge, demo.PARENT))
     assert by_agent.status_code == 403
     assert by_agent.headers["content-type"] == PROBLEM_JSON
@@ -168,15 +182,6 @@ def test_only_a_teenager_gives_a_parent_consent(edge: httpx.Client) -> None:
             422,
             "value_error",
         ),
-        (
-            {
-                "agent_snils": "00000000000",
-                "basis": "qualified_signature",
-                "scopes": ["read_services"],
-            },
-            404,
-            None,
-        ),
     ],
 )
 def test_bad_delegations_get_problem_json(
@@ -195,24 +200,93 @@ def test_malformed_delegation_ids_and_unknown_ones(edge: httpx.Client) -> None:
     assert edge.get("/api/v1/delegations/unknown-id", headers=headers).status_code == 404
 
 
-def test_an_authenticator_app_is_enrolled_and_then_logs_in(edge: httpx.Client) -> None:
+def test_an_unconfirmed_account_gives_no_signed_power_of_attorney(edge: httpx.Client) -> None:
+    """It used to be in force at once; now refused, and a confirmed patient's waits for the
+    agent and an operator."""
+    body = {"agent_snils": demo.PARENT.snils, "basis": "qualified_signature"}
+    refused = give(edge, demo.UNCONFIRMED, scopes=["read_services"], **body)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    assert refused.json()["code"] == "forbidden"
+    assert [e["code"] for e in refused.json()["errors"]] == ["account_not_confirmed"]
+    assert "подтверждённой" in refused.json()["detail"]
+    assert (demo.UNCONFIRMED.snils, "power_of_attorney") not in patients_of(edge, demo.PARENT)
+
+    signed = give(edge, demo.PATIENT, scopes=["read_services"], **body)
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["status"] == "awaiting_agent"
+    nobody = give(
+        edge,
+        demo.PATIENT,
+        scopes=["read_services"],
+        agent_snils="00000000000",
+        basis="qualified_signature",
+    )
+    assert nobody.status_code == 201, nobody.text
+    differ = {"delegation_id", "agent_snils"}
+    assert {k: v for k, v in nobody.json().items() if k not in differ} == {
+        k: v for k, v in signed.json().items() if k not in differ
+    }
+    path = f"/api/v1/delegations/{signed.json()['delegation_id']}"
+    accepted = edge.post(f"{path}/accept", headers=login(edge, demo.PARENT))
+    assert accepted.json()["status"] == "pending_verification"  # signed: an operator checks it
+    bases = {p["basis_document_id"] for p in patients_of(edge, demo.PARENT).values()}
+    assert signed.json()["delegation_id"] not in bases
+    assert edge.delete(path, headers=login(edge, demo.PATIENT)).status_code == 200
+
+
+def test_replacing_the_authenticator_app_needs_the_password_and_the_current_code(
+    edge: httpx.Client,
+) -> None:
     person = demo.INSURER
     headers = login(edge, person)
-    enrolment = edge.post("/api/v1/me/totp", headers=headers)
+    other_tokens = new_session(edge, person)
+    other = bearer(other_tokens)
+    assert edge.get("/api/v1/me", headers=other).status_code == 200
+    bare = edge.post("/api/v1/me/totp", headers=headers)
+    assert bare.status_code == 422
+    no_code = edge.post("/api/v1/me/totp", json={"password": person.password}, headers=headers)
+    assert no_code.status_code == 403
+    assert [e["code"] for e in no_code.json()["errors"]] == ["current_code_required"]
+    wrong = edge.post(
+        "/api/v1/me/totp",
+        json={"password": "not-the-password", "code": "000000"},
+        headers=headers,
+    )
+    assert wrong.status_code == 403
+    assert [e["code"] for e in wrong.json()["errors"]] == ["wrong_password"]
+
+    enrolment = edge.post(
+        "/api/v1/me/totp",
+        json={"password": person.password, "code": totp_code(edge, person)},
+        headers=headers,
+    )
     assert enrolment.status_code == 200, enrolment.text
     body = enrolment.json()
     assert body["otpauth_uri"].startswith("otpauth://totp/")
     assert f"secret={body['secret']}" in body["otpauth_uri"]
     assert body["qr_svg"].startswith("<svg")
     totp = pyotp.TOTP(body["secret"])
-    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
-    refused = edge.post("/api/v1/me/totp/confirm", json={"code": wrong}, headers=headers)
+    wrong_code = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    refused = edge.post("/api/v1/me/totp/confirm", json={"code": wrong_code}, headers=headers)
     assert refused.status_code == 422
     step = totp.timecode(time.time())
     confirm = edge.post(
         "/api/v1/me/totp/confirm", json={"code": totp.generate_otp(step)}, headers=headers
     )
     assert confirm.status_code == 204, confirm.text
+
+    # the other session ends at the edge, this one goes on; the holder is told
+    refresh = {"refresh_token": other_tokens["refresh_token"]}
+    assert edge.post("/api/v1/auth/refresh", json=refresh).status_code == 401
+    dropped = eventually(
+        lambda: edge.get("/api/v1/me", headers=other).status_code == 401,
+        "the other session is dropped at the edge (SessionEnded)",
+    )
+    asyncio.run(dropped)
+    assert edge.get("/api/v1/me", headers=headers).status_code == 200
+    inbox = edge.get("/api/v1/me/notifications", headers=headers).json()
+    assert "Приложение-аутентификатор изменено" in {n["title"] for n in inbox["notifications"]}
 
     def mfa(code: str) -> httpx.Response:
         body = {"attempt_id": start_login(edge, person), "factor": "totp", "code": code}

@@ -1,29 +1,36 @@
-"""Powers of attorney and a teenager's consent for a parent, given, verified and revoked on the
-embedded store; every change acts on the very next access decision."""
+"""Powers of attorney and a teenager's consent for a parent, given, accepted, verified and
+revoked on the embedded store; every change acts on the very next access decision."""
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
+from uuid import UUID, uuid4
 
+import pyotp
 import pytest
 
 from gosmed.contracts import demo
 from gosmed.contracts.access import LegalBasis
-from gosmed.contracts.errors import ErrorCode
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.delegations import (
+    AcceptDelegation,
     CreateDelegation,
     DelegationBasis,
     DelegationRequest,
     DelegationStatus,
+    DelegationView,
     GetDelegation,
     ListDelegations,
     RevokeDelegation,
     VerifyDelegation,
 )
-from gosmed.identity.delegations import DelegationService
+from gosmed.identity.delegations import NO_AGENT, DelegationService
 from gosmed.identity.demo import account_id
 from gosmed.identity.domain import ACTION_NOT_COVERED, NO_BASIS
+from gosmed.identity.repository import Session
 from gosmed.identity.service import AccessService, Repositories
+from gosmed.identity.settings import IdentitySettings
 
 from .support import Clock, authorize, refused
 
@@ -34,7 +41,43 @@ RequestT = TypeVar("RequestT", bound=DelegationRequest)
 
 @pytest.fixture
 def delegations(repos: Repositories, clock: Clock) -> DelegationService:
-    return DelegationService(repos, clock)
+    settings = IdentitySettings(delegation_create_limit=3, step_up_seconds=600)
+    return DelegationService(repos, clock, settings)
+
+
+async def open_session(delegations: DelegationService, person: demo.DemoPerson) -> UUID:
+    """A session of `person` logged in (second factor passed) just now."""
+    now = delegations.clock()
+    session = Session(
+        id=uuid4(),
+        account_id=account_id(person),
+        device="test",
+        client_address="198.51.100.7",
+        created_at=now,
+        last_seen_at=now,
+        # after the real time too: the store's TTL index drops expired sessions
+        expires_at=max(now, datetime.now(UTC)) + timedelta(hours=12),
+        tokens_expire_by=now + timedelta(minutes=5),
+        refresh_digest=uuid4().hex,
+    )
+    await delegations.repos.sessions.add(session)
+    return session.id
+
+
+async def give(delegations: DelegationService, request: CreateDelegation) -> DelegationView:
+    """`request` sent from a session of the principal that has just logged in."""
+    person = next(p for p in demo.PEOPLE if account_id(p) == request.principal_id)
+    session_id = await open_session(delegations, person)
+    return await delegations.create(request.model_copy(update={"session_id": session_id}))
+
+
+async def in_force(
+    delegations: DelegationService, view: DelegationView, agent: demo.DemoPerson
+) -> DelegationView:
+    """The agent accepts the delegation and an operator verifies it."""
+    accepted = await delegations.accept(by(agent, AcceptDelegation, view.delegation_id))
+    assert accepted.status == DelegationStatus.PENDING_VERIFICATION
+    return await delegations.verify(by(demo.OPERATOR, VerifyDelegation, view.delegation_id))
 
 
 def power_of_attorney(
@@ -73,17 +116,29 @@ def by(person: demo.DemoPerson, request: type[RequestT], delegation_id: str) -> 
     return request(account_id=account_id(person), delegation_id=delegation_id)
 
 
-async def test_a_signed_power_of_attorney_acts_at_once_within_its_scopes(
+async def test_a_signed_power_of_attorney_acts_once_accepted_and_verified_within_its_scopes(
     delegations: DelegationService, access: AccessService, clock: Clock
 ) -> None:
     assert (await authorize(access, demo.PARENT, demo.PATIENT)).reason == NO_BASIS
     scopes = frozenset({Action.READ_SERVICES, Action.DOWNLOAD_DOCUMENTS})
     request = power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date(), scopes=scopes)
-    view = await delegations.create(request)
-    assert view.status == DelegationStatus.ACTIVE
-    assert (view.my_role, view.agent_id) == ("principal", account_id(demo.PARENT))
+    view = await give(delegations, request)
+    assert view.status == DelegationStatus.AWAITING_AGENT
+    assert (view.my_role, view.agent_id, view.agent_name) == ("principal", NO_AGENT, "")
     assert view.scopes == (Action.DOWNLOAD_DOCUMENTS, Action.READ_SERVICES)
+    assert (await authorize(access, demo.PARENT, demo.PATIENT)).reason == NO_BASIS
 
+    offered = await delegations.list(ListDelegations(account_id=account_id(demo.PARENT)))
+    (offer,) = offered.delegations
+    assert (offer.my_role, offer.principal_name) == ("agent", demo.PATIENT.full_name)
+    accepted = await delegations.accept(by(demo.PARENT, AcceptDelegation, view.delegation_id))
+    assert accepted.status == DelegationStatus.PENDING_VERIFICATION  # signed: an operator checks
+    shown = await delegations.get(by(demo.PATIENT, GetDelegation, view.delegation_id))
+    assert (shown.agent_id, shown.agent_name) == (account_id(demo.PARENT), demo.PARENT.full_name)
+    assert (await authorize(access, demo.PARENT, demo.PATIENT)).reason == NO_BASIS
+
+    verify = by(demo.OPERATOR, VerifyDelegation, view.delegation_id)
+    assert (await delegations.verify(verify)).status == DelegationStatus.ACTIVE
     decision = await authorize(access, demo.PARENT, demo.PATIENT, Action.DOWNLOAD_DOCUMENTS)
     assert decision.allowed
     assert decision.basis == LegalBasis.POWER_OF_ATTORNEY
@@ -122,7 +177,9 @@ async def test_a_notarized_or_guardian_basis_waits_for_an_operator(
         basis=basis,
         register_number=register_number,
     )
-    pending = await delegations.create(request)
+    offered = await give(delegations, request)
+    assert offered.status == DelegationStatus.AWAITING_AGENT
+    pending = await delegations.accept(by(demo.PARENT, AcceptDelegation, offered.delegation_id))
     assert pending.status == DelegationStatus.PENDING_VERIFICATION
     assert (await authorize(access, demo.PARENT, demo.PATIENT)).reason == NO_BASIS
 
@@ -152,7 +209,7 @@ async def test_a_power_of_attorney_revoked_before_verification_cannot_be_verifie
         basis=DelegationBasis.NOTARIZED,
         register_number="77 АБ 7654321",
     )
-    pending = await delegations.create(request)
+    pending = await give(delegations, request)
     revoked = await delegations.revoke(by(demo.PATIENT, RevokeDelegation, pending.delegation_id))
     assert revoked.status == DelegationStatus.REVOKED
     verify = by(demo.OPERATOR, VerifyDelegation, pending.delegation_id)
@@ -164,26 +221,120 @@ async def test_nobody_gives_a_power_of_attorney_to_themself(
     delegations: DelegationService, clock: Clock
 ) -> None:
     request = power_of_attorney(demo.PATIENT, demo.PATIENT.snils, clock().date())
-    message = await refused(delegations.create(request), ErrorCode.CONFLICT)
+    message = await refused(give(delegations, request), ErrorCode.CONFLICT)
     assert message == "Нельзя выдать доверенность самому себе."
 
 
-async def test_an_unknown_agent_is_not_found_and_nothing_is_stored(
+async def test_the_answer_is_the_same_whether_or_not_the_snils_has_an_account(
     delegations: DelegationService, clock: Clock
 ) -> None:
-    mine = ListDelegations(account_id=account_id(demo.PATIENT))
-    before = await delegations.list(mine)
-    request = power_of_attorney(demo.PATIENT, UNKNOWN_SNILS, clock().date())
-    message = await refused(delegations.create(request), ErrorCode.NOT_FOUND)
-    assert message == "Учётная запись представителя с таким СНИЛС не найдена."
-    assert await delegations.list(mine) == before
+    """Nothing tells the patient whether an account has the SNILS, nor whose it is."""
+    today = clock().date()
+    known = await give(delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
+    unknown = await give(delegations, power_of_attorney(demo.PATIENT, UNKNOWN_SNILS, today))
+    differ = {"delegation_id", "agent_snils"}
+    assert known.model_dump(exclude=differ) == unknown.model_dump(exclude=differ)
+    assert (unknown.agent_id, unknown.agent_name) == (NO_AGENT, "")
+    assert demo.PARENT.full_name not in known.model_dump_json()
+    assert unknown.agent_snils == "***-***-000 00"
+
+
+async def test_only_the_holder_of_the_snils_accepts_and_only_once(
+    delegations: DelegationService, access: AccessService, clock: Clock
+) -> None:
+    view = await give(
+        delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date())
+    )
+    for person, code in (
+        (demo.PATIENT, ErrorCode.FORBIDDEN),
+        (demo.REPRESENTATIVE, ErrorCode.NOT_FOUND),
+        (demo.OPERATOR, ErrorCode.FORBIDDEN),
+    ):
+        await refused(delegations.accept(by(person, AcceptDelegation, view.delegation_id)), code)
+    await in_force(delegations, view, demo.PARENT)
+    again = by(demo.PARENT, AcceptDelegation, view.delegation_id)
+    await refused(delegations.accept(again), ErrorCode.CONFLICT)
+    assert (await authorize(access, demo.PARENT, demo.PATIENT)).allowed
+
+
+async def test_an_unconfirmed_account_gives_no_power_of_attorney(
+    delegations: DelegationService, clock: Clock
+) -> None:
+    request = power_of_attorney(demo.UNCONFIRMED, demo.PARENT.snils, clock().date())
+    with pytest.raises(ServiceError) as caught:
+        await give(delegations, request)
+    assert caught.value.code == ErrorCode.FORBIDDEN
+    assert [d.code for d in caught.value.details] == ["account_not_confirmed"]
+    listed = await delegations.list(ListDelegations(account_id=account_id(demo.PARENT)))
+    assert listed.delegations == ()
+
+
+async def test_a_power_of_attorney_needs_a_fresh_second_factor(
+    delegations: DelegationService, clock: Clock
+) -> None:
+    """A live token alone is not enough: the session's login must be recent, or a TOTP code of
+    the patient's app comes with the request (once)."""
+    request = power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date())
+    session_id = await open_session(delegations, demo.PATIENT)
+    for stale in (request, request.model_copy(update={"session_id": uuid4()})):
+        with pytest.raises(ServiceError) as caught:
+            await delegations.create(stale)
+        assert [d.code for d in caught.value.details] == ["second_factor_required"]
+    clock.advance(601)
+    with pytest.raises(ServiceError) as caught:
+        await delegations.create(request.model_copy(update={"session_id": session_id}))
+    assert caught.value.code == ErrorCode.FORBIDDEN
+    assert [d.code for d in caught.value.details] == ["second_factor_required"]
+
+    code = pyotp.TOTP(demo.PATIENT.totp_secret or "").at(clock())
+    with_code = request.model_copy(update={"session_id": session_id, "code": code})
+    assert (await delegations.create(with_code)).status == DelegationStatus.AWAITING_AGENT
+    # the code renewed the session's second factor; the same code is not taken twice
+    later = power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date())
+    fresh = await delegations.create(later.model_copy(update={"session_id": session_id}))
+    assert fresh.status == DelegationStatus.AWAITING_AGENT
+    replay = power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date())
+    with pytest.raises(ServiceError) as caught:
+        await delegations.create(replay.model_copy(update={"code": code}))
+    assert [d.code for d in caught.value.details] == ["wrong_code"]
+
+
+async def test_giving_powers_of_attorney_is_rate_limited_per_patient(
+    delegations: DelegationService, clock: Clock
+) -> None:
+    today = clock().date()
+    for snils in (demo.PARENT.snils, UNKNOWN_SNILS, demo.INSURER.snils):
+        await give(delegations, power_of_attorney(demo.PATIENT, snils, today))
+    fourth = power_of_attorney(demo.PATIENT, demo.OPERATOR.snils, today)
+    await refused(give(delegations, fourth), ErrorCode.RATE_LIMITED)
+    # another patient is not held back, and after the window the patient may give again
+    teen = power_of_attorney(demo.PARENT, demo.INSURER.snils, today)
+    assert (await give(delegations, teen)).status == DelegationStatus.AWAITING_AGENT
+    clock.advance(3601)
+    assert (await give(delegations, fourth)).status == DelegationStatus.AWAITING_AGENT
+
+
+async def test_giving_and_revoking_are_security_events(
+    delegations: DelegationService, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gosmed.security")
+    view = await give(
+        delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date())
+    )
+    await delegations.revoke(by(demo.PATIENT, RevokeDelegation, view.delegation_id))
+    events = {r.security["event"]: r.security for r in caplog.records if hasattr(r, "security")}
+    granted, revoked = events["delegation_granted"], events["delegation_revoked"]
+    assert granted["delegation_id"] == view.delegation_id
+    assert granted["basis"] == "qualified_signature"
+    assert (revoked["delegation_id"], revoked["by"]) == (view.delegation_id, "principal")
+    assert demo.PARENT.snils not in caplog.text
 
 
 async def test_a_power_of_attorney_counts_from_its_first_to_its_last_day(
     delegations: DelegationService, access: AccessService, clock: Clock
 ) -> None:
     request = power_of_attorney(demo.PATIENT, demo.PARENT.snils, clock().date(), days=(1, 3))
-    view = await delegations.create(request)
+    view = await in_force(delegations, await give(delegations, request), demo.PARENT)
     allowed = []
     for _ in range(5):
         allowed.append((await authorize(access, demo.PARENT, demo.PATIENT)).allowed)
@@ -204,8 +355,11 @@ async def test_a_repeated_request_gives_one_power_of_attorney(
         basis=DelegationBasis.NOTARIZED,
         register_number="77 АБ 7654321",
     )
+    request = request.model_copy(
+        update={"session_id": await open_session(delegations, demo.PATIENT)}
+    )
     first = await delegations.create(request)
-    await delegations.verify(by(demo.OPERATOR, VerifyDelegation, first.delegation_id))
+    await in_force(delegations, first, demo.PARENT)
     again = await delegations.create(request)
     assert again.delegation_id == first.delegation_id
     assert again.status == DelegationStatus.ACTIVE
@@ -217,9 +371,11 @@ async def test_two_powers_of_attorney_to_one_agent_are_revoked_each_on_its_own(
     delegations: DelegationService, access: AccessService, clock: Clock
 ) -> None:
     today = clock().date()
-    first = await delegations.create(power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
-    second = await delegations.create(power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
+    first = await give(delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
+    second = await give(delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
     assert first.delegation_id != second.delegation_id
+    await in_force(delegations, first, demo.PARENT)
+    await in_force(delegations, second, demo.PARENT)
 
     await delegations.revoke(by(demo.PATIENT, RevokeDelegation, first.delegation_id))
     decision = await authorize(access, demo.PARENT, demo.PATIENT)
@@ -310,7 +466,7 @@ async def test_from_fifteen_only_the_teenagers_own_consent_lets_the_parent_in(
     request = power_of_attorney(
         TEEN, demo.PARENT.snils, fifteenth, basis=DelegationBasis.MINOR_CONSENT, scopes=scopes
     )
-    consent = await delegations.create(request)
+    consent = await give(delegations, request)
     assert consent.status == DelegationStatus.ACTIVE
     decision = await authorize(access, demo.PARENT, TEEN, Action.READ_LAB_RESULTS)
     assert decision.allowed
@@ -353,4 +509,4 @@ async def test_a_consent_for_a_parent_is_given_from_15_to_18_and_to_a_parent_onl
 ) -> None:
     clock.now = on(day)
     request = power_of_attorney(principal, agent.snils, day, basis=DelegationBasis.MINOR_CONSENT)
-    assert await refused(delegations.create(request), ErrorCode.CONFLICT) == message
+    assert await refused(give(delegations, request), ErrorCode.CONFLICT) == message

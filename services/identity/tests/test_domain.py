@@ -13,6 +13,7 @@ from gosmed.identity.domain import (
     ACTION_NOT_COVERED,
     NO_BASIS,
     NOT_CONFIRMED,
+    NOT_CONFIRMED_TO_GRANT,
     AccessFacts,
     Account,
     Delegation,
@@ -21,9 +22,11 @@ from gosmed.identity.domain import (
     age_on,
     decide,
     delegation_refusal,
+    grant_refusal,
     initial_status,
     retry_delay,
     slowdown,
+    status_once_accepted,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -231,16 +234,31 @@ def test_a_claimed_basis_must_be_the_one_that_applies() -> None:
 
 
 def test_who_may_give_which_delegation() -> None:
-    parent = account()
+    parent = replace(account(), snils="11111111145")
     teen = replace(account(date(2010, 5, 20)), parent_ids=frozenset({parent.id}))
-    adult = account()
+    adult = replace(account(), snils="22222222256")
     consent = DelegationBasis.MINOR_CONSENT
     assert delegation_refusal(teen, parent, consent, TODAY) is None
     assert delegation_refusal(teen, adult, consent, TODAY) is not None
     assert delegation_refusal(adult, parent, consent, TODAY) is not None
     assert delegation_refusal(adult, adult, DelegationBasis.NOTARIZED, TODAY) is not None
-    assert initial_status(DelegationBasis.NOTARIZED) == DelegationStatus.PENDING_VERIFICATION
-    assert initial_status(DelegationBasis.QUALIFIED_SIGNATURE) == DelegationStatus.ACTIVE
+    signed = DelegationBasis.QUALIFIED_SIGNATURE
+    assert delegation_refusal(adult, parent, signed, TODAY) is None
+    unconfirmed = replace(adult, confirmation_level=ConfirmationLevel.STANDARD)
+    assert delegation_refusal(unconfirmed, parent, signed, TODAY) == NOT_CONFIRMED_TO_GRANT
+    assert grant_refusal(unconfirmed, parent.snils, signed, TODAY) == NOT_CONFIRMED_TO_GRANT
+    assert grant_refusal(adult, adult.snils, signed, TODAY) is not None
+
+
+def test_only_a_teenagers_consent_acts_at_once_and_a_signed_one_waits_for_an_operator() -> None:
+    assert initial_status(DelegationBasis.MINOR_CONSENT) == DelegationStatus.ACTIVE
+    for basis in (
+        DelegationBasis.NOTARIZED,
+        DelegationBasis.GUARDIAN_DECISION,
+        DelegationBasis.QUALIFIED_SIGNATURE,
+    ):
+        assert initial_status(basis) == DelegationStatus.AWAITING_AGENT
+        assert status_once_accepted(basis) == DelegationStatus.PENDING_VERIFICATION
 
 
 def test_backoff_and_slowdown_grow_and_are_capped() -> None:

@@ -16,6 +16,12 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GOSMED_", extra="ignore", populate_by_name=True)
 
+    env: Literal["development", "test", "production"] = Field(
+        default="development",
+        validation_alias=AliasChoices("GOSMED_ENV", "env"),
+        description="`production` makes services refuse to start without configured keys "
+        "instead of generating throwaway ones.",
+    )
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("GOSMED_AMQP_URL", "amqp_url"),

@@ -23,13 +23,22 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/auth/refresh"): {
         401: "Unknown or reused refresh token (reuse ends the session), or the session ended.",
     },
+    ("post", "/me/totp"): {
+        403: "Wrong or missing password or current code, or (first app) the login is not fresh.",
+        429: "Too many wrong passwords or codes: locked for a while.",
+    },
     ("post", "/me/totp/confirm"): {
         409: "The enrolment is already confirmed or was replaced.",
         422: "Wrong code, or no enrolment was started.",
     },
     ("post", "/delegations"): {
-        404: "No account has the agent's SNILS.",
+        403: "The account is not confirmed, or the second factor is not fresh (send `code`).",
         409: "The delegation is refused (e.g. to oneself).",
+        429: "Too many delegations given lately, or too many wrong codes.",
+    },
+    ("post", "/delegations/{delegation_id}/accept"): {
+        403: "Only the holder of the SNILS it was given to accepts it.",
+        409: "The delegation is not waiting for its agent.",
     },
     ("delete", "/delegations/{delegation_id}"): {409: "The delegation is already revoked."},
     ("post", "/delegations/{delegation_id}/verify"): {

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gosmed.contracts.identity.tokens import AccessTokenClaims, Jwks
 from gosmed.identity.domain import Account
 from gosmed.runtime import tokens
+from gosmed.runtime.crypto import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +167,28 @@ class TokenSigner:
     def verify(self, token: str, now: datetime) -> AccessTokenClaims | None:
         """The claims of a well-signed, unexpired token, or None."""
         return tokens.verify(token, self._public, now)
+
+
+class MissingKeysError(RuntimeError):
+    """Production without configured keys: identity does not start."""
+
+
+def data_keys(configured: str | None, environment: str) -> KeyRing:
+    """The keys sealing TOTP secrets: configured ones, or (outside production) one generated
+    for this process."""
+    if configured:
+        ring = KeyRing.parse(configured)
+        log.info(
+            "TOTP secrets sealed under data key %s (%d keys open)", ring.current, len(ring.kids)
+        )
+        return ring
+    if environment == "production":
+        raise MissingKeysError(
+            "GOSMED_IDENTITY_DATA_KEYS is not set: identity refuses to start in production "
+            "without keys to seal TOTP secrets"
+        )
+    log.warning(
+        "no GOSMED_IDENTITY_DATA_KEYS: generated an ephemeral data key; TOTP secrets enrolled "
+        "now will not open after a restart (development only)"
+    )
+    return KeyRing.generated()

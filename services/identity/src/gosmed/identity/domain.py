@@ -59,13 +59,15 @@ class Delegation:
 
     id: str
     principal_id: UUID
-    agent_id: UUID
+    agent_id: UUID | None  # None until the agent accepts
     basis: DelegationBasis
     scopes: frozenset[Action]
     valid_from: date
     valid_until: date
     status: DelegationStatus
     register_number: str | None = None
+    agent_snils: str | None = None  # whom it was given to (before an account was bound)
+    created_at: datetime | None = None
 
     def status_on(self, day: date) -> DelegationStatus:
         if self.status == DelegationStatus.ACTIVE and day > self.valid_until:
@@ -88,28 +90,64 @@ class Delegation:
                 return f"согласие пациента старше 15 лет № {self.id}"
 
 
-NEEDS_VERIFICATION = frozenset({DelegationBasis.NOTARIZED, DelegationBasis.GUARDIAN_DECISION})
+NEEDS_VERIFICATION = frozenset(
+    {
+        DelegationBasis.NOTARIZED,
+        DelegationBasis.GUARDIAN_DECISION,
+        DelegationBasis.QUALIFIED_SIGNATURE,
+    }
+)
 ADULTHOOD = 18
+NOT_CONFIRMED_TO_GRANT = (
+    "Выдать доверенность можно только с подтверждённой учётной записью. Подтвердите её в центре "
+    "обслуживания, через банк или электронной подписью."
+)
+NOT_A_PARENT = "Согласие этого вида даётся только родителю."
 
 
 def initial_status(basis: DelegationBasis) -> DelegationStatus:
-    """A notarized power of attorney or a guardian's decision waits for an operator."""
+    """A teenager's consent for a parent acts at once (the parent is on record); any other
+    delegation first waits for its agent to accept it."""
+    if basis == DelegationBasis.MINOR_CONSENT:
+        return DelegationStatus.ACTIVE
+    return DelegationStatus.AWAITING_AGENT
+
+
+def status_once_accepted(basis: DelegationBasis) -> DelegationStatus:
+    """A notarized or signed power of attorney or a guardian's decision waits for an operator
+    after the agent accepts it."""
     if basis in NEEDS_VERIFICATION:
         return DelegationStatus.PENDING_VERIFICATION
     return DelegationStatus.ACTIVE
+
+
+def grant_refusal(
+    principal: Account, agent_snils: str, basis: DelegationBasis, day: date
+) -> str | None:
+    """Why `principal` may not give a delegation to the holder of `agent_snils`, judged on the
+    principal alone (whether the SNILS has an account is never told), or None."""
+    if principal.confirmation_level != ConfirmationLevel.CONFIRMED:
+        return NOT_CONFIRMED_TO_GRANT
+    if principal.snils == agent_snils:
+        return "Нельзя выдать доверенность самому себе."
+    if basis == DelegationBasis.MINOR_CONSENT and not (
+        AGE_OF_MEDICAL_CONSENT <= age_on(principal.birth_date, day) < ADULTHOOD
+    ):
+        return "Согласие для родителя даёт пациент от 15 до 18 лет."
+    return None
 
 
 def delegation_refusal(
     principal: Account, agent: Account, basis: DelegationBasis, day: date
 ) -> str | None:
     """Why `principal` may not give `agent` this delegation, or None."""
+    refusal = grant_refusal(principal, agent.snils, basis, day)
+    if refusal:
+        return refusal
     if principal.id == agent.id:
         return "Нельзя выдать доверенность самому себе."
-    if basis == DelegationBasis.MINOR_CONSENT:
-        if not AGE_OF_MEDICAL_CONSENT <= age_on(principal.birth_date, day) < ADULTHOOD:
-            return "Согласие для родителя даёт пациент от 15 до 18 лет."
-        if agent.id not in principal.parent_ids:
-            return "Согласие этого вида даётся только родителю."
+    if basis == DelegationBasis.MINOR_CONSENT and agent.id not in principal.parent_ids:
+        return NOT_A_PARENT
     return None
 
 

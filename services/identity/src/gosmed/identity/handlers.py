@@ -28,6 +28,7 @@ from gosmed.contracts.identity.consents import (
     REVOKE_INSURER_CONSENT,
 )
 from gosmed.contracts.identity.delegations import (
+    ACCEPT_DELEGATION,
     CONFIRM_TOTP,
     CREATE_DELEGATION,
     GET_DELEGATION,
@@ -40,6 +41,7 @@ from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATIO
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.announcements import SessionAnnouncer
+from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
@@ -55,6 +57,7 @@ def register(
     delegations: DelegationService,
     consents: ConsentService,
     announcer: SessionAnnouncer,
+    authenticator: AuthenticatorService,
 ) -> None:
     """Each RPC is answered by one use case, typed by its descriptor."""
     serve = runtime.serve
@@ -70,12 +73,13 @@ def register(
     serve(AUTHORIZE, access.authorize)
     serve(GET_PROFILE, access.profile)
     serve(LIST_PATIENTS, access.patients)
-    serve(START_TOTP_ENROLMENT, login.start_totp_enrolment)
-    serve(CONFIRM_TOTP, login.confirm_totp)
+    serve(START_TOTP_ENROLMENT, authenticator.start)
+    serve(CONFIRM_TOTP, authenticator.confirm)
     serve(CREATE_DELEGATION, delegations.create)
     serve(LIST_DELEGATIONS, delegations.list)
     serve(GET_DELEGATION, delegations.get)
     serve(REVOKE_DELEGATION, delegations.revoke)
+    serve(ACCEPT_DELEGATION, delegations.accept)
     serve(VERIFY_DELEGATION, delegations.verify)
     serve(CREATE_INSURER_CONSENT, consents.create_consent)
     serve(LIST_INSURER_CONSENTS, consents.list_consents)

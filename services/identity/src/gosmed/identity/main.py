@@ -5,8 +5,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.identity.tokens import SESSION_ENDED_EVENT, SessionEnded
 from gosmed.contracts.topology import Service
-from gosmed.identity import demo, handlers
+from gosmed.identity import credentials, demo, handlers
 from gosmed.identity.announcements import SessionAnnouncer
+from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
@@ -23,8 +24,11 @@ def create(
     tracer_provider: TracerProvider | None = None, settings: IdentitySettings | None = None
 ) -> ServiceRuntime:
     settings = settings or IdentitySettings()
+    keys = credentials.data_keys(
+        settings.data_keys.get_secret_value() if settings.data_keys else None, settings.env
+    )
     runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
-    repos = Repositories.over(runtime.store.database)
+    repos = Repositories.over(runtime.store.database, keys)
     inbox = NotificationRepository(runtime.store.database)
     signer = TokenSigner.load(
         settings.jwt_private_key_path, settings.access_token_ttl, settings.jwt_accepted_key_paths
@@ -42,14 +46,16 @@ def create(
         LoginService(repos, signer, settings, sms, mailer, announcer),
         AccessService(repos),
         notifications,
-        DelegationService(repos),
+        DelegationService(repos, settings=settings),
         ConsentService(repos, settings.insurer_request_days),
         announcer,
+        AuthenticatorService(repos, settings, announcer, notifications),
     )
     background: list[asyncio.Task[None]] = []
 
     async def prepare_store() -> None:
         await repos.ensure_indexes()
+        await repos.accounts.reseal_totp_secrets()
         await inbox.ensure_indexes()
         if settings.demo_data:
             await demo.seed(repos, utc_now())

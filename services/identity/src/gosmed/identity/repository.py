@@ -1,5 +1,7 @@
 """MongoDB mapping of identity's aggregates; every single-use step is a conditional update."""
 
+import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,6 +22,9 @@ from gosmed.identity.domain import (
     InsurerConsent,
 )
 from gosmed.identity.login_limits import AttemptScope
+from gosmed.runtime.crypto import KeyRing, SealedDataError
+
+log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
@@ -28,7 +33,7 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-def _account(doc: Document) -> Account:
+def _account(doc: Document, totp_secret: str | None) -> Account:
     return Account(
         id=UUID(doc["_id"]),
         full_name=doc["full_name"],
@@ -41,13 +46,62 @@ def _account(doc: Document) -> Account:
         roles=frozenset(Role(r) for r in doc["roles"]),
         parent_ids=frozenset(UUID(p) for p in doc.get("parent_ids", [])),
         password_hash=doc.get("password_hash"),
-        totp_secret=doc.get("totp_secret"),
+        totp_secret=totp_secret,
     )
 
 
+TOTP_FIELDS = ("totp_secret", "totp_pending_secret")
+
+
 class AccountRepository:
-    def __init__(self, database: Any) -> None:
+    """Accounts. TOTP secrets (active and pending) are stored sealed under `keys`
+    (gosmed.runtime.crypto), bound to their account; one written before encryption is read as
+    plaintext until `reseal_totp_secrets` rewrites it."""
+
+    def __init__(self, database: Any, keys: KeyRing) -> None:
         self.accounts = database["accounts"]
+        self.keys = keys
+
+    @staticmethod
+    def _context(account_id: str) -> str:
+        return f"account:{account_id}:totp"
+
+    def _seal(self, account_id: UUID, secret: str) -> str:
+        return self.keys.seal_text(secret, self._context(str(account_id)))
+
+    def _open(self, doc: Document, field: str) -> str | None:
+        stored = doc.get(field)
+        if stored is None:
+            return None
+        try:
+            return self.keys.open_text(stored, self._context(doc["_id"]))
+        except SealedDataError as exc:  # its key is not configured here: the factor is unusable
+            log.error("account %s: %s does not open (%s)", doc["_id"], field, exc)
+            return None
+
+    def _account(self, doc: Document) -> Account:
+        return _account(doc, self._open(doc, "totp_secret"))
+
+    async def reseal_totp_secrets(self) -> int:
+        """Rewrite every TOTP secret stored in plaintext or under an older key with the current
+        key; how many were rewritten. Safe on every start and on several replicas at once."""
+        rewritten = 0
+        current = re.escape(f"gcm1.{self.keys.current}.")
+        for field in TOTP_FIELDS:
+            query = {field: {"$type": "string", "$not": re.compile(f"^{current}")}}
+            async for doc in self.accounts.find(query, {field: 1}):
+                try:
+                    resealed = self.keys.reseal_text(doc[field], self._context(doc["_id"]))
+                except SealedDataError as exc:
+                    log.error("account %s: %s not re-encrypted (%s)", doc["_id"], field, exc)
+                    continue
+                result = await self.accounts.update_one(
+                    {"_id": doc["_id"], field: doc[field]}, {"$set": {field: resealed}}
+                )
+                rewritten += result.modified_count
+        if rewritten:
+            log.info("re-encrypted %d TOTP secrets under data key %s", rewritten, self.keys.current)
+        return rewritten
 
     async def ensure_indexes(self) -> None:
         await self.accounts.create_index("snils", unique=True)
@@ -69,7 +123,9 @@ class AccountRepository:
             "roles": sorted(r.value for r in account.roles),
             "parent_ids": sorted(str(p) for p in account.parent_ids),
             "password_hash": account.password_hash,
-            "totp_secret": account.totp_secret,
+            "totp_secret": self._seal(account.id, account.totp_secret)
+            if account.totp_secret
+            else None,
             "totp_last_step": -1,
         }
         if account.phone is not None:
@@ -82,38 +138,43 @@ class AccountRepository:
 
     async def get(self, account_id: UUID) -> Account | None:
         doc = await self.accounts.find_one({"_id": str(account_id)})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def by_phone(self, phone: str) -> Account | None:
         doc = await self.accounts.find_one({"phone": phone})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def by_snils(self, snils: str) -> Account | None:
         doc = await self.accounts.find_one({"snils": snils})
-        return _account(doc) if doc else None
+        return self._account(doc) if doc else None
 
     async def children_of(self, parent_id: UUID) -> list[Account]:
-        return [_account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
+        return [self._account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
 
     async def many(self, account_ids: set[UUID]) -> list[Account]:
         ids = [str(i) for i in account_ids]
-        return [_account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
+        return [self._account(d) async for d in self.accounts.find({"_id": {"$in": ids}})]
 
     async def set_pending_totp(self, account_id: UUID, secret: str) -> None:
+        sealed = self._seal(account_id, secret)
         await self.accounts.update_one(
-            {"_id": str(account_id)}, {"$set": {"totp_pending_secret": secret}}
+            {"_id": str(account_id)}, {"$set": {"totp_pending_secret": sealed}}
         )
 
     async def pending_totp(self, account_id: UUID) -> str | None:
         doc = await self.accounts.find_one({"_id": str(account_id)}, {"totp_pending_secret": 1})
-        return doc.get("totp_pending_secret") if doc else None
+        return self._open(doc, "totp_pending_secret") if doc else None
 
     async def activate_totp(self, account_id: UUID, secret: str, step: int) -> bool:
         """Make the pending secret the active one, its first code counting as used."""
+        doc = await self.accounts.find_one({"_id": str(account_id)}, {"totp_pending_secret": 1})
+        if doc is None or self._open(doc, "totp_pending_secret") != secret:
+            return False
+        sealed = doc["totp_pending_secret"]
         result = await self.accounts.update_one(
-            {"_id": str(account_id), "totp_pending_secret": secret},
+            {"_id": str(account_id), "totp_pending_secret": sealed},
             {
-                "$set": {"totp_secret": secret, "totp_last_step": step},
+                "$set": {"totp_secret": sealed, "totp_last_step": step},
                 "$unset": {"totp_pending_secret": ""},
             },
         )
@@ -314,10 +375,15 @@ class Session:
     refresh_digest: str
     ended_at: datetime | None = None
     end_reason: SessionEndReason | None = None
+    second_factor_at: datetime | None = None  # a later step-up; the login's is `created_at`
 
     @property
     def ended(self) -> bool:
         return self.ended_at is not None
+
+    @property
+    def last_second_factor(self) -> datetime:
+        return max(self.created_at, self.second_factor_at or self.created_at)
 
 
 def _session(doc: Document) -> Session:
@@ -335,6 +401,7 @@ def _session(doc: Document) -> Session:
         refresh_digest=doc["refresh_digest"],
         ended_at=doc["ended_at"],
         end_reason=SessionEndReason(reason) if reason else None,
+        second_factor_at=doc.get("second_factor_at"),
     )
 
 
@@ -375,6 +442,21 @@ class SessionRepository:
     async def get(self, session_id: UUID) -> Session | None:
         doc = await self.sessions.find_one({"_id": str(session_id)})
         return _session(doc) if doc else None
+
+    async def record_second_factor(self, session_id: UUID, now: datetime) -> None:
+        """The session's account passed a second factor again (a step-up) at `now`."""
+        await self.sessions.update_one(
+            {"_id": str(session_id), "ended_at": None}, {"$set": {"second_factor_at": now}}
+        )
+
+    async def end_others(
+        self, account_id: UUID, keep: UUID | None, now: datetime, reason: SessionEndReason
+    ) -> list[Session]:
+        """End every live session of the account but `keep`; the sessions this ended."""
+        query: Document = {"account_id": str(account_id), "ended_at": None}
+        if keep is not None:
+            query["_id"] = {"$ne": str(keep)}
+        return await self._end_where(query, now, reason)
 
     async def touch(self, session_id: UUID, now: datetime, idle: timedelta) -> Session | None:
         """Extend a live session's idle timer; None if it ended, idled out or expired."""
@@ -482,13 +564,15 @@ def _delegation(doc: Document) -> Delegation:
     return Delegation(
         id=doc["_id"],
         principal_id=UUID(doc["principal_id"]),
-        agent_id=UUID(doc["agent_id"]),
+        agent_id=UUID(doc["agent_id"]) if doc.get("agent_id") else None,
         basis=DelegationBasis(doc["basis"]),
         scopes=frozenset(Action(s) for s in doc["scopes"]),
         valid_from=date.fromisoformat(doc["valid_from"]),
         valid_until=date.fromisoformat(doc["valid_until"]),
         status=DelegationStatus(doc["status"]),
         register_number=doc.get("register_number"),
+        agent_snils=doc.get("agent_snils"),
+        created_at=doc.get("created_at"),
     )
 
 
@@ -524,7 +608,9 @@ def _inspector_order(doc: Document) -> InspectorOrder:
 def _delegation_doc(d: Delegation) -> Document:
     return {
         "principal_id": str(d.principal_id),
-        "agent_id": str(d.agent_id),
+        "agent_id": str(d.agent_id) if d.agent_id else None,
+        "agent_snils": d.agent_snils,
+        "created_at": d.created_at,
         "basis": d.basis.value,
         "scopes": sorted(s.value for s in d.scopes),
         "valid_from": _day(d.valid_from),
@@ -580,7 +666,10 @@ class GrantRepository:
 
     async def ensure_indexes(self) -> None:
         await self.delegations.create_index([("agent_id", ASCENDING), ("principal_id", ASCENDING)])
-        await self.delegations.create_index("principal_id")
+        await self.delegations.create_index(
+            [("principal_id", ASCENDING), ("created_at", ASCENDING)]
+        )
+        await self.delegations.create_index("agent_snils", sparse=True)
         await self.insurer_consents.create_index(
             [("insurer_id", ASCENDING), ("patient_id", ASCENDING)]
         )
@@ -610,15 +699,41 @@ class GrantRepository:
         """Store once; False when its id exists (a repeated request)."""
         return await _insert_once(self.inspector_orders, o.id, _order_doc(o))
 
-    async def delegations_of(self, account_id: UUID) -> list[Delegation]:
-        """Where the account is principal or agent."""
-        party = [{"principal_id": str(account_id)}, {"agent_id": str(account_id)}]
+    async def delegations_of(self, account_id: UUID, snils: str) -> list[Delegation]:
+        """Where the account is principal or agent, or given to its SNILS and not accepted."""
+        party = [
+            {"principal_id": str(account_id)},
+            {"agent_id": str(account_id)},
+            {"agent_snils": snils, "agent_id": None},
+        ]
         cursor = self.delegations.find({"$or": party}).sort("valid_from", DESCENDING)
         return [_delegation(d) async for d in cursor]
 
     async def delegation(self, delegation_id: str) -> Delegation | None:
         doc = await self.delegations.find_one({"_id": delegation_id})
         return _delegation(doc) if doc else None
+
+    async def created_since(self, principal_id: UUID, since: datetime) -> int:
+        """How many delegations the principal has given since `since`."""
+        count: int = await self.delegations.count_documents(
+            {"principal_id": str(principal_id), "created_at": {"$gte": since}}
+        )
+        return count
+
+    async def accept(
+        self, delegation_id: str, agent_id: UUID, agent_snils: str, to: DelegationStatus
+    ) -> bool:
+        """Bind the agent to a delegation given to their SNILS and waiting for them."""
+        result = await self.delegations.update_one(
+            {
+                "_id": delegation_id,
+                "agent_snils": agent_snils,
+                "agent_id": None,
+                "status": DelegationStatus.AWAITING_AGENT.value,
+            },
+            {"$set": {"agent_id": str(agent_id), "status": to.value}},
+        )
+        return bool(result.modified_count)
 
     async def change_status(
         self, delegation_id: str, allowed_from: set[DelegationStatus], to: DelegationStatus

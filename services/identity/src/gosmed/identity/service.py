@@ -32,12 +32,6 @@ from gosmed.contracts.identity.auth import (
     StartLogin,
     VerifyLogin,
 )
-from gosmed.contracts.identity.delegations import (
-    ConfirmTotp,
-    StartTotpEnrolment,
-    TotpConfirmed,
-    TotpEnrolment,
-)
 from gosmed.contracts.identity.tokens import (
     SESSION_ENDED,
     TOKEN_INVALID,
@@ -77,6 +71,7 @@ from gosmed.identity.repository import (
     SessionRepository,
 )
 from gosmed.identity.settings import IdentitySettings
+from gosmed.runtime.crypto import KeyRing
 from gosmed.runtime.mail import DeliveryError
 from gosmed.runtime.masking import mask_email, mask_phone
 from gosmed.runtime.security_log import mask_ip, security_event
@@ -115,9 +110,11 @@ class Repositories:
     grants: GrantRepository
 
     @classmethod
-    def over(cls, database: object) -> "Repositories":
+    def over(cls, database: object, keys: KeyRing | None = None) -> "Repositories":
+        """The repositories on `database`; TOTP secrets sealed under `keys` (default: a key
+        generated for this process, for tests)."""
         return cls(
-            AccountRepository(database),
+            AccountRepository(database, keys or KeyRing.generated()),
             LoginAttemptRepository(database),
             FailureRepository(database),
             SessionRepository(database),
@@ -455,27 +452,6 @@ class LoginService:
             roles=account.roles,
             confirmation_level=account.confirmation_level,
         )
-
-    async def start_totp_enrolment(self, request: StartTotpEnrolment) -> TotpEnrolment:
-        """A new secret; the current one (if any) stays in use until the new one is confirmed."""
-        account = await self.repos.account(request.account_id)
-        secret = credentials.new_totp_secret()
-        await self.repos.accounts.set_pending_totp(account.id, secret)
-        uri = credentials.totp_uri(secret, account.phone or account.snils)
-        return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=credentials.qr_svg(uri))
-
-    async def confirm_totp(self, request: ConfirmTotp) -> TotpConfirmed:
-        accounts = self.repos.accounts
-        secret = await accounts.pending_totp(request.account_id)
-        step = credentials.totp_step(secret, request.code, self.clock()) if secret else None
-        if secret is None or step is None:
-            raise ServiceError(
-                ErrorCode.VALIDATION_FAILED, "Неверный код или подключение не начато."
-            )
-        if not await accounts.activate_totp(request.account_id, secret, step):
-            raise ServiceError(ErrorCode.CONFLICT, "Подключение уже подтверждено или заменено.")
-        log.info("authenticator app enabled")
-        return TotpConfirmed()
 
     async def end_sessions(self, request: EndSessions) -> SessionsEnded:
         reason = SessionEndReason.LOGOUT if request.logout else SessionEndReason.REVOKED

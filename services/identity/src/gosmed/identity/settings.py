@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.mail import SmtpSettings
@@ -22,6 +22,26 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
         description="PEM files (public or private) of further Ed25519 keys whose tokens are "
         "accepted and published: the previous signing key during a rotation, or the next one "
         "published ahead of its use.",
+    )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys sealing TOTP secrets at rest (AES-GCM), `kid:base64key` separated by "
+        "commas, the first one sealing (e.g. `k2:<openssl rand -base64 32>,k1:<old>`): the "
+        "others still open what they sealed and are re-wrapped to the first at start. Unset: a "
+        "key is generated at start (development only; refused when GOSMED_ENV=production).",
+    )
+    step_up_seconds: int = Field(
+        default=600,
+        ge=10,
+        description="A second factor passed this long ago still counts as fresh: giving a power "
+        "of attorney and enrolling a first authenticator app need one this recent (the login "
+        "of the session, or a TOTP code sent with the request).",
+    )
+    delegation_create_limit: int = Field(
+        default=10, ge=1, description="Delegations one patient may give per window."
+    )
+    delegation_create_window_seconds: int = Field(
+        default=3600, ge=1, description="The window of `delegation_create_limit`."
     )
     access_token_ttl: int = Field(default=300, ge=10, description="Seconds an access token lives.")
     session_idle_timeout: int = Field(

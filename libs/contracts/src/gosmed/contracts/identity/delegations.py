@@ -24,6 +24,7 @@ class DelegationBasis(StrEnum):
 
 
 class DelegationStatus(StrEnum):
+    AWAITING_AGENT = "awaiting_agent"
     PENDING_VERIFICATION = "pending_verification"
     ACTIVE = "active"
     REVOKED = "revoked"
@@ -33,8 +34,11 @@ class DelegationStatus(StrEnum):
 class CreateDelegation(Message):
     """The patient (`principal_id`) lets the agent act for them within `scopes`.
 
-    `minor_consent` is a patient from 15 letting a parent see their data; a notarized power of
-    attorney or a guardian's decision stays pending until an operator verifies it.
+    `minor_consent` is a patient from 15 letting a parent see their data (in force at once).
+    Any other basis waits for the agent to accept it (`awaiting_agent`: the answer is the same
+    whether or not the SNILS has an account) and then for an operator to verify it. The
+    patient's account must be confirmed, and their second factor fresh: passed at the login of
+    `session_id` a short while ago, or a TOTP `code` sent with the request.
     """
 
     principal_id: UUID
@@ -45,6 +49,12 @@ class CreateDelegation(Message):
     valid_until: date
     register_number: str | None = Field(
         default=None, min_length=1, max_length=64, description="Notary register number."
+    )
+    session_id: UUID | None = Field(
+        default=None, description="The patient's session (its login is the fresh factor)."
+    )
+    code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="A TOTP code: the fresh factor itself."
     )
 
     @model_validator(mode="after")
@@ -57,6 +67,10 @@ class CreateDelegation(Message):
 
 
 class DelegationView(Contract):
+    """One delegation as its viewer may see it. While it is `awaiting_agent`, the agent is not
+    named: `agent_id` is the nil UUID, `agent_name` is empty and `agent_snils` is the masked
+    SNILS it was given to; the agent's name appears once they accept."""
+
     delegation_id: str
     principal_id: UUID
     principal_name: str
@@ -69,6 +83,7 @@ class DelegationView(Contract):
     status: DelegationStatus
     register_number: str | None = None
     my_role: Literal["principal", "agent", "operator"]
+    agent_snils: str | None = Field(default=None, description="Masked SNILS of the agent.")
 
 
 class DelegationsView(Contract):
@@ -96,12 +111,22 @@ class RevokeDelegation(DelegationRequest):
     """The principal withdraws it or the agent renounces it; effective on the next request."""
 
 
+class AcceptDelegation(DelegationRequest):
+    """The agent (the account with the SNILS it was given to) accepts it."""
+
+
 class VerifyDelegation(DelegationRequest):
     """An operator confirms a notarized power of attorney or a guardian's decision."""
 
 
 class StartTotpEnrolment(Message):
+    """A new authenticator app: the password is always needed, and the current factor: a code
+    of the app being replaced, or (for a first app) a fresh login of `session_id`."""
+
     account_id: UUID
+    password: str | None = Field(default=None, max_length=256)
+    code: str | None = Field(default=None, pattern=r"^\d{6}$", description="Current app's code.")
+    session_id: UUID | None = Field(default=None, description="The session asking.")
 
 
 class TotpEnrolment(Contract):
@@ -113,8 +138,11 @@ class TotpEnrolment(Contract):
 
 
 class ConfirmTotp(Message):
+    """The first code of the new app; the other sessions of the account then end."""
+
     account_id: UUID
     code: str = Field(pattern=r"^\d{6}$")
+    session_id: UUID | None = Field(default=None, description="The session kept open.")
 
 
 class TotpConfirmed(Contract):
@@ -125,6 +153,7 @@ CREATE_DELEGATION = Rpc(Service.IDENTITY, "create-delegation", CreateDelegation,
 LIST_DELEGATIONS = Rpc(Service.IDENTITY, "list-delegations", ListDelegations, DelegationsView)
 GET_DELEGATION = Rpc(Service.IDENTITY, "get-delegation", GetDelegation, DelegationView)
 REVOKE_DELEGATION = Rpc(Service.IDENTITY, "revoke-delegation", RevokeDelegation, DelegationView)
+ACCEPT_DELEGATION = Rpc(Service.IDENTITY, "accept-delegation", AcceptDelegation, DelegationView)
 VERIFY_DELEGATION = Rpc(Service.IDENTITY, "verify-delegation", VerifyDelegation, DelegationView)
 START_TOTP_ENROLMENT = Rpc(
     Service.IDENTITY, "start-totp-enrolment", StartTotpEnrolment, TotpEnrolment

@@ -224,6 +224,18 @@ async def mark_read(
     return Response(status_code=204)
 
 
+class TotpStartRequest(BaseModel):
+    """The password and the current factor: a code of the app being replaced (not needed for a
+    first app while the login is fresh)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=256)
+    code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="Code of the current app, if there is one."
+    )
+
+
 class TotpConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -233,22 +245,32 @@ class TotpConfirmRequest(BaseModel):
 @router.post(
     "/me/totp",
     response_model=delegations.TotpEnrolment,
-    summary="Подключить приложение-аутентификатор: секрет, otpauth:// и QR-код (SVG)",
+    summary="Подключить или заменить приложение-аутентификатор (пароль и текущий код): секрет, "
+    "otpauth:// и QR-код (SVG)",
 )
-async def start_totp(principal: PrincipalDep, identity: IdentityDep) -> delegations.TotpEnrolment:
-    request = delegations.StartTotpEnrolment(account_id=principal.account_id)
+async def start_totp(
+    body: TotpStartRequest, principal: PrincipalDep, identity: IdentityDep
+) -> delegations.TotpEnrolment:
+    request = delegations.StartTotpEnrolment(
+        account_id=principal.account_id,
+        password=body.password,
+        code=body.code,
+        session_id=principal.session_id,
+    )
     return await identity.call(delegations.START_TOTP_ENROLMENT, request)
 
 
 @router.post(
     "/me/totp/confirm",
     status_code=204,
-    summary="Подтвердить приложение первым кодом: после этого оно включено",
+    summary="Подтвердить приложение первым кодом: оно включено, другие сеансы завершены",
 )
 async def confirm_totp(
     body: TotpConfirmRequest, principal: PrincipalDep, identity: IdentityDep
 ) -> Response:
-    request = delegations.ConfirmTotp(account_id=principal.account_id, code=body.code)
+    request = delegations.ConfirmTotp(
+        account_id=principal.account_id, code=body.code, session_id=principal.session_id
+    )
     await identity.call(delegations.CONFIRM_TOTP, request)
     return Response(status_code=204)
 
@@ -275,6 +297,11 @@ class DelegationRequest(BaseModel):
         max_length=64,
         description="The notary's register number; required when `basis` is `notarized`.",
     )
+    code: str | None = Field(
+        default=None,
+        pattern=r"^\d{6}$",
+        description="A code of the authenticator app; needed when the login is not fresh.",
+    )
 
 
 DelegationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
@@ -296,14 +323,15 @@ async def list_delegations(
     "/delegations",
     status_code=201,
     response_model=delegations.DelegationView,
-    summary="Выдать доверенность (нотариальная ждёт проверки оператором)",
+    summary="Выдать доверенность: ждёт согласия представителя (и проверки оператором, кроме "
+    "согласия подростка)",
 )
 async def create_delegation(
     body: DelegationRequest, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     try:
         request = delegations.CreateDelegation(
-            principal_id=principal.account_id, **body.model_dump()
+            principal_id=principal.account_id, session_id=principal.session_id, **body.model_dump()
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
@@ -341,6 +369,18 @@ async def revoke_delegation(
     delegation_id: DelegationId, principal: PrincipalDep, identity: IdentityDep
 ) -> delegations.DelegationView:
     method = delegations.REVOKE_DELEGATION
+    return await _one_delegation(method, delegation_id, principal, identity)
+
+
+@router.post(
+    "/delegations/{delegation_id}/accept",
+    response_model=delegations.DelegationView,
+    summary="Представитель принимает доверенность, выданную на его СНИЛС",
+)
+async def accept_delegation(
+    delegation_id: DelegationId, principal: PrincipalDep, identity: IdentityDep
+) -> delegations.DelegationView:
+    method = delegations.ACCEPT_DELEGATION
     return await _one_delegation(method, delegation_id, principal, identity)
 
 
