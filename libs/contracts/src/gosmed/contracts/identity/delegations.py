@@ -114,7 +114,7 @@ class TotpEnrolment(Contract):
 
 class ConfirmTotp(Message):
     account_id: UUID
-    code: str = Field(pattern=r"^\d{6}$")
+    code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class TotpConfirmed(Contract):

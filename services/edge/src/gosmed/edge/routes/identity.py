@@ -47,7 +47,7 @@ class MfaRequest(BaseModel):
 
     attempt_id: UUID
     factor: SecondFactor
-    code: str = Field(pattern=r"^\d{6}$", description="Six-digit code.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit code.")
 
 
 class RefreshRequest(BaseModel):
@@ -227,7 +227,7 @@ async def mark_read(
 class TotpConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^\d{6}$", description="First code the app shows.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="First code the app shows.")
 
 
 @router.post(
