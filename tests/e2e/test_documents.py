@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gosmed.contracts import demo
+from gosmed.contracts.documents.requests import MAX_FILE_BYTES
 from tests.e2e.identity_support import DEMO_ENV, login, patient_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -392,3 +393,24 @@ def test_a_revoked_representative_can_no_longer_download_or_email_the_document(
     mine = fetch_file(edge_module, document_id)  # the patient keeps the document
     assert mine.status_code == 200
     assert mine.content == before.content
+
+
+def test_verification_takes_a_file_as_large_as_the_largest_document(
+    edge_module: httpx.Client, history: list[dict[str, Any]]
+) -> None:
+    document = request_document(edge_module, {"kind": "statement"})
+    wait_ready(edge_module, document["document_id"])
+    pdf = fetch_file(edge_module, document["document_id"]).content
+    largest = pdf + b"\0" * (MAX_FILE_BYTES - len(pdf))  # the size limit of an issued file
+
+    response = edge_module.post(f"/api/v1/verify/{document['document_id']}", content=largest)
+
+    assert response.status_code == 200, response.text
+    check = response.json()
+    assert check["file_matches"] is False
+    assert check["genuine"] is False
+    too_large = edge_module.post(
+        f"/api/v1/verify/{document['document_id']}", content=largest + b"\0"
+    )
+    assert too_large.status_code == 413
+    assert too_large.headers["content-type"] == PROBLEM_JSON
