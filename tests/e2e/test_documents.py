@@ -19,7 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gosmed.contracts import demo
-from tests.e2e.identity_support import DEMO_ENV, login
+from gosmed.contracts.documents.requests import MAX_FILE_BYTES
+from tests.e2e.identity_support import DEMO_ENV, login, patient_id
 
 PROBLEM_JSON = "application/problem+json"
 HISTORY = 12
@@ -354,3 +355,62 @@ def test_expired_document_answers_410(
         problem = response.json()
         assert problem["code"] == "document_expired"
         assert "Срок хранения документа истёк" in problem["detail"]
+
+
+def test_a_revoked_representative_can_no_longer_download_or_email_the_document(
+    edge_module: httpx.Client, history: list[dict[str, Any]]
+) -> None:
+    # the demo power of attorney «demo-poa-active» lets the representative download documents
+    agent = login(edge_module, demo.REPRESENTATIVE)
+    requested = edge_module.post(
+        f"/api/v1/patients/{patient_id(demo.PATIENT)}/documents",
+        json={"kind": "statement"},
+        headers=agent,
+    )
+    assert requested.status_code == 202, requested.text
+    document_id = requested.json()["document_id"]
+    wait_ready(edge_module, document_id)
+    base = f"/api/v1/documents/{document_id}"
+    before = edge_module.get(f"{base}/file", headers=agent)
+    assert before.status_code == 200, before.text
+    assert before.content.startswith(b"%PDF")
+
+    revoked = edge_module.delete(
+        "/api/v1/delegations/demo-poa-active", headers=login(edge_module, demo.PATIENT)
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    for response in (
+        edge_module.get(f"{base}/file", headers=agent),
+        edge_module.post(f"{base}/email", headers=agent),
+        edge_module.get(base, headers=agent),
+        edge_module.post(f"{base}/revoke", headers=agent),
+    ):
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "forbidden"
+        assert "основания" in response.json()["detail"]
+    mine = fetch_file(edge_module, document_id)  # the patient keeps the document
+    assert mine.status_code == 200
+    assert mine.content == before.content
+
+
+def test_verification_takes_a_file_as_large_as_the_largest_document(
+    edge_module: httpx.Client, history: list[dict[str, Any]]
+) -> None:
+    document = request_document(edge_module, {"kind": "statement"})
+    wait_ready(edge_module, document["document_id"])
+    pdf = fetch_file(edge_module, document["document_id"]).content
+    largest = pdf + b"\0" * (MAX_FILE_BYTES - len(pdf))  # the size limit of an issued file
+
+    response = edge_module.post(f"/api/v1/verify/{document['document_id']}", content=largest)
+
+    assert response.status_code == 200, response.text
+    check = response.json()
+    assert check["file_matches"] is False
+    assert check["genuine"] is False
+    too_large = edge_module.post(
+        f"/api/v1/verify/{document['document_id']}", content=largest + b"\0"
+    )
+    assert too_large.status_code == 413
+    assert too_large.headers["content-type"] == PROBLEM_JSON

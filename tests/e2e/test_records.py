@@ -67,12 +67,23 @@ def ids_of(report: ReportRenderedServices) -> set[str]:
     return {str(record_id(report.organization_id, s.clinic_record_id)) for s in report.services}
 
 
+SPECIALTIES = {
+    card.id: card.specialty for cards in CATALOGUE.specialists.values() for card in cards
+}
+
+
 def unrestricted_ids(report: ReportRenderedServices) -> set[str]:
-    """Records without a restricted diagnosis (those only the patient sees)."""
+    """Records in no restricted category (by diagnosis, service code or the doctor's
+    specialty): those a representative sees too."""
     return {
         str(record_id(report.organization_id, s.clinic_record_id))
         for s in report.services
-        if not is_restricted(s.diagnosis.code if s.diagnosis else None)
+        if not is_restricted(
+            s.diagnosis.code if s.diagnosis else None,
+            s.service_code,
+            SPECIALTIES.get(s.specialist_id) if s.specialist_id else None,
+            s.category,
+        )
     }
 
 
@@ -246,7 +257,9 @@ def test_restricted_diagnosis_is_hidden_from_a_representative_but_not_the_patien
 
     assert ident in {i["id"] for i in own["items"]}
     assert ident not in {i["id"] for i in delegated["items"]}
-    assert "restricted_hidden" in {n["code"] for n in delegated["notices"]}
+    [hidden] = [n for n in delegated["notices"] if n["code"] == "restricted_hidden"]
+    assert hidden.get("count") is None  # a number would tell of psychiatric care
+    assert "restricted_hidden" not in {n["code"] for n in own["notices"]}
     detail = edge.get(
         f"/api/v1/patients/{patient}/services/{ident}", headers=login(edge, demo.REPRESENTATIVE)
     )

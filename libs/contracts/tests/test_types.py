@@ -136,3 +136,26 @@ def test_date_range_is_inclusive_and_ordered() -> None:
     assert date(2026, 2, 1) not in period
     with pytest.raises(ValidationError, match="дата окончания периода раньше даты начала"):
         DateRange(start=date(2026, 2, 1), end=date(2026, 1, 1))
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    ("field", "ascii_value", "code"),
+    [
+        ("snils", "11223344595", "snils_format"),
+        ("inn", "7707083893", "inn_format"),
+        ("ogrn", "1027700132195", "ogrn_format"),
+        ("oms", "7700000000000001", "oms_policy_format"),
+    ],
+)
+def test_identifiers_take_ascii_digits_only(field: str, ascii_value: str, code: str) -> None:
+    """`str.isdigit()` is true of «١٢٣» (Arabic-Indic) and «²»: such look-alikes are refused."""
+    assert getattr(Person(**{field: ascii_value}), field) == ascii_value
+    assert error_of(**{field: ascii_value.translate(ARABIC_INDIC)})[0] == code
+    assert error_of(**{field: ascii_value[:-1] + "²"})[0] == code
+
+
+def test_a_phone_in_other_digits_is_stored_in_ascii() -> None:
+    assert Person(phone="+7 ٩١٢ ٣٤٥-٦٧-٨٩").phone == "+79123456789"

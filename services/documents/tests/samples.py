@@ -8,7 +8,13 @@ from uuid import UUID, uuid4
 from gosmed.contracts import demo
 from gosmed.contracts.documents.requests import DocumentFormat
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.identity.access import (
+    AUTHORIZE,
+    AccessDecision,
+    Action,
+    Authorize,
+    PatientRef,
+)
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.contracts.records.views import (
     Cost,
@@ -18,8 +24,12 @@ from gosmed.contracts.records.views import (
     RenderedServiceView,
 )
 from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.topology import Service
 from gosmed.documents.domain import DocumentContent, DocumentSpec, compose
+from gosmed.documents.gateways import AccessGateway
 from gosmed.documents.rendering import render
+from gosmed.runtime.rpc import ServiceClient
+from gosmed.runtime.testing import FakeRpc
 
 PATIENT = PatientRef(
     account_id=UUID("00000000-0000-4000-8000-000000000001"),
@@ -133,3 +143,33 @@ class InlineRenderer:
 
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
         return render(content, document_format)
+
+
+class FakeIdentity:
+    """Identity's `authorize` on a FakeRpc: the parent may download the patient's documents
+    until `revoke()`; the patient always may; anyone else may not."""
+
+    def __init__(self) -> None:
+        self.rpc = FakeRpc()
+        self.granted = {(PARENT_ID, PATIENT.account_id)}
+        self.rpc.answer(AUTHORIZE, self._authorize)
+        self.gateway = AccessGateway(ServiceClient(Service.IDENTITY, self.rpc))
+
+    def revoke(self) -> None:
+        self.granted.clear()
+
+    @property
+    def asked(self) -> list[Authorize]:
+        return self.rpc.sent(AUTHORIZE)
+
+    async def _authorize(self, request: Authorize) -> AccessDecision:
+        context = request.context
+        patient = context.patient_id or context.actor_id
+        allowed = request.action == Action.DOWNLOAD_DOCUMENTS and (
+            context.actor_id == patient or (context.actor_id, patient) in self.granted
+        )
+        if not allowed:
+            return AccessDecision(
+                allowed=False, actor_id=context.actor_id, reason="Нет основания для доступа."
+            )
+        return AccessDecision(allowed=True, actor_id=context.actor_id, patient=PATIENT)

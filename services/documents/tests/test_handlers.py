@@ -36,7 +36,7 @@ from gosmed.runtime.service import build_service
 from gosmed.runtime.testing import TcpProxy
 from tests.queues import FixedQueues
 
-from .samples import PATIENT, FakeProfiles, FakeRecords, InlineRenderer, history
+from .samples import PATIENT, FakeIdentity, FakeProfiles, FakeRecords, InlineRenderer, history
 
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
 NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
@@ -95,6 +95,7 @@ async def test_a_document_whose_render_command_was_not_published_is_rendered_lat
         service = DocumentService(
             repository=repository,
             records=FakeRecords(export),
+            access=FakeIdentity().gateway,
             profiles=FakeProfiles({}),
             relay=runtime.relay,
             renderer=InlineRenderer(),

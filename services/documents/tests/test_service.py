@@ -5,6 +5,7 @@ here."""
 import asyncio
 import email
 import hashlib
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from gosmed.contracts.documents.requests import (
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.notifications import SendNotification
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.types import DateRange
@@ -36,10 +38,20 @@ from gosmed.documents.service import EMAIL_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, Do
 from gosmed.documents.signing import Signer
 from gosmed.runtime.mail import DeliveryError, SmtpMailer
 from gosmed.runtime.outbox import Relay
+from gosmed.runtime.security_log import SECURITY_LOGGER
 from gosmed.runtime.store import open_store
 from gosmed.runtime.testing import FakePublisher
 
-from .samples import ADDRESS, PARENT_ID, PATIENT, FakeProfiles, FakeRecords, InlineRenderer, history
+from .samples import (
+    ADDRESS,
+    PARENT_ID,
+    PATIENT,
+    FakeIdentity,
+    FakeProfiles,
+    FakeRecords,
+    InlineRenderer,
+    history,
+)
 
 
 class Sent(FakePublisher):
@@ -100,6 +112,7 @@ class Harness:
     commands: Sent
     records: FakeRecords
     clock: Clock
+    identity: FakeIdentity
 
 
 @pytest.fixture
@@ -112,10 +125,12 @@ async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
         RenderedServicesExport(patient=PATIENT, items=history(3), truncated=False, basis_label="")
     )
     clock = Clock()
+    identity = FakeIdentity()
     controller, _ = smtp
     service = DocumentService(
         repository=repository,
         records=records,
+        access=identity.gateway,
         profiles=FakeProfiles({PATIENT.account_id: ADDRESS}),
         relay=Relay(commands, first_retry_seconds=0.05, longest_retry_seconds=0.2),
         renderer=InlineRenderer(),
@@ -126,7 +141,7 @@ async def harness(smtp: tuple[Controller, Inbox]) -> AsyncIterator[Harness]:
         max_file_bytes=15 * 1024 * 1024,
         clock=clock,
     )
-    yield Harness(service, commands, records, clock)
+    yield Harness(service, commands, records, clock, identity)
     await service.relay.stop()
     store.close()
 
@@ -260,6 +275,78 @@ async def test_parent_who_requested_and_the_patient_both_see_it(harness: Harness
     as_parent = AccessContext(actor_id=PARENT_ID)
     assert facts(await harness.service.get(as_parent, view.document_id)) == facts(view)
     assert (await harness.service.get(as_patient(), view.document_id)).number == view.number
+
+
+async def parents_ready_document(harness: Harness) -> UUID:
+    """A document the parent (a representative) asked for, for the patient, rendered."""
+    parent = AccessContext(actor_id=PARENT_ID, patient_id=PATIENT.account_id)
+    view = await harness.service.request(
+        RequestDocument(context=parent, kind=DocumentKind.STATEMENT)
+    )
+    await harness.service.render(view.document_id)
+    return view.document_id
+
+
+async def test_a_representative_whose_basis_was_revoked_loses_the_document(
+    harness: Harness,
+) -> None:
+    document_id = await parents_ready_document(harness)
+    harness.service.profiles = FakeProfiles({PARENT_ID: "parent@example.ru"})
+    as_parent = AccessContext(actor_id=PARENT_ID)
+    assert (await harness.service.file(as_parent, document_id)).content is not None
+    (asked, *_) = harness.identity.asked
+    assert asked.action == Action.DOWNLOAD_DOCUMENTS
+    assert asked.context.actor_id == PARENT_ID
+    assert asked.context.patient_id == PATIENT.account_id
+
+    harness.identity.revoke()  # the patient revokes the power of attorney
+
+    for use in (
+        harness.service.get,
+        harness.service.file,
+        harness.service.email,
+        harness.service.revoke,
+    ):
+        with pytest.raises(ServiceError) as error:
+            await use(as_parent, document_id)
+        assert error.value.code == ErrorCode.FORBIDDEN, use
+    assert len(harness.commands.emails) == 0
+    # the patient still has it all, without asking identity
+    asked_before = len(harness.identity.asked)
+    mine = await harness.service.file(as_patient(), document_id)
+    assert mine.document.status == DocumentStatus.READY
+    assert mine.content is not None
+    assert len(harness.identity.asked) == asked_before
+
+
+async def test_a_representative_download_and_email_are_security_events(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    document_id = await parents_ready_document(harness)
+    harness.service.profiles = FakeProfiles(
+        {PARENT_ID: "parent@example.ru", PATIENT.account_id: ADDRESS}
+    )
+    as_parent = AccessContext(actor_id=PARENT_ID)
+
+    with caplog.at_level(logging.INFO, logger=SECURITY_LOGGER):
+        await harness.service.file(as_parent, document_id)
+        await harness.service.email(as_parent, document_id)
+        await harness.service.file(as_patient(), document_id)  # the patient: no event
+        await harness.service.email(as_patient(), document_id)
+
+    events = [r.__dict__["security"] for r in caplog.records if r.name == SECURITY_LOGGER]
+    assert [(e["event"], e["channel"]) for e in events] == [
+        ("document_downloaded", "file"),
+        ("document_downloaded", "email"),
+    ]
+    for event in events:
+        assert event["document_id"] == str(document_id)
+        assert event["actor_id"] == str(PARENT_ID)
+        assert event["patient_id"] == str(PATIENT.account_id)
+    logged = caplog.text
+    assert "parent@example.ru" not in logged
+    assert PATIENT.full_name not in logged
+    assert PATIENT.snils not in logged
 
 
 async def test_revoked_document_is_not_genuine_and_has_no_file(harness: Harness) -> None:

@@ -15,6 +15,7 @@ def edge_settings(amqp_url: str) -> EdgeSettings:
         ping_timeout=0.3,
         cors_origins=["https://portal.example"],
         max_body_bytes=4096,
+        max_file_body_bytes=4096,
     )
 
 

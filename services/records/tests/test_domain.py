@@ -9,10 +9,13 @@ from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.records.details import RecordVersionView
 from gosmed.contracts.records.queries import NoticeCode, PeriodPreset
 from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
+from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.tariffs import NormativeDocument, Tariff
 from gosmed.contracts.types import DateRange
 from gosmed.records.domain import (
     ClinicSync,
+    HiddenSpecialists,
     Position,
     check_price,
     cost_history,
@@ -50,6 +53,80 @@ def test_record_id_is_stable_per_organization_and_clinic_record() -> None:
 )
 def test_restricted_chapters(code: str | None, restricted: bool) -> None:
     assert is_restricted(code) is restricted
+
+
+@pytest.mark.parametrize(
+    ("code", "restricted"),
+    [
+        ("Z21", True),  # asymptomatic HIV status
+        ("R75", True),  # laboratory evidence of HIV
+        ("Z20.6", False),
+    ],
+)
+def test_hiv_status_codes_are_restricted(code: str, restricted: bool) -> None:
+    assert is_restricted(code) is restricted
+
+
+@pytest.mark.parametrize(
+    ("service_code", "restricted"),
+    [
+        ("B01.035.001", True),  # psychiatrist
+        ("b01.036.002", True),  # psychiatrist-narcologist, any case
+        ("B04.035.002", True),  # a psychiatrist's preventive examination is psychiatric care
+        ("B01.034.001", True),  # psychotherapist
+        ("B01.008.001", True),  # dermatovenereologist
+        ("B01.014.001", True),  # infectionist
+        ("B04.014.004.005", False),  # vaccination (prevention)
+        ("A26.06.048", True),  # HIV-1 antibodies
+        ("A26.06.082", True),  # Treponema pallidum antibodies
+        ("A26.06.0481", False),
+        ("B01.047.001", False),
+        ("B01.0350", False),
+    ],
+)
+def test_restricted_service_codes(service_code: str, restricted: bool) -> None:
+    assert is_restricted(None, service_code) is restricted
+
+
+@pytest.mark.parametrize(
+    ("specialty", "category", "restricted"),
+    [
+        (Specialty.PSYCHIATRY, ServiceCategory.OUTPATIENT_VISIT, True),
+        (Specialty.PSYCHIATRY, ServiceCategory.PREVENTION, True),
+        (Specialty.PSYCHIATRY_NARCOLOGY, ServiceCategory.INPATIENT, True),
+        (Specialty.PSYCHOTHERAPY, ServiceCategory.PAID, True),
+        (Specialty.INFECTIOUS_DISEASES, ServiceCategory.OUTPATIENT_VISIT, True),
+        (Specialty.INFECTIOUS_DISEASES, ServiceCategory.PREVENTION, False),
+        (Specialty.DERMATOVENEREOLOGY, ServiceCategory.LABORATORY, True),
+        (Specialty.DERMATOVENEREOLOGY, ServiceCategory.PREVENTION, False),
+        (Specialty.THERAPY, ServiceCategory.OUTPATIENT_VISIT, False),
+    ],
+)
+def test_the_doctors_specialty_restricts_with_the_category(
+    specialty: Specialty, category: ServiceCategory, restricted: bool
+) -> None:
+    assert is_restricted(None, "B01.047.001", specialty, category) is restricted
+
+
+def test_hidden_specialists_hide_a_doctor_whose_card_could_not_be_had() -> None:
+    psychiatrist, infectionist, therapist, unknown, unreachable = (uuid4() for _ in range(5))
+    hidden = HiddenSpecialists.of(
+        {
+            psychiatrist: Specialty.PSYCHIATRY,
+            infectionist: Specialty.INFECTIOUS_DISEASES,
+            therapist: Specialty.THERAPY,
+            unknown: None,  # the registry does not know the id
+        },
+        {psychiatrist, infectionist, therapist, unknown, unreachable},
+    )
+    visit, prevention = ServiceCategory.OUTPATIENT_VISIT, ServiceCategory.PREVENTION
+    assert hidden.hide(psychiatrist, prevention)
+    assert hidden.hide(infectionist, visit)
+    assert not hidden.hide(infectionist, prevention)
+    assert not hidden.hide(therapist, visit)
+    assert not hidden.hide(unknown, visit)
+    assert hidden.hide(unreachable, visit)  # the registry did not answer: hide, never show
+    assert not hidden.hide(None, visit)
 
 
 def test_period_presets_count_back_from_today_and_an_explicit_period_wins() -> None:

@@ -24,7 +24,7 @@ def _digits(value: Any, *, code: str, name: str, lengths: tuple[int, ...]) -> st
     if not isinstance(value, str | int):
         raise PydanticCustomError(f"{code}_type", f"{name} должен быть строкой из цифр")
     text = _SEPARATORS.sub("", str(value))
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit() takes «١٢٣» and «²» too
         raise PydanticCustomError(f"{code}_format", f"{name} должен состоять только из цифр")
     if len(text) not in lengths:
         expected = " или ".join(str(n) for n in lengths)
@@ -108,27 +108,27 @@ def _string_schema(pattern: str, description: str) -> GetPydanticSchema:
 
 Snils = Annotated[
     str,
-    _string_schema(r"^\d{11}$", "СНИЛС, 11 digits, checksum verified."),
+    _string_schema(r"^[0-9]{11}$", "СНИЛС, 11 digits, checksum verified."),
     AfterValidator(_validate_snils),
 ]
 Inn = Annotated[
     str,
-    _string_schema(r"^(\d{10}|\d{12})$", "ИНН: 10 digits (organization) or 12 (person)."),
+    _string_schema(r"^([0-9]{10}|[0-9]{12})$", "ИНН: 10 digits (organization) or 12 (person)."),
     AfterValidator(_validate_inn),
 ]
 Ogrn = Annotated[
     str,
-    _string_schema(r"^(\d{13}|\d{15})$", "ОГРН (13 digits) or ОГРНИП (15 digits)."),
+    _string_schema(r"^([0-9]{13}|[0-9]{15})$", "ОГРН (13 digits) or ОГРНИП (15 digits)."),
     AfterValidator(_validate_ogrn),
 ]
 OmsPolicy = Annotated[
     str,
-    _string_schema(r"^\d{16}$", "Unified OMS policy number, 16 digits."),
+    _string_schema(r"^[0-9]{16}$", "Unified OMS policy number, 16 digits."),
     AfterValidator(_validate_oms_policy),
 ]
 MobilePhone = Annotated[
     str,
-    _string_schema(r"^\+79\d{9}$", "Russian mobile phone in E.164."),
+    _string_schema(r"^\+79[0-9]{9}$", "Russian mobile phone in E.164."),
     AfterValidator(_validate_mobile_phone),
 ]
 LocalTime = Annotated[

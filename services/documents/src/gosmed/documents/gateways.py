@@ -5,6 +5,8 @@ from uuid import UUID
 
 from faststream.rabbit import RabbitBroker
 
+from gosmed.contracts.access import AccessContext
+from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile
 from gosmed.contracts.records.queries import (
     EXPORT_SERVICES,
@@ -23,6 +25,16 @@ class RecordsGateway:
 
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
         return await self.records.call(EXPORT_SERVICES, request)
+
+
+@dataclass
+class AccessGateway:
+    """Identity's decision on the original person's rights, asked on every access."""
+
+    identity: ServiceClient
+
+    async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
+        return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
 
 
 @dataclass

@@ -5,7 +5,12 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.topology import Service
 from gosmed.documents import handlers
-from gosmed.documents.gateways import ProfilesGateway, RecordsGateway, declare_notify_queue
+from gosmed.documents.gateways import (
+    AccessGateway,
+    ProfilesGateway,
+    RecordsGateway,
+    declare_notify_queue,
+)
 from gosmed.documents.rendering import RenderPool
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.service import DocumentService
@@ -29,6 +34,7 @@ def create(
     service = DocumentService(
         repository=repository,
         records=RecordsGateway(ServiceClient(Service.RECORDS, rpc)),
+        access=AccessGateway(ServiceClient(Service.IDENTITY, rpc)),
         profiles=ProfilesGateway(ServiceClient(Service.IDENTITY, rpc)),
         relay=runtime.relay,
         renderer=pool,

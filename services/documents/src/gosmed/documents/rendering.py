@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -20,6 +21,7 @@ from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from gosmed.contracts.documents.requests import DocumentFormat
 from gosmed.documents.domain import CellKind, DocumentContent, display
@@ -86,7 +88,7 @@ def render_xlsx(content: DocumentContent) -> bytes:
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for row in content.rows:
-        sheet.append([_sheet_value(value) for value in row])
+        _append(sheet, [_sheet_value(value) for value in row])
     for index, column in enumerate(content.columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = column.width
@@ -100,21 +102,21 @@ def render_xlsx(content: DocumentContent) -> bytes:
     sheet.freeze_panes = "A2"
 
     about = book.create_sheet("Документ")
-    about.append([content.title])
+    _append(about, [content.title])
     about["A1"].font = Font(bold=True, size=12)
-    about.append(["Номер документа", content.number])
+    _append(about, ["Номер документа", content.number])
     for label, value in (*content.header, *content.details):
-        about.append([label, value])
+        _append(about, [label, value])
     if content.notice:
-        about.append(["Внимание", content.notice])
+        _append(about, ["Внимание", content.notice])
     if content.totals:
         about.append([])
-        about.append(["Итоги по видам оплаты", "Услуг", "Сумма"])
+        _append(about, ["Итоги по видам оплаты", "Услуг", "Сумма"])
         for total in content.totals:
-            about.append([total.title, total.count, total.amount])
+            _append(about, [total.title, total.count, total.amount])
             about.cell(about.max_row, 3).number_format = RUBLE_NUMBER_FORMAT
     about.append([])
-    about.append(["Проверка подлинности", content.verify_url])
+    _append(about, ["Проверка подлинности", content.verify_url])
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 60
     book.properties.title = f"{content.title} № {content.number}"
@@ -122,6 +124,23 @@ def render_xlsx(content: DocumentContent) -> bytes:
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet would take for the start of a formula (OWASP «CSV injection»)."""
+
+
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """Append a row whose texts stay texts: openpyxl makes a formula of any string starting
+    with «=», and clinics write the texts. Every string cell is typed as a string (kept intact,
+    not prefixed) and one that looks like a formula also gets Excel's quote prefix, so that
+    editing the cell does not turn it into one either."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
 
 
 def _sheet_value(value: date | str | Decimal | None) -> date | str | float | None:

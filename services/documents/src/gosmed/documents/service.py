@@ -26,6 +26,7 @@ from gosmed.contracts.documents.requests import (
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import AccessDecision, Action
 from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.documents.domain import (
@@ -41,10 +42,15 @@ from gosmed.documents.signing import Signer
 from gosmed.runtime.mail import Attachment
 from gosmed.runtime.masking import mask_email
 from gosmed.runtime.outbox import OutboxEntry, Relay
+from gosmed.runtime.security_log import security_event
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Документ не найден."
+NO_LONGER_ALLOWED = (
+    "Нет действующего основания для доступа к документам пациента: доверенность или иное "
+    "основание отозвано либо истекло."
+)
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
 EMAIL_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, DELIVER_DOCUMENT_EMAIL)
 NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
@@ -52,6 +58,10 @@ NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATI
 
 class Records(Protocol):
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport: ...
+
+
+class Access(Protocol):
+    async def authorize(self, context: AccessContext, action: Action) -> AccessDecision: ...
 
 
 class Profiles(Protocol):
@@ -73,6 +83,7 @@ class DocumentService:
 
     repository: DocumentRepository
     records: Records
+    access: Access
     profiles: Profiles
     relay: Relay
     renderer: Renderer
@@ -166,6 +177,8 @@ class DocumentService:
         content = None
         if view.status == DocumentStatus.READY:
             content = await self.repository.file(document_id)
+        if content is not None and context.actor_id != document.patient_id:
+            _by_representative("document_downloaded", context, document, channel="file")
         return DocumentFile(
             document=view,
             filename=document.filename,
@@ -176,7 +189,7 @@ class DocumentService:
     async def revoke(self, context: AccessContext, document_id: UUID) -> DocumentView:
         await self._owned(context, document_id)
         await self.repository.revoke(document_id, self.clock())
-        return await self.get(context, document_id)
+        return await self._view(document_id)
 
     async def email(self, context: AccessContext, document_id: UUID) -> DocumentView:
         """Queue the e-mail of a ready document to the caller's confirmed address."""
@@ -196,7 +209,9 @@ class DocumentService:
         )
         await self.repository.queue_email(document_id, OutboxEntry.command(EMAIL_QUEUE, delivery))
         await self.relay.flush(self.repository.outbox, str(document_id))
-        return await self.get(context, document_id)
+        if context.actor_id != document.patient_id:
+            _by_representative("document_downloaded", context, document, channel="email")
+        return await self._view(document_id)
 
     async def deliver_email(self, command: DeliverDocumentEmail) -> None:
         """Send the e-mail (retried by the mailer), then tell the citizen in their inbox.
@@ -253,12 +268,50 @@ class DocumentService:
         )
 
     async def _owned(self, context: AccessContext, document_id: UUID) -> Document:
-        """The document if the caller requested it or is its patient; otherwise «not found»,
-        so that other people's document ids reveal nothing."""
+        """The document if the caller is its patient, or requested it and may still download
+        the patient's documents (identity decides on every access: a revoked power of attorney
+        ends access to the documents it produced). Anyone else gets «not found», so that other
+        people's document ids reveal nothing."""
         document = await self.repository.get(document_id)
         if document is None or not document.may_be_used_by(context.actor_id):
             raise ServiceError(ErrorCode.NOT_FOUND, NOT_FOUND)
+        if context.actor_id == document.patient_id:
+            return document
+        for_patient = AccessContext(
+            actor_id=context.actor_id,
+            session_id=context.session_id,
+            patient_id=document.patient_id,
+            roles=context.roles,
+        )
+        decision = await self.access.authorize(for_patient, Action.DOWNLOAD_DOCUMENTS)
+        if not decision.allowed:
+            security_event(
+                "document_access_denied",
+                document_id=str(document.id),
+                actor_id=str(context.actor_id),
+                patient_id=str(document.patient_id),
+            )
+            raise ServiceError(ErrorCode.FORBIDDEN, NO_LONGER_ALLOWED)
         return document
+
+    async def _view(self, document_id: UUID) -> DocumentView:
+        document = await self.repository.get(document_id)
+        if document is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, NOT_FOUND)
+        return document.view(self.clock())
+
+
+def _by_representative(
+    event: str, context: AccessContext, document: Document, *, channel: str
+) -> None:
+    """A representative (not the patient) took the document: ids only, no personal data."""
+    security_event(
+        event,
+        document_id=str(document.id),
+        actor_id=str(context.actor_id),
+        patient_id=str(document.patient_id),
+        channel=channel,
+    )
 
 
 _NOT_SENDABLE: dict[DocumentStatus, str] = {

@@ -28,6 +28,8 @@ from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 
 API_PREFIX = "/api/v1"
+VERIFY_FILE_PREFIX = f"{API_PREFIX}/verify/"
+"""`POST /verify/{id}` takes a document file: its body limit is `max_file_body_bytes`."""
 log = logging.getLogger(__name__)
 
 
@@ -78,7 +80,11 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={VERIFY_FILE_PREFIX: settings.max_file_body_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

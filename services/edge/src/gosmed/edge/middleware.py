@@ -3,6 +3,7 @@
 import json
 import re
 import uuid
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,19 +35,28 @@ class RequestIdMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 problem+json to a body larger than `max_bytes`, declared or streamed."""
+    """Answers 413 problem+json to a body larger than `max_bytes`, declared or streamed; paths
+    under a prefix of `larger` (e.g. the verification of a document file) have its limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        limit = next(
+            (size for prefix, size in self.larger.items() if path.startswith(prefix)),
+            self.max_bytes,
+        )
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -57,8 +67,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, send)
+            if size > limit:
+                await self._too_large(scope, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -74,13 +84,13 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "https://gosmed.example/problems/payload_too_large",
                 "title": "Тело запроса слишком большое.",
                 "status": 413,
-                "detail": f"Тело запроса больше {self.max_bytes} байт.",
+                "detail": f"Тело запроса больше {limit} байт.",
                 "instance": scope["path"],
                 "code": "payload_too_large",
                 "request_id": scope.get("state", {}).get("request_id"),

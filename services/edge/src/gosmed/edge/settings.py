@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from gosmed.contracts.documents.requests import MAX_FILE_BYTES
 from gosmed.runtime.settings import CommonSettings
 
 
@@ -20,6 +21,12 @@ class EdgeSettings(CommonSettings):
     rpc_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per RPC.")
     ping_timeout: float = Field(default=1.5, gt=0, le=30, description="Seconds per /readyz ping.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
+    max_file_body_bytes: int = Field(
+        default=MAX_FILE_BYTES,
+        ge=1024,
+        description="Largest body of `POST /verify/{id}` (a document file): as large as the "
+        "largest document the documents service issues.",
+    )
     jwks_min_refresh_seconds: float = Field(
         default=10.0,
         ge=0,

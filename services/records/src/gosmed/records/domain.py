@@ -4,7 +4,7 @@ history, price checks and the registry cards a list shows. No I/O here."""
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -21,6 +21,7 @@ from gosmed.contracts.records.views import (
     CoverageKind,
     RenderedServiceView,
 )
+from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.registry.organizations import OrganizationCard
 from gosmed.contracts.registry.specialists import SpecialistCard
 from gosmed.contracts.registry.specialties import SPECIALIST_TITLES, Specialty
@@ -30,9 +31,38 @@ from gosmed.runtime.cursor import decode_cursor, encode_cursor
 
 RECORD_NAMESPACE = uuid5(NAMESPACE_URL, "https://gosmed.example/records")
 
-# ICD-10 chapters hidden from anyone but the patient unless their legal basis covers them:
-# mental disorders (F00-F99), HIV disease (B20-B24), sexually transmitted infections (A50-A64).
-RESTRICTED_ICD10_RANGES = (("F00", "F99"), ("B20", "B24"), ("A50", "A64"))
+# What only the patient sees unless their legal basis covers it (psychiatric and narcological
+# care, HIV, sexually transmitted infections: Federal laws 3185-1, 38-FZ and 323-FZ art. 13).
+# A record is restricted by any one of: its diagnosis, its service code, or the specialty of
+# the doctor who rendered it (with the service category).
+
+# ICD-10: mental and behavioural disorders incl. substance use (F00-F99), HIV disease (B20-B24),
+# asymptomatic HIV status (Z21), laboratory evidence of HIV (R75), STIs (A50-A64).
+RESTRICTED_ICD10_RANGES = (
+    ("F00", "F99"),
+    ("B20", "B24"),
+    ("Z21", "Z21"),
+    ("R75", "R75"),
+    ("A50", "A64"),
+)
+
+# Nomenclature of medical services (order 804н): sections of the specialties of class B (034
+# psychotherapy, 035 psychiatry, 036 psychiatry-narcology: every kind of service; 008
+# dermatovenereology and 014 infectious diseases: visits, care and examinations, B01-B03, but
+# not B04 prevention such as vaccinations), and the laboratory tests for HIV-1/HIV-2 antibodies
+# and Treponema pallidum.
+RESTRICTED_SERVICE_CODES = re.compile(
+    r"^(?:B0[1-5]\.03[4-6]|B0[1-3]\.0(?:08|14)|A26\.06\.0(?:48|49|82))(?:\.|$)"
+)
+
+# Specialties whose every service is restricted, and those restricted except in prevention
+# (an infectionist's vaccination or a dermatologist's periodic check-up says nothing).
+ALWAYS_RESTRICTED_SPECIALTIES = frozenset(
+    {Specialty.PSYCHIATRY, Specialty.PSYCHIATRY_NARCOLOGY, Specialty.PSYCHOTHERAPY}
+)
+RESTRICTED_OUTSIDE_PREVENTION = frozenset(
+    {Specialty.DERMATOVENEREOLOGY, Specialty.INFECTIOUS_DISEASES}
+)
 
 PAGE_BYTES = 512 * 1024
 """The most JSON the items of one page of a list take; a page ends early, with a cursor, past it."""
@@ -49,11 +79,59 @@ def record_id(organization_id: UUID, clinic_record_id: str) -> UUID:
     return uuid5(RECORD_NAMESPACE, f"{organization_id}/{clinic_record_id}")
 
 
-def is_restricted(diagnosis_code: str | None) -> bool:
-    if not diagnosis_code:
-        return False
-    block = diagnosis_code[:3].upper()
-    return any(low <= block <= high for low, high in RESTRICTED_ICD10_RANGES)
+def is_restricted(
+    diagnosis_code: str | None,
+    service_code: str | None = None,
+    specialty: Specialty | None = None,
+    category: ServiceCategory | None = None,
+) -> bool:
+    """Whether a record is in a restricted category, by its diagnosis, its service code or the
+    specialty of its doctor (in its service category)."""
+    if diagnosis_code:
+        block = diagnosis_code[:3].upper()
+        if any(low <= block <= high for low, high in RESTRICTED_ICD10_RANGES):
+            return True
+    if service_code and RESTRICTED_SERVICE_CODES.match(service_code.strip().upper()):
+        return True
+    return specialty is not None and specialty_restricts(specialty, category)
+
+
+def specialty_restricts(specialty: Specialty, category: ServiceCategory | None) -> bool:
+    if specialty in ALWAYS_RESTRICTED_SPECIALTIES:
+        return True
+    return specialty in RESTRICTED_OUTSIDE_PREVENTION and category != ServiceCategory.PREVENTION
+
+
+@dataclass(frozen=True)
+class HiddenSpecialists:
+    """The doctors whose records a reader who may not see restricted categories does not get:
+    all their records (`always`), or all but prevention (`outside_prevention`)."""
+
+    always: frozenset[UUID] = frozenset()
+    outside_prevention: frozenset[UUID] = frozenset()
+
+    @classmethod
+    def of(
+        cls, specialties: Mapping[UUID, Specialty | None], asked: Set[UUID]
+    ) -> "HiddenSpecialists":
+        """From the specialties of the `asked` doctors as far as they are known (None: the
+        registry does not know the id, nothing to hide); a doctor whose card could not be
+        had at all is hidden, so that a registry outage never shows a psychiatrist's visit."""
+        always = {i for i in asked if i not in specialties}
+        outside: set[UUID] = set()
+        for ident, specialty in specialties.items():
+            if specialty in ALWAYS_RESTRICTED_SPECIALTIES:
+                always.add(ident)
+            elif specialty in RESTRICTED_OUTSIDE_PREVENTION:
+                outside.add(ident)
+        return cls(frozenset(always), frozenset(outside))
+
+    def hide(self, specialist_id: UUID | None, category: ServiceCategory) -> bool:
+        if specialist_id is None:
+            return False
+        return specialist_id in self.always or (
+            specialist_id in self.outside_prevention and category != ServiceCategory.PREVENTION
+        )
 
 
 class Outcome(StrEnum):
@@ -237,14 +315,6 @@ class PatientCounts:
             c.records for o, c in self.organizations.items() if o not in consent.organization_ids
         )
 
-    def restricted_within(self, consent: DataConsent) -> int:
-        """Restricted records among those the consent lets through."""
-        return sum(
-            c.restricted
-            for o, c in self.organizations.items()
-            if consent.all_clinics or o in consent.organization_ids
-        )
-
 
 def cost_history(versions: list[RecordVersionView]) -> list[CostChangeView]:
     """Versions where the cost changed, oldest first; rows are appended, never rewritten."""
@@ -304,8 +374,9 @@ def notice(code: NoticeCode, count: int | None = None) -> Notice:
         "они появятся в течение нескольких минут.",
         NoticeCode.CONSENT_MISSING: "Часть записей скрыта: нет согласия на получение данных "
         "от этих медицинских организаций.",
-        NoticeCode.RESTRICTED_HIDDEN: "Часть записей относится к категориям с ограниченным "
-        "доступом и показывается только самому пациенту.",
+        NoticeCode.RESTRICTED_HIDDEN: "Записи некоторых категорий (психиатрическая и "
+        "наркологическая помощь, ВИЧ-инфекция, инфекции, передаваемые половым путём) по закону "
+        "показываются только самому пациенту и здесь могут быть скрыты.",
         NoticeCode.CLINIC_NOT_REPORTED: "Некоторые медицинские организации не ответили "
         "на запрос обновления данных.",
         NoticeCode.REGISTRY_UNAVAILABLE: "Справочник организаций временно недоступен: "
@@ -336,12 +407,15 @@ class ClinicSync:
 def count_notices(
     counts: PatientCounts, consent: DataConsent, sees_restricted: bool
 ) -> list[Notice]:
-    """What a first page says is not on it: records hidden by the consent, restricted ones."""
+    """What a first page says is not on it: records hidden by the consent, and, to whoever
+    may not see restricted categories, that such records may be hidden. That notice has no
+    count and is given whether or not the patient has such records: a number, or the notice
+    appearing only for some patients, would itself tell of psychiatric, HIV or STI care."""
     notices = []
     if hidden := counts.hidden_by(consent):
         notices.append(notice(NoticeCode.CONSENT_MISSING, hidden))
-    if not sees_restricted and (restricted := counts.restricted_within(consent)):
-        notices.append(notice(NoticeCode.RESTRICTED_HIDDEN, restricted))
+    if not sees_restricted:
+        notices.append(notice(NoticeCode.RESTRICTED_HIDDEN))
     return notices
 
 

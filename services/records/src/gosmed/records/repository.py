@@ -25,8 +25,10 @@ from gosmed.contracts.records.views import RenderedServiceView
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.types import DateRange
 from gosmed.records.domain import (
+    RESTRICTED_SERVICE_CODES,
     ClinicSync,
     DataConsent,
+    HiddenSpecialists,
     Kept,
     OrganizationCounts,
     Outcome,
@@ -66,6 +68,7 @@ class RecordFilter:
     coverage: frozenset[str] = frozenset()
     words: list[str] = field(default_factory=list)
     include_restricted: bool = True
+    hidden_specialists: HiddenSpecialists = field(default_factory=HiddenSpecialists)
     record_ids: frozenset[UUID] | None = None
 
     def query(self) -> Document:
@@ -86,7 +89,23 @@ class RecordFilter:
         if self.words:
             query["$and"] = [{"search_text": {"$regex": word}} for word in self.words]
         if not self.include_restricted:
+            # `restricted` is stored at intake; the service code is checked here too for
+            # records stored before it counted, and the doctors' specialties come from the
+            # registry's cards at read time
             query["restricted"] = False
+            hidden: list[Document] = [
+                {"service_code": {"$regex": RESTRICTED_SERVICE_CODES.pattern, "$options": "i"}}
+            ]
+            if self.hidden_specialists.always:
+                hidden.append({"specialist_id": {"$in": _ids(self.hidden_specialists.always)}})
+            if self.hidden_specialists.outside_prevention:
+                hidden.append(
+                    {
+                        "specialist_id": {"$in": _ids(self.hidden_specialists.outside_prevention)},
+                        "category": {"$ne": ServiceCategory.PREVENTION.value},
+                    }
+                )
+            query["$nor"] = hidden
         if self.record_ids is not None:
             query["_id"] = {"$in": sorted(str(i) for i in self.record_ids)}
         return query
@@ -301,6 +320,10 @@ class RecordsRepository:
         cursor = self.versions.find({"record_id": str(ident)}).sort("version", ASCENDING)
         return [RecordVersionView.model_validate(doc) async for doc in cursor]
 
+    async def specialists_of(self, patient_snils: str) -> set[UUID]:
+        ids = await self.records.distinct("specialist_id", {"patient_snils": patient_snils})
+        return {UUID(i) for i in ids if i}
+
     async def organizations_of(self, patient_snils: str) -> list[UUID]:
         ids = await self.records.distinct("organization_id", {"patient_snils": patient_snils})
         return sorted(UUID(i) for i in ids)
@@ -350,9 +373,19 @@ async def _bulk(
             await _bulk(collection, [on_duplicate(e["index"]) for e in errors], None)
 
 
-def _tally(organization_id: UUID, service: ReportedService) -> Tally:
+def _ids(ids: frozenset[UUID]) -> list[str]:
+    return sorted(str(i) for i in ids)
+
+
+def _restricted(service: ReportedService) -> bool:
+    """Restricted by what the report itself says (diagnosis, service code); the doctor's
+    specialty is the registry's and is checked at read time."""
     code = service.diagnosis.code if service.diagnosis else None
-    return Tally(service.patient_snils, organization_id, is_restricted(code))
+    return is_restricted(code, service.service_code)
+
+
+def _tally(organization_id: UUID, service: ReportedService) -> Tally:
+    return Tally(service.patient_snils, organization_id, _restricted(service))
 
 
 def _document(organization_id: UUID, ident: UUID, item: ReportedService, now: datetime) -> Document:
@@ -381,7 +414,7 @@ def _document(organization_id: UUID, ident: UUID, item: ReportedService, now: da
         "cost": item.cost.model_dump(mode="json"),
         "coverage": item.coverage.model_dump(mode="json"),
         "status": item.status.value,
-        "restricted": is_restricted(diagnosis.code if diagnosis else None),
+        "restricted": _restricted(item),
         "search_text": search_text(
             item.service_name,
             item.service_code,

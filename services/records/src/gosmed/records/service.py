@@ -40,6 +40,7 @@ from gosmed.contracts.records.views import RenderedServiceView
 from gosmed.records.cards import Cards
 from gosmed.records.domain import (
     DataConsent,
+    HiddenSpecialists,
     OrganizationSummary,
     Outcome,
     Position,
@@ -47,6 +48,7 @@ from gosmed.records.domain import (
     check_price,
     cost_history,
     count_notices,
+    is_restricted,
     notice,
     resolve_period,
     search_words,
@@ -164,6 +166,7 @@ class Reading:
             coverage=frozenset(c.value for c in query.coverage),
             words=search_words(query.text),
             include_restricted=decision.sees_restricted_categories,
+            hidden_specialists=await self._hidden_specialists(patient, decision),
         )
         after = Position.decode(query.cursor) if query.cursor else None
         found = await self.records.page(where, after, query.limit + 1)
@@ -196,6 +199,7 @@ class Reading:
             period=query.period,
             coverage=frozenset(c.value for c in query.coverage),
             include_restricted=decision.sees_restricted_categories,
+            hidden_specialists=await self._hidden_specialists(patient, decision),
             record_ids=frozenset(query.record_ids) if query.record_ids is not None else None,
         )
         found = await self.records.page(where, None, MAX_EXPORT + 1)
@@ -219,7 +223,13 @@ class Reading:
         visible = _visible_organizations(consent, frozenset())
         if visible is not None and item.organization_id not in visible:
             raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
-        if raw["restricted"] and not decision.sees_restricted_categories:
+        if not decision.sees_restricted_categories and (
+            raw["restricted"]
+            or is_restricted(None, item.service_code)
+            or (await self._hidden_specialists(patient, decision, item.specialist_id)).hide(
+                item.specialist_id, item.category
+            )
+        ):
             raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
         organizations, specialists, versions, tariff = await asyncio.gather(
             self.registry.organizations([item.organization_id]),
@@ -353,6 +363,25 @@ class Reading:
         notices = count_notices(counts, consent, decision.sees_restricted_categories)
         syncs = await self.syncs.of_patient(patient.snils)
         return notices + sync_notices(syncs, self.clock(), self.timing.sync_answer_within)
+
+    async def _hidden_specialists(
+        self, patient: PatientRef, decision: AccessDecision, only: UUID | None = None
+    ) -> HiddenSpecialists:
+        """For a reader who may not see restricted categories: the patient's doctors (or just
+        `only`) whose specialty restricts their records, from the kept registry cards."""
+        if decision.sees_restricted_categories:
+            return HiddenSpecialists()
+        if only is not None:
+            asked = {only}
+        else:
+            asked = await self.records.specialists_of(patient.snils)
+        if not asked:
+            return HiddenSpecialists()
+        found = await self.cards.find(set(), asked)
+        specialties = {
+            ident: card.specialty if card else None for ident, card in found.specialists.items()
+        }
+        return HiddenSpecialists.of(specialties, asked)
 
     async def _journal(self, decision: AccessDecision, what: str, record_ids: list[UUID]) -> None:
         await self.journal.add(

@@ -27,7 +27,7 @@ _ENDINGS = tuple(
 MIN_STEM = 4
 MIN_TERM = 2
 # A code query: a nomenclature code or its beginning (Cyrillic А/В typed for Latin A/B).
-_CODE_QUERY = re.compile(r"^[AB]\d{0,2}(\.[\d.]*)?$|^[AB]$")
+_CODE_QUERY = re.compile(r"^[AB][0-9]{0,2}(\.[0-9.]*)?$|^[AB]$")
 _CYRILLIC_LOOKALIKES = str.maketrans({"А": "A", "В": "B"})
 
 

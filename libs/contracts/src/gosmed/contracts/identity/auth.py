@@ -59,7 +59,7 @@ class VerifyLogin(Message):
 
     attempt_id: UUID
     factor: SecondFactor
-    code: str = Field(pattern=r"^\d{6}$", description="Six-digit one-time code.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit one-time code.")
     device: str = Field(default="", max_length=200, description="Client's User-Agent.")
     client_address: str = CLIENT_ADDRESS
 

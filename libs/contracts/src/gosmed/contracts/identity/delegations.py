@@ -54,7 +54,7 @@ class CreateDelegation(Message):
         default=None, description="The patient's session (its login is the fresh factor)."
     )
     code: str | None = Field(
-        default=None, pattern=r"^\d{6}$", description="A TOTP code: the fresh factor itself."
+        default=None, pattern=r"^[0-9]{6}$", description="A TOTP code: the fresh factor itself."
     )
 
     @model_validator(mode="after")
@@ -125,7 +125,7 @@ class StartTotpEnrolment(Message):
 
     account_id: UUID
     password: str | None = Field(default=None, max_length=256)
-    code: str | None = Field(default=None, pattern=r"^\d{6}$", description="Current app's code.")
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="Current app's code.")
     session_id: UUID | None = Field(default=None, description="The session asking.")
 
 
@@ -141,7 +141,7 @@ class ConfirmTotp(Message):
     """The first code of the new app; the other sessions of the account then end."""
 
     account_id: UUID
-    code: str = Field(pattern=r"^\d{6}$")
+    code: str = Field(pattern=r"^[0-9]{6}$")
     session_id: UUID | None = Field(default=None, description="The session kept open.")
 
 

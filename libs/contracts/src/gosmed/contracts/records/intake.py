@@ -22,7 +22,7 @@ MAX_BATCH = 500
 MAX_PROCEDURE_LENGTH = 300
 MAX_VERSION = 2**63 - 1
 
-_ICD10 = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
+_ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
 
 
 def _validate_icd10(value: str) -> str:

@@ -39,7 +39,11 @@ class Notice(Contract):
 
     code: NoticeCode
     message: str
-    count: int | None = Field(default=None, description="How many records it concerns, if known.")
+    count: int | None = Field(
+        default=None,
+        description="How many records it concerns, if known; never given with "
+        "`restricted_hidden` (the number alone would disclose restricted care).",
+    )
 
 
 class ListRenderedServices(Message):

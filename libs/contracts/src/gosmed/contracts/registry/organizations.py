@@ -33,7 +33,7 @@ MAX_ACTIVITY_LENGTH = 500
 class Address(Contract):
     """A postal address with coordinates."""
 
-    postal_code: str = Field(pattern=r"^\d{6}$", description="Six-digit postal code.")
+    postal_code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit postal code.")
     region: str = Field(min_length=1, max_length=200, description="e.g. «Московская область».")
     region_code: RegionCode
     city: str = Field(min_length=1, max_length=200, description="e.g. «г. Химки».")

@@ -22,6 +22,8 @@ class Specialty(StrEnum):
     GASTROENTEROLOGY = "gastroenterology"
     ONCOLOGY = "oncology"
     PSYCHIATRY = "psychiatry"
+    PSYCHIATRY_NARCOLOGY = "psychiatry_narcology"
+    PSYCHOTHERAPY = "psychotherapy"
     RADIOLOGY = "radiology"
     ULTRASOUND_DIAGNOSTICS = "ultrasound_diagnostics"
     CLINICAL_LABORATORY_DIAGNOSTICS = "clinical_laboratory_diagnostics"
@@ -49,6 +51,8 @@ SPECIALTY_TITLES: dict[Specialty, str] = {
     Specialty.GASTROENTEROLOGY: "Гастроэнтерология",
     Specialty.ONCOLOGY: "Онкология",
     Specialty.PSYCHIATRY: "Психиатрия",
+    Specialty.PSYCHIATRY_NARCOLOGY: "Психиатрия-наркология",
+    Specialty.PSYCHOTHERAPY: "Психотерапия",
     Specialty.RADIOLOGY: "Рентгенология",
     Specialty.ULTRASOUND_DIAGNOSTICS: "Ультразвуковая диагностика",
     Specialty.CLINICAL_LABORATORY_DIAGNOSTICS: "Клиническая лабораторная диагностика",
@@ -77,6 +81,8 @@ SPECIALIST_TITLES: dict[Specialty, str] = {
     Specialty.GASTROENTEROLOGY: "врач-гастроэнтеролог",
     Specialty.ONCOLOGY: "врач-онколог",
     Specialty.PSYCHIATRY: "врач-психиатр",
+    Specialty.PSYCHIATRY_NARCOLOGY: "врач-психиатр-нарколог",
+    Specialty.PSYCHOTHERAPY: "врач-психотерапевт",
     Specialty.RADIOLOGY: "врач-рентгенолог",
     Specialty.ULTRASOUND_DIAGNOSTICS: "врач ультразвуковой диагностики",
     Specialty.CLINICAL_LABORATORY_DIAGNOSTICS: "врач клинической лабораторной диагностики",

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 # Since 2019 the reason part (5th and 6th characters) may hold capital Latin letters.
-_KPP = re.compile(r"^\d{4}[0-9A-Z]{2}\d{3}$")
+_KPP = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$")
 
 
 def _validate_kpp(value: str) -> str:
@@ -53,7 +53,7 @@ Email = Annotated[
 WebUrl = Annotated[
     str, Field(max_length=500, pattern=r"^https?://\S+$", description="http(s) address.")
 ]
-NOMENCLATURE_CODE_PATTERN = r"^[AB]\d{2}\.\d{2,3}\.\d{3}(\.\d{3})?$"
+NOMENCLATURE_CODE_PATTERN = r"^[AB][0-9]{2}\.[0-9]{2,3}\.[0-9]{3}(\.[0-9]{3})?$"
 NomenclatureCode = Annotated[
     str,
     Field(
@@ -63,7 +63,7 @@ NomenclatureCode = Annotated[
     ),
 ]
 RegionCode = Annotated[
-    str, Field(pattern=r"^\d{2}$", description="Two-digit code of a subject of the RF.")
+    str, Field(pattern=r"^[0-9]{2}$", description="Two-digit code of a subject of the RF.")
 ]
 Cursor = Annotated[
     str,

@@ -47,7 +47,7 @@ class MfaRequest(BaseModel):
 
     attempt_id: UUID
     factor: SecondFactor
-    code: str = Field(pattern=r"^\d{6}$", description="Six-digit code.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit code.")
 
 
 class RefreshRequest(BaseModel):
@@ -232,14 +232,14 @@ class TotpStartRequest(BaseModel):
 
     password: str = Field(min_length=1, max_length=256)
     code: str | None = Field(
-        default=None, pattern=r"^\d{6}$", description="Code of the current app, if there is one."
+        default=None, pattern=r"^[0-9]{6}$", description="Code of the current app, if there is one."
     )
 
 
 class TotpConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^\d{6}$", description="First code the app shows.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="First code the app shows.")
 
 
 @router.post(
@@ -299,7 +299,7 @@ class DelegationRequest(BaseModel):
     )
     code: str | None = Field(
         default=None,
-        pattern=r"^\d{6}$",
+        pattern=r"^[0-9]{6}$",
         description="A code of the authenticator app; needed when the login is not fresh.",
     )
 

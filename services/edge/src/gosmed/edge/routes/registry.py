@@ -72,7 +72,7 @@ class TariffQuery(BaseModel):
     )
     region: str | None = Field(
         default=None,
-        pattern=r"^\d{2}$",
+        pattern=r"^[0-9]{2}$",
         description="Two-digit region code, e.g. 77; this or `organization_id` is required.",
     )
 
