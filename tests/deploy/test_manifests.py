@@ -907,3 +907,11 @@ def test_no_rotation_is_in_progress_in_the_shipped_manifests(
     assert getattr(compose, field) == []
     variable = f"GOSMED_{name.upper()}_{field.upper()}"
     assert variable in (DEPLOY / "README.md").read_text(), "the rotation is documented"
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_deployments_run_in_production_mode(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production refuses to start identity and documents without their signing keys."""
+    assert k8s_settings(name, monkeypatch).env == "production"
+    compose = load_settings(settings_class(name), compose_env(COMPOSE_SERVICES[name]), monkeypatch)
+    assert compose.env == "production"

@@ -7,6 +7,11 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(Exception):
+    """A process cannot start with its settings (e.g. a key missing in production); the
+    message names the setting to fix."""
+
+
 class CommonSettings(BaseSettings):
     """Environment-driven settings; shared ones use the bare `GOSMED_` prefix.
 
@@ -22,6 +27,11 @@ class CommonSettings(BaseSettings):
         description="`production` refuses to start without the keys a development process "
         "would generate for itself (signing keys of identity and documents).",
     )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("GOSMED_AMQP_URL", "amqp_url"),
