@@ -915,3 +915,12 @@ def test_deployments_run_in_production_mode(name: str, monkeypatch: pytest.Monke
     assert k8s_settings(name, monkeypatch).env == "production"
     compose = load_settings(settings_class(name), compose_env(COMPOSE_SERVICES[name]), monkeypatch)
     assert compose.env == "production"
+
+
+def test_deployments_keep_readiness_details_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/readyz` is reachable from outside: no versions or store details there."""
+    k8s = k8s_settings("edge", monkeypatch)
+    compose = load_settings(EdgeSettings, compose_env(COMPOSE_SERVICES["edge"]), monkeypatch)
+    for settings in (k8s, compose):
+        assert isinstance(settings, EdgeSettings)
+        assert settings.readiness_details is False

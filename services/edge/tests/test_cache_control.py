@@ -71,7 +71,7 @@ async def test_every_answer_of_every_operation_is_no_store(
 ) -> None:
     checked = 0
     for method, path in [*operations(app), *PROBES_AND_DOCS]:
-        body = {} if method in ("POST", "PUT", "PATCH") else None
+        body: dict[str, object] | None = {} if method in ("POST", "PUT", "PATCH") else None
         for headers in (BEARER, {}):
             response = await client.request(method, path, headers=headers, json=body)
             assert response.headers.get("cache-control") == "no-store", (
