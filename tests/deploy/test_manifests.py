@@ -924,3 +924,12 @@ def test_deployments_keep_readiness_details_off(monkeypatch: pytest.MonkeyPatch)
     for settings in (k8s, compose):
         assert isinstance(settings, EdgeSettings)
         assert settings.readiness_details is False
+
+
+@pytest.mark.parametrize("name", ["identity", "documents"])
+def test_k8s_mail_goes_over_tls(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Login codes and medical documents never cross the network in clear."""
+    settings = k8s_settings(name, monkeypatch)
+    assert isinstance(settings, IdentitySettings | DocumentsSettings)
+    assert settings.smtp_starttls or settings.smtp_implicit_tls
+    assert settings.smtp_port == (465 if settings.smtp_implicit_tls else 587)
