@@ -28,10 +28,6 @@ class CommonSettings(BaseSettings):
         "would generate for itself (signing keys of identity and documents).",
     )
 
-    @property
-    def production(self) -> bool:
-        return self.env == "production"
-
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("GOSMED_AMQP_URL", "amqp_url"),
@@ -83,6 +79,11 @@ class CommonSettings(BaseSettings):
         "is kept in `<service>.rpc.<method>.dead-letter` before RabbitMQ drops it. Set as each "
         "dead letter's expiration, not as a queue argument: it can change at any time.",
     )
+
+    @property
+    def production(self) -> bool:
+        """`GOSMED_ENV=production`: no throwaway keys, no development shortcuts."""
+        return self.env == "production"
 
 
 class ServiceSettings(CommonSettings):
