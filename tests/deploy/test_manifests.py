@@ -907,3 +907,29 @@ def test_no_rotation_is_in_progress_in_the_shipped_manifests(
     assert getattr(compose, field) == []
     variable = f"GOSMED_{name.upper()}_{field.upper()}"
     assert variable in (DEPLOY / "README.md").read_text(), "the rotation is documented"
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_deployments_run_in_production_mode(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production refuses to start identity and documents without their signing keys."""
+    assert k8s_settings(name, monkeypatch).env == "production"
+    compose = load_settings(settings_class(name), compose_env(COMPOSE_SERVICES[name]), monkeypatch)
+    assert compose.env == "production"
+
+
+def test_deployments_keep_readiness_details_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/readyz` is reachable from outside: no versions or store details there."""
+    k8s = k8s_settings("edge", monkeypatch)
+    compose = load_settings(EdgeSettings, compose_env(COMPOSE_SERVICES["edge"]), monkeypatch)
+    for settings in (k8s, compose):
+        assert isinstance(settings, EdgeSettings)
+        assert settings.readiness_details is False
+
+
+@pytest.mark.parametrize("name", ["identity", "documents"])
+def test_k8s_mail_goes_over_tls(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Login codes and medical documents never cross the network in clear."""
+    settings = k8s_settings(name, monkeypatch)
+    assert isinstance(settings, IdentitySettings | DocumentsSettings)
+    assert settings.smtp_starttls or settings.smtp_implicit_tls
+    assert settings.smtp_port == (465 if settings.smtp_implicit_tls else 587)

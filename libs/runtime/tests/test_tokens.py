@@ -54,3 +54,28 @@ def test_a_token_naming_no_known_key_or_malformed_is_refused() -> None:
     assert tokens.verify(forged, KEYS, NOW) is None
     assert tokens.key_id("not a token") is None
     assert tokens.verify("not a token", KEYS, NOW) is None
+
+
+def signed(payload: dict[str, object]) -> str:
+    return jwt.encode(payload, KEY, algorithm="EdDSA", headers={"kid": KID})
+
+
+def test_a_token_for_another_audience_or_none_is_refused() -> None:
+    payload = claims(NOW).model_dump(mode="json")
+    assert payload["aud"] == "gosmed-api"  # what identity signs
+    assert tokens.verify(signed(payload), KEYS, NOW) is not None
+    assert tokens.verify(signed({**payload, "aud": "gosmed-clinic-portal"}), KEYS, NOW) is None
+    assert tokens.verify(signed({**payload, "aud": ["other", "another"]}), KEYS, NOW) is None
+    del payload["aud"]
+    assert tokens.verify(signed(payload), KEYS, NOW) is None
+
+
+def test_a_token_without_issue_time_or_issuer_is_refused() -> None:
+    payload = claims(NOW).model_dump(mode="json")
+    assert (
+        tokens.verify(signed({k: v for k, v in payload.items() if k != "iat"}), KEYS, NOW) is None
+    )
+    assert (
+        tokens.verify(signed({k: v for k, v in payload.items() if k != "iss"}), KEYS, NOW) is None
+    )
+    assert tokens.verify(signed({**payload, "iss": "someone-else"}), KEYS, NOW) is None

@@ -8,6 +8,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
@@ -207,6 +208,26 @@ async def test_expired_tampered_and_malformed_tokens_are_refused(
         assert response.json()["detail"] == TOKEN_INVALID
     assert identity.rpc.sent(LIST_SERVICES) == []
     assert identity.rpc.sent(AUTHENTICATE) == []
+
+
+async def test_a_token_for_another_audience_or_issued_in_the_future_is_refused(
+    client: httpx.AsyncClient, identity: Identity
+) -> None:
+    claims = jwt.decode(CURRENT.token(), options={"verify_signature": False})
+    future = utc_now() + timedelta(minutes=5)
+    for changed in (
+        {**claims, "aud": "gosmed-clinic-portal"},
+        {k: v for k, v in claims.items() if k != "aud"},
+        {k: v for k, v in claims.items() if k != "iat"},
+        {**claims, "iat": int(future.timestamp()), "exp": int(future.timestamp()) + 300},
+    ):
+        token = jwt.encode(
+            changed, CURRENT.private, algorithm="EdDSA", headers={"kid": CURRENT.kid}
+        )
+        response = await client.get(SERVICES, headers=bearer(token))
+        assert response.status_code == 401, changed
+        assert response.json()["detail"] == TOKEN_INVALID
+    assert identity.rpc.sent(LIST_SERVICES) == []
 
 
 async def test_a_token_of_an_announced_ended_session_is_refused(

@@ -121,6 +121,7 @@ def test_a_token_signed_with_the_configured_key_verifies_until_it_expires(
         token,
         PyJWK(published.model_dump()).key,
         algorithms=["EdDSA"],
+        audience="gosmed-api",
         options={"verify_exp": False, "verify_iat": False},
     )
 

@@ -25,6 +25,8 @@ HEADER_ERROR_CODE = "x-gosmed-error-code"
 HEADER_ERROR_REASON = "x-gosmed-error-reason"
 HEADER_ORIGINAL_QUEUE = "x-gosmed-original-queue"
 HEADER_REPLY_STATUS = "x-gosmed-reply-status"
+# On an RPC's dead letter, which keeps no body: the size in bytes of the request it replaces.
+HEADER_BODY_OMITTED = "x-gosmed-body-omitted"
 REPLY_STATUS_ERROR = "error"
 
 
@@ -39,6 +41,12 @@ class Service(StrEnum):
 
 def rpc_queue(service: Service, method: str) -> str:
     return f"{service.value}.rpc.{method}"
+
+
+def is_rpc_queue(queue: str) -> bool:
+    """Whether `queue` is an RPC queue (`<service>.rpc.<method>`)."""
+    service, _, rest = queue.partition(".")
+    return rest.startswith("rpc.") and service in Service.__members__.values()
 
 
 def command_queue(service: Service, command: str) -> str:

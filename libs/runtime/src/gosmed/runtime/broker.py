@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any, cast
 
@@ -51,6 +52,10 @@ EVENTS = RabbitExchange(
 UNROUTED = RabbitExchange(topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
 DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
 MAX_REASON_LENGTH = 2000
+RPC_DEAD_LETTER_TTL = 604_800.0
+"""Seconds a failed RPC's dead letter is kept (the default of `rpc_dead_letter_ttl`)."""
+RPC_KEPT_HEADERS = frozenset({"traceparent", "tracestate"})
+"""The only headers of a failed RPC request its dead letter keeps (to find its trace)."""
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 RECONNECT_INTERVAL = 1.0
 """Seconds between reconnection attempts after the broker went away (FastStream's default is 5):
@@ -111,7 +116,26 @@ class DeadLetterMiddleware(BaseMiddleware):
     message with its reason unless the failure was an ordinary business answer
     (`ServiceError` on an RPC). Returning True acknowledges the original. A message larger
     than its queue accepts fails unread; a reply (answer or error) to a reply queue that is
-    gone is dropped, never a reason to dead-letter."""
+    gone is dropped, never a reason to dead-letter.
+
+    A failed RPC request is dead-lettered without its body: requests carry passwords, codes,
+    tokens and personal data, and an RPC is never replayed (its caller got the error). Its dead
+    letter keeps the reason, the ids, the trace headers and the body's size, and expires after
+    `rpc_dead_letter_ttl` seconds (the message's own expiration, so no queue argument changes
+    and the setting may change at any time). Commands and events keep their body: they are
+    replayed from their dead-letter queue once the cause is fixed.
+    """
+
+    def __init__(
+        self,
+        msg: Any,
+        /,
+        *,
+        context: Any,
+        rpc_dead_letter_ttl: float = RPC_DEAD_LETTER_TTL,
+    ) -> None:
+        super().__init__(msg, context=context)
+        self.rpc_dead_letter_ttl = rpc_dead_letter_ttl
 
     async def consume_scope(
         self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
@@ -168,21 +192,34 @@ class DeadLetterMiddleware(BaseMiddleware):
                 return True
         if failure.code == ErrorCode.INTERNAL:
             log.error("message on %s failed", queue, exc_info=exc_val)
-        await broker.publish(
-            raw.body,
-            exchange=DEAD_LETTERS,
-            routing_key=queue,
-            persist=True,
-            message_id=raw.message_id,
-            correlation_id=raw.correlation_id,
-            content_type=raw.content_type,
-            headers={
-                **(raw.headers or {}),
-                topology.HEADER_ERROR_CODE: failure.code.value,
-                topology.HEADER_ERROR_REASON: failure.message[:MAX_REASON_LENGTH],
-                topology.HEADER_ORIGINAL_QUEUE: queue,
-            },
-        )
+        reason = {
+            topology.HEADER_ERROR_CODE: failure.code.value,
+            topology.HEADER_ERROR_REASON: failure.message[:MAX_REASON_LENGTH],
+            topology.HEADER_ORIGINAL_QUEUE: queue,
+        }
+        if topology.is_rpc_queue(queue):
+            kept = {k: v for k, v in (raw.headers or {}).items() if k in RPC_KEPT_HEADERS}
+            await broker.publish(
+                b"",
+                exchange=DEAD_LETTERS,
+                routing_key=queue,
+                persist=True,
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                expiration=self.rpc_dead_letter_ttl,
+                headers={**kept, **reason, topology.HEADER_BODY_OMITTED: len(raw.body)},
+            )
+        else:
+            await broker.publish(
+                raw.body,
+                exchange=DEAD_LETTERS,
+                routing_key=queue,
+                persist=True,
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                content_type=raw.content_type,
+                headers={**(raw.headers or {}), **reason},
+            )
         log.warning("message on %s dead-lettered: %s", queue, failure.code.value)
         return True
 
@@ -194,7 +231,9 @@ def create_broker(
     tracer_provider: TracerProvider | None = None,
 ) -> RabbitBroker:
     """The service's broker; per-message logs go to DEBUG so they cost nothing at INFO."""
-    middlewares: list[Any] = [DeadLetterMiddleware]
+    middlewares: list[Any] = [
+        partial(DeadLetterMiddleware, rpc_dead_letter_ttl=settings.rpc_dead_letter_ttl)
+    ]
     if tracer_provider is not None:
         middlewares.insert(0, RabbitTelemetryMiddleware(tracer_provider=tracer_provider))
     return RabbitBroker(

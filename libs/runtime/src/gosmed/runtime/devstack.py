@@ -128,7 +128,11 @@ def main() -> int:
         return 1
     stack = DevStack(
         edge_port=int(os.environ.get("GOSMED_EDGE_PORT", "8000")),
-        env={"GOSMED_DEMO_DATA": os.environ.get("GOSMED_DEMO_DATA", "1")},
+        env={
+            "GOSMED_DEMO_DATA": os.environ.get("GOSMED_DEMO_DATA", "1"),
+            # On a developer's machine /readyz shows versions and dependencies.
+            "GOSMED_EDGE_READINESS_DETAILS": os.environ.get("GOSMED_EDGE_READINESS_DETAILS", "1"),
+        },
     )
     stack.start()
     try:

@@ -3,9 +3,10 @@
 import logging
 from dataclasses import dataclass, fields
 from email.message import EmailMessage
+from typing import Self
 
 import aiosmtplib
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 from tenacity import (
     AsyncRetrying,
@@ -37,12 +38,27 @@ class SmtpSettings(BaseSettings):
     smtp_sender: str = "Госуслуги <no-reply@gosmed.example>"
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool = Field(
+        default=False,
+        description="Upgrade to TLS with STARTTLS (submission, port 587); refused if the relay "
+        "does not offer it. The relay's certificate is verified against the system's CAs "
+        "(`SSL_CERT_FILE` adds a private CA).",
+    )
+    smtp_implicit_tls: bool = Field(
+        default=False,
+        description="TLS from the first byte (SMTPS, port 465), the certificate verified alike.",
+    )
     smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds per try.")
     smtp_attempts: int = Field(default=4, ge=1, le=20, description="Tries per e-mail.")
     smtp_retry_delay: float = Field(
         default=1.0, ge=0, description="Seconds before the second try; doubles after each."
     )
+
+    @model_validator(mode="after")
+    def _one_kind_of_tls(self) -> Self:
+        if self.smtp_starttls and self.smtp_implicit_tls:
+            raise ValueError("SMTP: STARTTLS or implicit TLS, not both")
+        return self
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,7 @@ class SmtpMailer:
     username: str | None = None
     password: str | None = None
     starttls: bool = False
+    implicit_tls: bool = False
     timeout: float = 30.0
     attempts: int = 4
     retry_delay: float = 1.0
@@ -94,7 +111,8 @@ class SmtpMailer:
                 port=self.port,
                 username=self.username,
                 password=self.password,
-                start_tls=self.starttls,
+                start_tls=self.starttls,  # False: never, not even opportunistically
+                use_tls=self.implicit_tls,
                 timeout=self.timeout,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:

@@ -21,7 +21,7 @@ from gosmed.runtime.broker import EVENTS, create_broker, declare_topology, durab
 from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.outbox import BrokerPublisher, Relay
-from gosmed.runtime.settings import ServiceSettings
+from gosmed.runtime.settings import ConfigurationError, ServiceSettings
 from gosmed.runtime.store import Store, open_store
 from gosmed.runtime.telemetry import create_tracer_provider, install_tracer_provider
 
@@ -197,7 +197,12 @@ def run(create: Callable[[TracerProvider], ServiceRuntime], name: topology.Servi
     setup_logging(name.value, settings.log_level, settings.log_format)
     provider = create_tracer_provider(name.value, otlp_endpoint=settings.otlp_endpoint)
     install_tracer_provider(provider)
-    runtime = create(provider)
+    try:
+        runtime = create(provider)
+    except ConfigurationError as exc:
+        log.critical("%s cannot start: %s", name.value, exc)
+        provider.shutdown()
+        raise SystemExit(2) from exc
     try:
         asyncio.run(runtime.app.run())
     finally:

@@ -7,6 +7,11 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(Exception):
+    """A process cannot start with its settings (e.g. a key missing in production); the
+    message names the setting to fix."""
+
+
 class CommonSettings(BaseSettings):
     """Environment-driven settings; shared ones use the bare `GOSMED_` prefix.
 
@@ -16,12 +21,13 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GOSMED_", extra="ignore", populate_by_name=True)
 
-    env: Literal["development", "test", "production"] = Field(
+    env: Literal["development", "production"] = Field(
         default="development",
         validation_alias=AliasChoices("GOSMED_ENV", "env"),
-        description="`production` makes services refuse to start without configured keys "
-        "instead of generating throwaway ones.",
+        description="`production` refuses to start without the keys a development process "
+        "would generate for itself (signing keys of identity and documents, identity's data keys).",
     )
+
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("GOSMED_AMQP_URL", "amqp_url"),
@@ -64,6 +70,20 @@ class CommonSettings(BaseSettings):
         validation_alias=AliasChoices("GOSMED_GRACEFUL_TIMEOUT", "graceful_timeout"),
         description="Seconds a stopping service waits for in-flight messages.",
     )
+    rpc_dead_letter_ttl: float = Field(
+        default=604_800.0,
+        gt=0,
+        le=31_536_000,
+        validation_alias=AliasChoices("GOSMED_RPC_DEAD_LETTER_TTL", "rpc_dead_letter_ttl"),
+        description="Seconds a failed RPC's dead letter (reason and metadata, never the body) "
+        "is kept in `<service>.rpc.<method>.dead-letter` before RabbitMQ drops it. Set as each "
+        "dead letter's expiration, not as a queue argument: it can change at any time.",
+    )
+
+    @property
+    def production(self) -> bool:
+        """`GOSMED_ENV=production`: no throwaway keys, no development shortcuts."""
+        return self.env == "production"
 
 
 class ServiceSettings(CommonSettings):

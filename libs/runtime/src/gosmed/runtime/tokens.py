@@ -12,7 +12,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
-from gosmed.contracts.identity.tokens import ALGORITHM, ISSUER, AccessTokenClaims, Jwk, Jwks
+from gosmed.contracts.identity.tokens import (
+    ALGORITHM,
+    AUDIENCE,
+    ISSUER,
+    AccessTokenClaims,
+    Jwk,
+    Jwks,
+)
 
 # A token issued this many seconds "in the future" is still taken: the clocks of identity and
 # the edge may differ a little. Expiry is exact: a token dying early at the edge is harmless.
@@ -59,8 +66,9 @@ def key_id(token: str) -> str | None:
 
 
 def verify(token: str, keys: Keys, now: datetime) -> AccessTokenClaims | None:
-    """The claims of a token signed by the key its `kid` names, issued (give or take
-    `CLOCK_SKEW`) and unexpired at `now`, or None."""
+    """The claims of a token signed by the key its `kid` names, issued by identity for
+    gosmed's API (`iss`, `aud`), issued (`iat`, give or take `CLOCK_SKEW`) and unexpired at
+    `now`, or None."""
     kid = key_id(token)
     key = keys.get(kid) if kid is not None else None
     if key is None:
@@ -71,9 +79,10 @@ def verify(token: str, keys: Keys, now: datetime) -> AccessTokenClaims | None:
             key,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
+            audience=AUDIENCE,
             # The times are checked below, against `now` rather than this process's clock.
             options={
-                "require": ["exp", "iat", "sub", "sid"],
+                "require": ["iss", "aud", "exp", "iat", "sub", "sid"],
                 "verify_exp": False,
                 "verify_iat": False,
             },

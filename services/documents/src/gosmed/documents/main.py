@@ -39,7 +39,7 @@ def create(
         relay=runtime.relay,
         renderer=pool,
         mailer=SmtpMailer.configured(settings),
-        signer=Signer.load_or_generate(settings.signing_key_path),
+        signer=Signer.load_or_generate(settings.signing_key_path, production=settings.production),
         public_base_url=settings.public_base_url,
         ttl=timedelta(seconds=settings.document_ttl_seconds),
         max_file_bytes=settings.max_file_bytes,

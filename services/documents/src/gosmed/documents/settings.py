@@ -19,7 +19,8 @@ class DocumentsSettings(ServiceSettings, SmtpSettings):
     )
     signing_key_path: Path | None = Field(
         default=None,
-        description="PEM file of the Ed25519 private key; unset: a new key at every start.",
+        description="PEM file of the Ed25519 private key; unset: a new key at every start, "
+        "except in production (GOSMED_ENV=production), which refuses to start.",
     )
     render_workers: int = Field(default=2, ge=1, le=64, description="Rendering processes.")
     document_ttl_seconds: int = Field(

@@ -8,6 +8,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gosmed.runtime.settings import ConfigurationError
+
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +23,16 @@ class Signer:
         self.key_id = hashlib.sha256(raw).hexdigest()[:16]
 
     @classmethod
-    def load_or_generate(cls, path: Path | None) -> "Signer":
+    def load_or_generate(cls, path: Path | None, *, production: bool = False) -> "Signer":
+        """The signer of the configured key; without one, a throwaway key, except in
+        production, which refuses to start (`ConfigurationError`)."""
+        if path is None and production:
+            raise ConfigurationError(
+                "GOSMED_DOCUMENTS_SIGNING_KEY_PATH is not set: in production (GOSMED_ENV="
+                "production) documents are signed only with a configured Ed25519 key, never a "
+                "throwaway one whose signatures stop verifying after a restart "
+                "(see deploy/README.md, «Keys and secrets»)"
+            )
         if path is None:
             signer = cls(Ed25519PrivateKey.generate())
             log.warning(

@@ -41,6 +41,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "A dependency is down (problem+json naming it)"}},
 )
 async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Ready or not, and what is down, by name. Versions, dependencies and the kind of store
+    (a map of what runs, for an attacker too) only with `GOSMED_EDGE_READINESS_DETAILS`."""
     rpc: RpcClient = request.app.state.rpc
     services = list(topology.Service)
     statuses = await asyncio.gather(
@@ -48,19 +50,22 @@ async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     )
     report = {s.value: status for s, status in zip(services, statuses, strict=True)}
     broker = "up" if rpc.connected else "down"
-    # Informational: while the feed catches up, identity checks every token (slower, correct).
-    sessions = "live" if request.app.state.session_feed.ended.complete else "catching_up"
     down = [name for name, status in report.items() if status["state"] != "up"]
-    if broker == "down" or down:
-        names = ", ".join(down) or "брокер"
+    if broker == "down":
+        down.insert(0, "broker")
+    details: dict[str, Any] = {}
+    if settings.readiness_details:
+        # Informational: while the feed catches up, identity checks every token (slower).
+        sessions = "live" if request.app.state.session_feed.ended.complete else "catching_up"
+        details = {"broker": broker, "session_feed": sessions, "services": report}
+    if down:
+        names = ", ".join("брокер" if name == "broker" else name for name in down)
         return problem(
             request,
             503,
             "not_ready",
             f"Недоступны: {names}.",
             title="Система не готова.",
-            extensions={"broker": broker, "session_feed": sessions, "services": report},
+            extensions={"down": down, **details},
         )
-    return JSONResponse(
-        {"status": "ready", "broker": broker, "session_feed": sessions, "services": report}
-    )
+    return JSONResponse({"status": "ready", **details})

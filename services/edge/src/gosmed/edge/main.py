@@ -19,7 +19,7 @@ from gosmed.contracts.identity.tokens import (
 from gosmed.contracts.topology import Service
 from gosmed.edge import health
 from gosmed.edge.access_tokens import EndedSessions, KeySet, TokenVerifier
-from gosmed.edge.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gosmed.edge.middleware import BodyLimitMiddleware, NoStoreMiddleware, RequestIdMiddleware
 from gosmed.edge.openapi import install_openapi
 from gosmed.edge.problems import install_problem_handlers
 from gosmed.edge.routes import ROUTERS
@@ -93,6 +93,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(NoStoreMiddleware)  # outside the body limit and CORS: on their answers too
     app.add_middleware(RequestIdMiddleware)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=tracer_provider, excluded_urls="/healthz"

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and the request body limit."""
+"""Pure ASGI middleware: request ids, no caching by default, and the request body limit."""
 
 import json
 import re
@@ -32,6 +32,32 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer that does not set its own caching.
+
+    Answers carry tokens, medical data and personal data; a browser, proxy or CDN must keep
+    none of them. No-store by default rather than on a list of routes: a new route cannot
+    forget it. A route whose answer is public says so itself (the JWK set: `public, max-age`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 class BodyLimitMiddleware:

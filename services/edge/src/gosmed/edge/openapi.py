@@ -25,7 +25,9 @@ DESCRIPTION = (
     "`Authorization: Bearer`. The probes `GET /healthz` and `GET /readyz` are outside this "
     "API (at the root of the host, for orchestrators). The keys that verify access tokens are "
     "the JWK Set (RFC 7517) at `GET /api/v1/.well-known/jwks.json`, a standard document "
-    "rather than an operation of this API."
+    "rather than an operation of this API. Every answer carries `Cache-Control: no-store` "
+    "(tokens, medical and personal data must not be kept by browsers or proxies), except the "
+    "JWK Set, which is public and cacheable."
 )
 
 REASONS: dict[int, str] = {

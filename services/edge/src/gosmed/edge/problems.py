@@ -93,6 +93,8 @@ def problem(
         "request_id": getattr(request.state, "request_id", None),
         **(extensions or {}),
     }
+    # no-store here too: an unexpected error's answer is made outside the middleware stack.
+    headers = {"Cache-Control": "no-store", **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -20,6 +20,11 @@ class EdgeSettings(CommonSettings):
     )
     rpc_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per RPC.")
     ping_timeout: float = Field(default=1.5, gt=0, le=30, description="Seconds per /readyz ping.")
+    readiness_details: bool = Field(
+        default=False,
+        description="`/readyz` also answers each service's version and dependency states and "
+        "the session feed's state; off: only ready or not and the names of what is down.",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
     max_file_body_bytes: int = Field(
         default=MAX_FILE_BYTES,

@@ -22,6 +22,7 @@ from gosmed.contracts.identity.tokens import AccessTokenClaims, Jwks
 from gosmed.identity.domain import Account
 from gosmed.runtime import tokens
 from gosmed.runtime.crypto import KeyRing
+from gosmed.runtime.settings import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +130,23 @@ class TokenSigner:
 
     @classmethod
     def load(
-        cls, pem_path: Path | None, ttl: int, accepted_paths: Sequence[Path] = ()
+        cls,
+        pem_path: Path | None,
+        ttl: int,
+        accepted_paths: Sequence[Path] = (),
+        *,
+        production: bool = False,
     ) -> "TokenSigner":
+        """The signer of the configured key; without one, a throwaway key, except in
+        production, which refuses to start (`ConfigurationError`)."""
         accepted = [_load_key(path) for path in accepted_paths]
         public = [k.public_key() if isinstance(k, Ed25519PrivateKey) else k for k in accepted]
+        if pem_path is None and production:
+            raise ConfigurationError(
+                "GOSMED_IDENTITY_JWT_PRIVATE_KEY_PATH is not set: in production (GOSMED_ENV="
+                "production) identity signs access tokens only with a configured Ed25519 key, "
+                "never a throwaway one (see deploy/README.md, «Keys and secrets»)"
+            )
         if pem_path is None:
             log.warning(
                 "no GOSMED_IDENTITY_JWT_PRIVATE_KEY_PATH: generated an ephemeral Ed25519 signing "

@@ -31,7 +31,10 @@ def create(
     repos = Repositories.over(runtime.store.database, keys)
     inbox = NotificationRepository(runtime.store.database)
     signer = TokenSigner.load(
-        settings.jwt_private_key_path, settings.access_token_ttl, settings.jwt_accepted_key_paths
+        settings.jwt_private_key_path,
+        settings.access_token_ttl,
+        settings.jwt_accepted_key_paths,
+        production=settings.production,
     )
 
     async def publish(event: SessionEnded) -> None:

@@ -15,7 +15,8 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
     jwt_private_key_path: Path | None = Field(
         default=None,
         description="PEM file of the Ed25519 key signing access tokens; unset: a key is "
-        "generated at start (tokens then die with the process).",
+        "generated at start (tokens then die with the process), except in production "
+        "(GOSMED_ENV=production), which refuses to start.",
     )
     jwt_accepted_key_paths: list[Path] = Field(
         default_factory=list,

@@ -16,6 +16,9 @@ from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service, event_key
 
 ISSUER: Literal["gosmed-identity"] = "gosmed-identity"
+# Who an access token is for: gosmed's client API (the edge, and identity's `authenticate`).
+# A token of identity's for anything else must not open it.
+AUDIENCE: Literal["gosmed-api"] = "gosmed-api"
 ALGORITHM = "EdDSA"
 # What the edge and identity answer for a token they refuse.
 TOKEN_INVALID = "Токен доступа недействителен или истёк."  # noqa: S105 (a message)
@@ -28,6 +31,7 @@ class AccessTokenClaims(Contract):
     are as of the token's issue; rights are decided by identity's `authorize` on every request."""
 
     iss: Literal["gosmed-identity"] = ISSUER
+    aud: Literal["gosmed-api"] = Field(default=AUDIENCE, description="Audience: gosmed's API.")
     sub: UUID = Field(description="Account id.")
     sid: UUID = Field(description="Server-side session id.")
     roles: frozenset[Role]
