@@ -1,5 +1,6 @@
-"""identity refuses to start in production without its token signing key."""
+"""identity refuses to start in production without its token signing key or its data keys."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from gosmed.identity.main import create
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.settings import ConfigurationError
 
+DATA_KEYS = "k1:" + base64.b64encode(bytes(32)).decode()
+
 
 def test_in_production_without_a_signing_key_identity_refuses_to_start() -> None:
     with pytest.raises(ConfigurationError, match="GOSMED_IDENTITY_JWT_PRIVATE_KEY_PATH"):
-        create(settings=IdentitySettings(env="production"))
+        create(settings=IdentitySettings(env="production", data_keys=DATA_KEYS))
 
 
 def test_in_production_with_a_signing_key_identity_is_built(tmp_path: Path) -> None:
@@ -28,7 +31,9 @@ def test_in_production_with_a_signing_key_identity_is_built(tmp_path: Path) -> N
             serialization.NoEncryption(),
         )
     )
-    runtime = create(settings=IdentitySettings(env="production", jwt_private_key_path=key))
+    runtime = create(
+        settings=IdentitySettings(env="production", jwt_private_key_path=key, data_keys=DATA_KEYS)
+    )
     runtime.store.close()
 
 
@@ -42,6 +47,7 @@ def test_the_process_exits_with_the_reason_at_start(tmp_path: Path) -> None:
         **os.environ,
         "GOSMED_ENV": "production",
         "GOSMED_IDENTITY_SMS_OUTBOX_PATH": str(tmp_path / "sms.jsonl"),
+        "GOSMED_IDENTITY_DATA_KEYS": DATA_KEYS,
     }
     env.pop("GOSMED_IDENTITY_JWT_PRIVATE_KEY_PATH", None)
     done = subprocess.run(

@@ -13,6 +13,7 @@ from gosmed.identity import credentials
 from gosmed.identity.demo import account_id, demo_account
 from gosmed.identity.service import Repositories
 from gosmed.runtime.crypto import KeyRing, Sealed, is_sealed
+from gosmed.runtime.settings import ConfigurationError
 
 OLD = f"k1:{base64.b64encode(b'1' * 32).decode()}"
 NEW = f"k2:{base64.b64encode(b'2' * 32).decode()}"
@@ -89,7 +90,7 @@ async def test_plaintext_and_old_key_secrets_are_rewritten_under_the_current_key
 
 
 def test_production_refuses_to_start_without_data_keys() -> None:
-    with pytest.raises(credentials.MissingKeysError):
+    with pytest.raises(ConfigurationError, match="GOSMED_IDENTITY_DATA_KEYS"):
         credentials.data_keys(None, "production")
     assert credentials.data_keys(NEW, "production").current == "k2"
     assert credentials.data_keys(None, "development").current == "ephemeral"

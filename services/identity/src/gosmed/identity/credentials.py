@@ -183,10 +183,6 @@ class TokenSigner:
         return tokens.verify(token, self._public, now)
 
 
-class MissingKeysError(RuntimeError):
-    """Production without configured keys: identity does not start."""
-
-
 def data_keys(configured: str | None, environment: str) -> KeyRing:
     """The keys sealing TOTP secrets: configured ones, or (outside production) one generated
     for this process."""
@@ -197,7 +193,7 @@ def data_keys(configured: str | None, environment: str) -> KeyRing:
         )
         return ring
     if environment == "production":
-        raise MissingKeysError(
+        raise ConfigurationError(
             "GOSMED_IDENTITY_DATA_KEYS is not set: identity refuses to start in production "
             "without keys to seal TOTP secrets"
         )
