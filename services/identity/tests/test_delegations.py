@@ -34,9 +34,7 @@ from gosmed.identity.repository import Session
 from gosmed.identity.service import AccessService, Repositories
 from gosmed.identity.settings import IdentitySettings
 
-from .support import Clock, authorize, refused
-from .test_authenticator import Letters
-from .test_service import Phone
+from .support import Clock, Letters, Phone, authorize, refused
 
 UNKNOWN_SNILS = "00000000000"  # well-formed, nobody's
 TEEN = demo.CHILD_OVER_15
