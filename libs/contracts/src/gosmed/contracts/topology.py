@@ -7,7 +7,12 @@
   every consuming service binds its own durable queue (`<consumer>.on.<service>.<event>`).
 - Events that match no binding go to the queue `gosmed.unrouted` (bounded, oldest dropped).
 - Every queue has a twin `<queue>.dead-letter`, bound to `gosmed.dead-letter` by the queue's name.
+- Clinics come in through one door: they publish to the direct exchange `gosmed.clinic-intake`
+  (routing key = the command queue it is bound to, e.g. `records.rendered-services`) and read
+  only their own queues `clinic.<organization>.*` (replies, sync requests).
 """
+
+from uuid import UUID
 
 from enum import StrEnum
 
@@ -19,6 +24,9 @@ UNROUTED_QUEUE = "gosmed.unrouted"
 UNROUTED_MAX_LENGTH = 100_000
 DEAD_LETTER_EXCHANGE = "gosmed.dead-letter"
 DEAD_LETTER_SUFFIX = ".dead-letter"
+CLINIC_INTAKE_EXCHANGE = "gosmed.clinic-intake"
+CLINIC_REPLIES = "replies"
+CLINIC_SYNC_REQUESTS = "sync-requests"
 
 # Message headers set by gosmed on top of AMQP's own properties.
 HEADER_ERROR_CODE = "x-gosmed-error-code"
@@ -55,3 +63,17 @@ def event_queue(consumer: Service, routing_key: str) -> str:
 
 def dead_letter_queue(queue: str) -> str:
     return f"{queue}{DEAD_LETTER_SUFFIX}"
+
+
+def clinic_queue_prefix(organization_id: UUID) -> str:
+    """Every queue of one clinic starts with this; the clinic's broker user owns them."""
+    return f"clinic.{organization_id}."
+
+
+def clinic_queue(organization_id: UUID, name: str) -> str:
+    return f"{clinic_queue_prefix(organization_id)}{name}"
+
+
+def clinic_queues(organization_id: UUID) -> tuple[str, ...]:
+    """The queues created with a clinic's user: its replies and its sync requests."""
+    return tuple(clinic_queue(organization_id, n) for n in (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS))

@@ -42,14 +42,25 @@ from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
+# The shared exchanges are declared by the broker setup (`gosmed.runtime.broker_access setup`);
+# services only check that they exist (a passive declare, `declare=False`), so no service holds
+# the right to delete them.
 EVENTS = RabbitExchange(
     topology.EVENTS_EXCHANGE,
     type=ExchangeType.TOPIC,
     durable=True,
+    declare=False,
     arguments={"alternate-exchange": topology.UNROUTED_EXCHANGE},
 )
-UNROUTED = RabbitExchange(topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
-DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+DEAD_LETTERS = RabbitExchange(
+    topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True, declare=False
+)
+UNROUTED = RabbitExchange(
+    topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True, declare=False
+)
+CLINIC_INTAKE = RabbitExchange(
+    topology.CLINIC_INTAKE_EXCHANGE, type=ExchangeType.DIRECT, durable=True, declare=False
+)
 MAX_REASON_LENGTH = 2000
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 RECONNECT_INTERVAL = 1.0
@@ -219,12 +230,14 @@ def durable_queue(
     *,
     routing_key: str = "",
     dead_letter_rejected: bool = True,
+    declare: bool = True,
 ) -> RabbitQueue:
     """A durable queue whose rejected messages go to its dead-letter twin.
 
     `dead_letter_rejected=False` is for RPC queues: a request that expired unanswered is
     dropped, not kept (the caller has given up on it); failed requests are still dead-lettered
-    explicitly, with their reason.
+    explicitly, with their reason. `declare=False` only checks that the queue exists (another
+    service's queue, declared by the broker setup).
     """
     arguments: dict[str, Any] = {}
     if dead_letter_rejected:
@@ -236,27 +249,22 @@ def durable_queue(
             queue_type=QueueType.QUORUM,
             arguments=cast("QuorumQueueArgs", arguments),
             routing_key=routing_key,
+            declare=declare,
         )
     return RabbitQueue(
         name,
         durable=True,
         arguments=cast("ClassicQueueArgs", arguments),
         routing_key=routing_key,
+        declare=declare,
     )
 
 
 async def declare_topology(
     broker: RabbitBroker, queues: list[str], settings: CommonSettings
 ) -> None:
-    """Declare the shared exchanges and one `<queue>.dead-letter` per consumed queue."""
-    unrouted = await broker.declare_queue(
-        RabbitQueue(
-            topology.UNROUTED_QUEUE,
-            durable=True,
-            arguments={"x-max-length": topology.UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
-        )
-    )
-    await unrouted.bind(await broker.declare_exchange(UNROUTED))
+    """Check that the shared exchanges exist (the broker setup declares them) and declare one
+    `<queue>.dead-letter` per consumed queue."""
     await broker.declare_exchange(EVENTS)
     exchange = await broker.declare_exchange(DEAD_LETTERS)
     for name in queues:
