@@ -77,3 +77,22 @@ def clinic_queue(organization_id: UUID, name: str) -> str:
 def clinic_queues(organization_id: UUID) -> tuple[str, ...]:
     """The queues created with a clinic's user: its replies and its sync requests."""
     return tuple(clinic_queue(organization_id, n) for n in (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS))
+
+
+def clinic_of_user_name(user_id: str | None) -> UUID | None:
+    """The organization a clinic's broker user (`<vhost prefix>.clinic.<organization>`) stands
+    for, whatever the prefix; None for any other name."""
+    head, found, tail = (user_id or "").rpartition(".clinic.")
+    if not found or not head:
+        return None
+    try:
+        organization_id = UUID(tail)
+    except ValueError:
+        return None
+    return organization_id if str(organization_id) == tail else None
+
+
+def clinic_may_use(user_id: str | None, queue: str) -> bool:
+    """Whether `queue` is one of the queues of the clinic whose broker user is `user_id`."""
+    organization_id = clinic_of_user_name(user_id)
+    return organization_id is not None and queue.startswith(clinic_queue_prefix(organization_id))

@@ -68,6 +68,23 @@ RECONNECT_INTERVAL = 1.0
 one cheap attempt a second, so consumers are back soon after the broker is."""
 
 
+class Refused(ServiceError):
+    """A message refused for who sent it (e.g. a clinic report naming another organization):
+    dead-lettered with its reason, and answered only at a queue the sender owns."""
+
+
+def may_answer(raw: AbstractIncomingMessage) -> bool:
+    """Whether a reply may go to the message's `reply_to`: anywhere for the platform's own
+    messages; for a clinic's (those that came in through `gosmed.clinic-intake`) only to one
+    of that clinic's own queues, so a clinic cannot make a service publish into the platform's
+    queues."""
+    if not raw.reply_to:
+        return False
+    if raw.exchange != topology.CLINIC_INTAKE_EXCHANGE:
+        return True
+    return topology.clinic_may_use(raw.user_id, raw.reply_to)
+
+
 class MessageTooLargeError(Exception):
     """A message body larger than its queue accepts; refused before it is read."""
 
@@ -165,7 +182,7 @@ class DeadLetterMiddleware(BaseMiddleware):
         broker: RabbitBroker = self.context.get("broker")
         queue = self._queue()
         failure = describe_failure(exc_val)
-        if raw.reply_to:
+        if raw.reply_to and may_answer(raw):
             async with dropped_if_caller_gone(queue, raw.reply_to):
                 await broker.publish(
                     failure.model_dump_json(),
@@ -175,7 +192,7 @@ class DeadLetterMiddleware(BaseMiddleware):
                     content_type="application/json",
                     mandatory=not raw.reply_to.startswith(DIRECT_REPLY_TO),
                 )
-            if isinstance(exc_val, ServiceError):
+            if isinstance(exc_val, ServiceError) and not isinstance(exc_val, Refused):
                 return True
         if failure.code == ErrorCode.INTERNAL:
             log.error("message on %s failed", queue, exc_info=exc_val)
