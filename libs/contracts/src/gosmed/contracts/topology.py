@@ -65,12 +65,12 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}{DEAD_LETTER_SUFFIX}"
 
 
-def clinic_queue_prefix(organization_id: UUID) -> str:
+def clinic_queue_prefix(organization_id: UUID | str) -> str:
     """Every queue of one clinic starts with this; the clinic's broker user owns them."""
     return f"clinic.{organization_id}."
 
 
-def clinic_queue(organization_id: UUID, name: str) -> str:
+def clinic_queue(organization_id: UUID | str, name: str) -> str:
     return f"{clinic_queue_prefix(organization_id)}{name}"
 
 
