@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from gosmed.contracts import demo, topology
-from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ServiceError
 from gosmed.contracts.records.intake import (
@@ -32,6 +31,7 @@ from gosmed.contracts.records.queries import (
 )
 from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
 from gosmed.identity.demo import account_id
 from gosmed.records.domain import is_restricted, record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports

@@ -12,9 +12,8 @@
   only their own queues `clinic.<organization>.*` (replies, sync requests).
 """
 
-from uuid import UUID
-
 from enum import StrEnum
+from uuid import UUID
 
 EVENTS_EXCHANGE = "gosmed.events"
 # Events no queue is bound for are kept here (the events exchange's alternate exchange), so a

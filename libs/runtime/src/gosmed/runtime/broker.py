@@ -68,7 +68,7 @@ RECONNECT_INTERVAL = 1.0
 one cheap attempt a second, so consumers are back soon after the broker is."""
 
 
-class Refused(ServiceError):
+class RefusedError(ServiceError):
     """A message refused for who sent it (e.g. a clinic report naming another organization):
     dead-lettered with its reason, and answered only at a queue the sender owns."""
 
@@ -192,7 +192,7 @@ class DeadLetterMiddleware(BaseMiddleware):
                     content_type="application/json",
                     mandatory=not raw.reply_to.startswith(DIRECT_REPLY_TO),
                 )
-            if isinstance(exc_val, ServiceError) and not isinstance(exc_val, Refused):
+            if isinstance(exc_val, ServiceError) and not isinstance(exc_val, RefusedError):
                 return True
         if failure.code == ErrorCode.INTERNAL:
             log.error("message on %s failed", queue, exc_info=exc_val)

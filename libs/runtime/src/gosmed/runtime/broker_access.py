@@ -61,7 +61,9 @@ from gosmed.runtime.settings import CommonSettings
 EDGE = "edge"
 PLATFORM = (*(s.value for s in Service), EDGE)
 # Services that publish events, and those that bind queues to the events exchange.
-EVENT_PUBLISHERS = frozenset({Service.IDENTITY, Service.RECORDS, Service.REGISTRY, Service.FEEDBACK})
+EVENT_PUBLISHERS = frozenset(
+    {Service.IDENTITY, Service.RECORDS, Service.REGISTRY, Service.FEEDBACK}
+)
 EVENT_CONSUMERS = frozenset({Service.RECORDS, Service.REGISTRY, EDGE})
 # Command queues one service fills for another: declared by the setup, so messages wait there
 # even before their consumer first started, and the publishers need no right to declare them.
@@ -319,7 +321,9 @@ class BrokerAdmin:
                 self.request("DELETE", f"/connections/{self._q(connection['name'])}")
 
 
-def queue_arguments(settings: CommonSettings, *, dead_letter_as: str | None = None) -> dict[str, Any]:
+def queue_arguments(
+    settings: CommonSettings, *, dead_letter_as: str | None = None
+) -> dict[str, Any]:
     """Arguments of a durable queue as `gosmed.runtime.broker.durable_queue` declares it."""
     arguments: dict[str, Any] = {}
     if dead_letter_as is not None:

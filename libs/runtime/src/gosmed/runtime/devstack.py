@@ -74,16 +74,18 @@ class DevStack:
     def setup_broker(self) -> None:
         """Vhost, shared exchanges and one broker user per process (idempotent): each process
         connects as itself, with only the rights its queues and exchanges need."""
-        settings = BrokerAccessSettings(
-            amqp_url=self.env.get("GOSMED_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-            **{
-                field: self.env[variable]
-                for field, variable in (
-                    ("admin_url", "GOSMED_BROKER_ADMIN_URL"),
-                    ("secrets_file", "GOSMED_BROKER_SECRETS_FILE"),
-                )
-                if variable in self.env
-            },
+        settings = BrokerAccessSettings.model_validate(
+            {
+                "amqp_url": self.env.get("GOSMED_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                **{
+                    field: self.env[variable]
+                    for field, variable in (
+                        ("admin_url", "GOSMED_BROKER_ADMIN_URL"),
+                        ("secrets_file", "GOSMED_BROKER_SECRETS_FILE"),
+                    )
+                    if variable in self.env
+                },
+            }
         )
         self.amqp_urls = BrokerAccess(settings).setup()
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, TypeVar
 
-from faststream import FastStream
 from aio_pika.abc import AbstractIncomingMessage
+from faststream import FastStream
 from faststream.rabbit import RabbitBroker, RabbitExchange, RabbitQueue
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel

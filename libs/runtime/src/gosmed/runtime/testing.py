@@ -178,7 +178,9 @@ class ClinicConnection:
 
 
 @asynccontextmanager
-async def clinic_connection(amqp_url: str, organization_id: UUID) -> AsyncIterator[ClinicConnection]:
+async def clinic_connection(
+    amqp_url: str, organization_id: UUID
+) -> AsyncIterator[ClinicConnection]:
     """A connection of the clinic of `organization_id` (made by `clinic add`, the one path
     that makes clinics: `gosmed.runtime.broker_access.BrokerAccess.add_clinic`), with a
     confirming channel; `amqp_url` names the broker and vhost."""

@@ -1,6 +1,7 @@
 """This edge replica's feed of SessionEnded: how a logout refuses a token at every replica.
 
-Each replica consumes from its own exclusive queue (`edge.session-feed.<random>`) bound to `gosmed.events` for
+Each replica consumes from its own exclusive queue (`edge.session-feed.<random>`) bound to
+`gosmed.events` for
 `identity.session-ended.v1` (the broker deletes it with the connection). Events published
 while a replica is not connected are lost to it, so after every (re)connect it first consumes,
 then asks identity for every ended session whose tokens still live, and only then vouches for

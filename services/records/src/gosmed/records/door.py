@@ -12,28 +12,28 @@ from uuid import UUID
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.records.intake import ReportRenderedServices
-from gosmed.runtime.broker import Refused
+from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.broker_access import clinic_of_user
 
 
 def reporting_clinic(
     vhost: str, user_id: str | None, reply_to: str | None, report: ReportRenderedServices
 ) -> UUID:
-    """The organization of the clinic that sent `report`; `Refused` (dead-lettered with the
+    """The organization of the clinic that sent `report`; `RefusedError` (dead-lettered with the
     reason) when the sender is no clinic, another clinic, or names a queue not its own."""
     if not user_id:
-        raise Refused(
+        raise RefusedError(
             ErrorCode.CLINIC_UNIDENTIFIED,
             "Отчёт без свойства user_id: укажите в нём пользователя брокера вашей клиники.",
         )
     organization_id = clinic_of_user(vhost, user_id)
     if organization_id is None:
-        raise Refused(
+        raise RefusedError(
             ErrorCode.CLINIC_UNKNOWN,
             f"Пользователь брокера {user_id} не является пользователем клиники.",
         )
     if organization_id != report.organization_id:
-        raise Refused(
+        raise RefusedError(
             ErrorCode.ORGANIZATION_MISMATCH,
             f"Клиника {organization_id} прислала отчёт от имени организации "
             f"{report.organization_id}.",
@@ -41,7 +41,7 @@ def reporting_clinic(
     own = topology.clinic_queue_prefix(organization_id)
     for field, queue in (("reply_to", reply_to), ("sync_queue", report.sync_queue)):
         if queue and not queue.startswith(own):
-            raise Refused(
+            raise RefusedError(
                 ErrorCode.CLINIC_QUEUE_FORBIDDEN,
                 f"{field} {queue} не очередь клиники {organization_id}: "
                 f"допустимы только очереди {own}*.",
