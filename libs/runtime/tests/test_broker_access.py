@@ -12,10 +12,12 @@ from aiormq.exceptions import ChannelAccessRefused
 from gosmed.contracts import topology
 from gosmed.contracts.topology import Service
 from gosmed.runtime.broker_access import (
+    AdminError,
     BrokerAccess,
     BrokerAccessSettings,
     Passwords,
     clinic_of_user,
+    password_variable,
     platform_user,
     user_prefix,
 )
@@ -57,3 +59,16 @@ def test_generated_passwords_are_kept_private_and_reused(tmp_path: Path) -> None
     assert passwords.get("v.records") == first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert passwords.get("v.records", fresh=True) != first
+
+
+def test_without_a_secrets_file_platform_passwords_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passwords = Passwords("")
+    monkeypatch.setenv(password_variable("records"), "from-the-secret")
+    assert password_variable("records") == "GOSMED_BROKER_PASSWORD_RECORDS"
+    assert passwords.get("gosmed.records", env_name="records") == "from-the-secret"
+    monkeypatch.delenv(password_variable("edge"), raising=False)
+    with pytest.raises(AdminError, match="GOSMED_BROKER_PASSWORD_EDGE"):
+        passwords.get("gosmed.edge", env_name="edge")  # never a password nobody knows
+    assert passwords.get("gosmed.clinic.x") != passwords.get("gosmed.clinic.x")  # printed once

@@ -180,6 +180,15 @@ def with_credentials(amqp_url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def password_variable(name: str) -> str:
+    """The environment variable holding the broker password of platform process `name`."""
+    return "GOSMED_BROKER_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+class AdminError(RuntimeError):
+    pass
+
+
 class Passwords:
     """Broker passwords: `GOSMED_BROKER_PASSWORD_<NAME>` first, else the local secrets file."""
 
@@ -188,8 +197,7 @@ class Passwords:
 
     @staticmethod
     def _env(name: str) -> str | None:
-        key = "GOSMED_BROKER_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
-        return os.environ.get(key) or None
+        return os.environ.get(password_variable(name)) or None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, str]]:
@@ -213,6 +221,9 @@ class Passwords:
         if env_name is not None and (given := self._env(env_name)):
             return given
         if self.path is None:
+            if env_name is not None:
+                # A platform password nobody else knows would lock the process out.
+                raise AdminError(f"{password_variable(env_name)} is not set (no secrets file)")
             return secrets.token_urlsafe(24)
         with self._locked() as stored:
             if fresh or user not in stored:
@@ -223,10 +234,6 @@ class Passwords:
         if self.path is not None and self.path.exists():
             with self._locked() as stored:
                 stored.pop(user, None)
-
-
-class AdminError(RuntimeError):
-    pass
 
 
 class BrokerAdmin:
