@@ -1080,3 +1080,32 @@ def test_k8s_clinic_template_adds_or_removes_one_clinic() -> None:
     refs = secret_refs(container)
     assert set(refs.values()) == {(BROKER_SECRET, "admin-url"), (BROKER_SECRET, "edge")}
     assert job["spec"]["ttlSecondsAfterFinished"] <= 600, "its log holds the clinic's password"
+
+
+DATA_KEYS_SECRET = "gosmed-identity-data-keys"
+
+
+def test_k8s_identity_alone_reads_its_data_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production identity refuses to start without the keys sealing TOTP secrets; no other
+    pod gets them."""
+    settings = k8s_settings("identity", monkeypatch)
+    assert isinstance(settings, IdentitySettings)
+    assert settings.data_keys is not None
+    for name in PROCESSES:
+        (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+        reads = (DATA_KEYS_SECRET, "data-keys") in secret_refs(container).values()
+        assert reads == (name == "identity"), name
+    assert "openssl rand -base64 32" in (K8S / "secret.example.yaml").read_text()
+
+
+def test_compose_identity_requires_its_data_keys_file() -> None:
+    (entry,) = COMPOSE_SERVICES["identity"]["env_file"]
+    assert entry == {"path": "./secrets/identity.env", "required": True}
+    for name in PROCESSES:
+        if name != "identity":
+            files = [f["path"] for f in COMPOSE_SERVICES[name].get("env_file", [])]
+            assert "./secrets/identity.env" not in files, name
+    assert (
+        "GOSMED_IDENTITY_DATA_KEYS=k1:$(openssl rand -base64 32)"
+        in (DEPLOY / "README.md").read_text()
+    )
