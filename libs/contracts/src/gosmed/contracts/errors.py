@@ -26,6 +26,18 @@ class ErrorCode(StrEnum):
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
 
 
+CLINIC_DOOR_CODES = frozenset(
+    {
+        ErrorCode.CLINIC_UNIDENTIFIED,
+        ErrorCode.CLINIC_UNKNOWN,
+        ErrorCode.ORGANIZATION_MISMATCH,
+        ErrorCode.CLINIC_QUEUE_FORBIDDEN,
+    }
+)
+"""Refusals of the clinic door: answered to a clinic's own queue and in dead letters, never to
+the edge."""
+
+
 DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.VALIDATION_FAILED: "Данные запроса не прошли проверку.",
     ErrorCode.MESSAGE_TOO_LARGE: "Сообщение больше, чем принимает очередь.",
