@@ -1,13 +1,52 @@
+from datetime import timedelta
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.trace import TracerProvider
 
+from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
+from gosmed.feedback import handlers
+from gosmed.feedback.repository import ReviewsRepository
+from gosmed.feedback.service import Reviews
 from gosmed.feedback.settings import FeedbackSettings
+from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
 
 def create(
     tracer_provider: TracerProvider | None = None, settings: FeedbackSettings | None = None
 ) -> ServiceRuntime:
-    return build_service(
-        Service.FEEDBACK, settings or FeedbackSettings(), tracer_provider=tracer_provider
+    settings = settings or FeedbackSettings()
+    runtime = build_service(Service.FEEDBACK, settings, tracer_provider=tracer_provider)
+    repository = ReviewsRepository(runtime.store.database)
+    runtime.relay.add(repository.outbox)
+    rpc = RpcClient(
+        settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
+    offset = timedelta(seconds=settings.clock_offset_seconds)
+    reviews = Reviews(
+        repository,
+        ServiceClient(Service.IDENTITY, rpc),
+        ServiceClient(Service.RECORDS, rpc),
+        runtime.relay,
+        clock=lambda: utc_now() + offset,
+    )
+    handlers.register(runtime, reviews)
+
+    def overdue(_: CallbackOptions) -> list[Observation]:
+        return [Observation(reviews.overdue)]
+
+    metrics.get_meter("gosmed.feedback").create_observable_gauge(
+        "gosmed.feedback.reviews_overdue",
+        callbacks=[overdue],
+        description="Reviews pending moderation past their 24-hour limit (as last counted).",
+    )
+
+    async def start() -> None:
+        await rpc.connect()
+        await repository.ensure_indexes()
+
+    runtime.on_startup(start)
+    runtime.app.after_shutdown(rpc.close)
+    return runtime

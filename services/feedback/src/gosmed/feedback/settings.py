@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.settings import ServiceSettings
@@ -6,4 +7,13 @@ from gosmed.runtime.settings import ServiceSettings
 class FeedbackSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOSMED_FEEDBACK_", extra="ignore", populate_by_name=True
+    )
+
+    rpc_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="Seconds to wait for identity and records."
+    )
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        description="Moves the service's clock (moderation limits) by this many seconds; "
+        "for demonstrations and tests of the 24-hour limit, never in production.",
     )
