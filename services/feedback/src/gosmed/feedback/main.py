@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -25,12 +25,20 @@ def create(
         settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
     offset = timedelta(seconds=settings.clock_offset_seconds)
+
+    def clock() -> datetime:
+        moved = utc_now() + offset
+        path = settings.clock_offset_file
+        if path is not None and path.exists():
+            moved += timedelta(seconds=float(path.read_text().strip() or 0))
+        return moved
+
     reviews = Reviews(
         repository,
         ServiceClient(Service.IDENTITY, rpc),
         ServiceClient(Service.RECORDS, rpc),
         runtime.relay,
-        clock=lambda: utc_now() + offset,
+        clock=clock,
     )
     handlers.register(runtime, reviews)
 

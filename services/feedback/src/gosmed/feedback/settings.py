@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,4 +18,9 @@ class FeedbackSettings(ServiceSettings):
         default=0.0,
         description="Moves the service's clock (moderation limits) by this many seconds; "
         "for demonstrations and tests of the 24-hour limit, never in production.",
+    )
+    clock_offset_file: Path | None = Field(
+        default=None,
+        description="A file holding more seconds to move the clock by, read at each use: a "
+        "clock moved by hand while the service runs (end-to-end tests of the 24-hour limit).",
     )
