@@ -162,3 +162,18 @@ def test_overdue_appears_on_a_hand_moved_clock(edge: httpx.Client, amqp_url: str
     assert item["seconds_left"] < 0
     assert item["review"]["status"] == "pending"  # never published by itself
     assert queue["overdue_count"] >= 1
+
+
+def test_demo_clinics_have_ratings_on_their_cards(edge: httpx.Client) -> None:
+    clinic = str(CATALOGUE.clinics[5].id)
+    rating = edge.get(f"/api/v1/organizations/{clinic}/rating").json()
+    assert rating["count"] > 0
+    assert sum(rating["distribution"].values()) == rating["count"]
+    reviews = edge.get("/api/v1/reviews", params={"organization_id": clinic}).json()["items"]
+    assert len(reviews) == min(rating["count"], 20)
+
+    def card_shows_it() -> bool:
+        card = edge.get(f"/api/v1/organizations/{clinic}").json()
+        return bool(card["rating"] == rating["average"])
+
+    until(card_shows_it, "the demo clinic's card shows its rating")

@@ -6,7 +6,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
-from gosmed.feedback import handlers
+from gosmed.feedback import demo, handlers
 from gosmed.feedback.repository import ReviewsRepository
 from gosmed.feedback.service import Reviews
 from gosmed.feedback.settings import FeedbackSettings
@@ -54,6 +54,10 @@ def create(
     async def start() -> None:
         await rpc.connect()
         await repository.ensure_indexes()
+        if settings.demo_data:
+            seeded = await demo.seed(repository, clock())
+            if seeded is not None:
+                await runtime.relay.flush(repository.outbox, str(seeded))
 
     runtime.on_startup(start)
     runtime.app.after_shutdown(rpc.close)

@@ -182,6 +182,10 @@ class ReviewsRepository:
         )
         return [_load(document) async for document in found]
 
+    async def owe(self, review_id: UUID, *entries: OutboxEntry) -> None:
+        """Add messages to a review's outbox (demo seeding)."""
+        await self._collection.update_one({"_id": str(review_id)}, push(*entries))
+
     async def seed(self, reviews: Iterable[ReviewEntity]) -> int:
         """Insert the reviews not stored yet (demo data); how many were new."""
         added = 0
