@@ -27,7 +27,7 @@ format:
 	uv run ruff check --fix .
 	uv run ruff format .
 
-asyncapi: install  ## the AsyncAPI document for clinics and integrators
+asyncapi: install  ## the AsyncAPI documents: docs/asyncapi.json (clinics), docs/asyncapi-internal.json
 	uv run python -m gosmed.runtime.asyncapi docs/asyncapi.json
 
 bench: install  ## benchmarks that print their figures

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings
 from tests.queues import FixedQueues
 
 TEST_AMQP_URL = os.environ.get(
@@ -14,6 +15,8 @@ TEST_AMQP_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
+    """The tests' vhost, set up as `make test` does (shared exchanges, platform users)."""
+    BrokerAccess(BrokerAccessSettings(amqp_url=TEST_AMQP_URL)).setup()
     return TEST_AMQP_URL
 
 

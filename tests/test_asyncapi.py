@@ -1,24 +1,52 @@
-"""The AsyncAPI document for clinics is generated from the code and kept up to date."""
+"""The AsyncAPI documents are generated from the code and kept up to date: the clinics' one
+lists only what a clinic's broker user can reach, the internal one every service's queues."""
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from gosmed.contracts import topology
 from gosmed.contracts.system import ping
 from gosmed.contracts.topology import Service
-from gosmed.runtime.asyncapi import build_document
+from gosmed.runtime.asyncapi import build_document, build_internal_document
 
-COMMITTED = Path(__file__).parents[1] / "docs" / "asyncapi.json"
+DOCS = Path(__file__).parents[1] / "docs"
+CLINICS = DOCS / "asyncapi.json"
+INTERNAL = DOCS / "asyncapi-internal.json"
 
 
-def test_document_describes_every_service_queue() -> None:
+def addresses(document: dict[str, Any]) -> set[str]:
+    return {channel["address"] for channel in document["channels"].values()}
+
+
+def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
     document = build_document()
-    addresses = {channel["address"] for channel in document["channels"].values()}
-    assert {ping(service).queue for service in Service} <= addresses
-    assert document["info"]["title"] == "gosmed"
+    assert addresses(document) == {
+        "records.rendered-services",
+        "clinic.{organization_id}.replies",
+        "clinic.{organization_id}.sync-requests",
+    }
+    text = json.dumps(document)
+    assert topology.CLINIC_INTAKE_EXCHANGE in text
+    assert ".rpc." not in text
+    assert {"ReportRenderedServices", "ReportAccepted", "ErrorReply", "RequestClinicSync"} <= set(
+        document["components"]["schemas"]
+    )
 
 
-def test_committed_document_is_current() -> None:
-    document = build_document()
-    committed = json.loads(COMMITTED.read_text())
+def test_internal_document_describes_every_service_queue() -> None:
+    document = build_internal_document()
+    assert {ping(service).queue for service in Service} <= addresses(document)
+    assert document["info"]["title"] == "gosmed (internal)"
+
+
+@pytest.mark.parametrize(
+    ("committed", "build"), [(CLINICS, build_document), (INTERNAL, build_internal_document)]
+)
+def test_committed_document_is_current(committed: Path, build: Any) -> None:
+    document = build()
+    stored = json.loads(committed.read_text())
     for part in ("channels", "operations", "components"):
-        assert committed[part] == document[part], "docs/asyncapi.json is stale: run `make asyncapi`"
+        assert stored[part] == document[part], f"{committed.name} is stale: run `make asyncapi`"

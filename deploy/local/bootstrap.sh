@@ -44,5 +44,11 @@ if [ "${GOSMED_BOOTSTRAP_BROKER:-1}" = 1 ] && ! broker_up; then
   broker_up || { echo "bootstrap: RabbitMQ did not start on $AMQP_HOST:$AMQP_PORT" >&2; exit 1; }
   as_root rabbitmqctl await_startup >/dev/null 2>&1 || true
 fi
+# gosmed creates its broker users through the management API (gosmed.runtime.broker_access).
+if [ "${GOSMED_BOOTSTRAP_BROKER:-1}" = 1 ] && command -v rabbitmq-plugins >/dev/null \
+  && ! as_root rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
+  echo "bootstrap: enabling rabbitmq_management" >&2
+  as_root rabbitmq-plugins enable rabbitmq_management >/dev/null
+fi
 
 uv sync --frozen --quiet

@@ -10,3 +10,6 @@ if ! as_root rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$VHOST"; then
   as_root rabbitmqctl -q add_vhost "$VHOST"
   as_root rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
 fi
+# Shared exchanges and one least-privilege user per service (the tests run as them).
+GOSMED_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/$VHOST" \
+  uv run python -m gosmed.runtime.broker_access setup

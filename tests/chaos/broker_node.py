@@ -19,8 +19,14 @@ class BrokerNode:
     def __init__(self, name: str) -> None:
         self.node = f"{name}@localhost"
         self.port = free_port()
+        self.management_port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-        (self.folder / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.folder / "rabbitmq.conf").write_text(
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
+        )
+        # The management API, through which gosmed creates its broker users.
+        (self.folder / "plugins").write_text("[rabbitmq_management].\n")
         self.env = {
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_PORT": str(self.port),
@@ -36,6 +42,10 @@ class BrokerNode:
         return (
             shutil.which("rabbitmq-server") is not None and shutil.which("rabbitmqctl") is not None
         )
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://guest:guest@127.0.0.1:{self.management_port}"
 
     @property
     def url(self) -> str:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import aio_pika
 import httpx
@@ -24,6 +25,9 @@ from aio_pika.exceptions import AMQPError
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.records.intake import RENDERED_SERVICES, ReportRenderedServices
+from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
+from gosmed.records.simulator import user_of
+from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings
 from gosmed.runtime.devstack import SERVICES, DevStack
 from tests.chaos.broker_node import BrokerNode
 from tests.e2e.identity_support import DEMO_ENV, login
@@ -53,47 +57,60 @@ def broker() -> Iterator[BrokerNode]:
 
 @pytest.fixture(scope="module")
 def amqp_url(broker: BrokerNode) -> str:
-    """The stack of this module runs on the test's own broker node."""
+    """The stack of this module runs on the test's own broker node (set up as `make test`
+    sets up its vhost, through the node's own management API)."""
+    BrokerAccess(BrokerAccessSettings(amqp_url=broker.url, admin_url=broker.admin_url)).setup()
     return broker.url
 
 
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
-    return DEMO_ENV
+def stack_env(broker: BrokerNode) -> dict[str, str]:
+    return {**DEMO_ENV, "GOSMED_BROKER_ADMIN_URL": broker.admin_url}
 
 
 @dataclass
 class Clinic:
-    """Publishes reports one after another until each is confirmed; counts the re-sends."""
+    """Publishes reports one after another until each is confirmed; counts the re-sends. Each
+    clinic reports on its own broker user (made by `clinic add`), through the clinics' door."""
 
     url: str
+    admin_url: str
     confirmed: int = 0
     resends: int = 0
 
     async def publish(self, reports: list[ReportRenderedServices]) -> None:
-        connection = await aio_pika.connect_robust(self.url)
+        channels: dict[UUID, tuple[aio_pika.abc.AbstractChannel, str]] = {}
+        connections: list[aio_pika.abc.AbstractRobustConnection] = []
+        access = BrokerAccess(BrokerAccessSettings(amqp_url=self.url, admin_url=self.admin_url))
         try:
-            channel = await connection.channel(publisher_confirms=True)
+            for organization_id in {report.organization_id for report in reports}:
+                url = await asyncio.to_thread(access.add_clinic, organization_id)
+                connections.append(connection := await aio_pika.connect_robust(url))
+                channel = await connection.channel(publisher_confirms=True)
+                channels[organization_id] = (channel, user_of(url))
             for report in reports:
-                await self._until_confirmed(channel, report)
+                await self._until_confirmed(*channels[report.organization_id], report)
                 self.confirmed += 1
                 await asyncio.sleep(PACE)  # a clinic's steady trickle, so the restart hits it
         finally:
-            await connection.close()
+            for opened in connections:
+                await opened.close()
 
     async def _until_confirmed(
-        self, channel: aio_pika.abc.AbstractChannel, report: ReportRenderedServices
+        self, channel: aio_pika.abc.AbstractChannel, user: str, report: ReportRenderedServices
     ) -> None:
         message = aio_pika.Message(
             report.model_dump_json().encode(),
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=str(report.message_id),
+            user_id=user,
         )
         while True:
             try:
                 async with asyncio.timeout(10):
-                    await channel.default_exchange.publish(message, QUEUE, mandatory=True)
+                    door = await channel.get_exchange(CLINIC_INTAKE_EXCHANGE, ensure=False)
+                    await door.publish(message, QUEUE, mandatory=True)
                 return
             except (AMQPError, ConnectionError, RuntimeError, TimeoutError):
                 self.resends += 1
@@ -145,7 +162,7 @@ async def test_a_broker_restart_loses_no_report_and_the_api_comes_back_by_itself
     expected = set().union(*(ids_of(report) for report in reports))
     assert len(expected) == REPORTS * PER_REPORT
 
-    clinic = Clinic(broker.url)
+    clinic = Clinic(broker.url, broker.admin_url)
     publishing = asyncio.ensure_future(clinic.publish(reports))
     deadline = time.monotonic() + 120
     while clinic.confirmed < RESTART_AFTER:

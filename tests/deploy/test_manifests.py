@@ -20,17 +20,18 @@ import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-from gosmed.contracts.topology import (
-    DEAD_LETTER_EXCHANGE,
-    EVENTS_EXCHANGE,
-    UNROUTED_EXCHANGE,
-    Service,
-)
+from gosmed.contracts.topology import Service
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.edge.settings import EdgeSettings
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime import health
-from gosmed.runtime.broker import DEAD_LETTERS, EVENTS, UNROUTED
+from gosmed.runtime.broker_access import (
+    PLATFORM,
+    BrokerAccessSettings,
+    password_variable,
+    platform_user,
+    vhost_of,
+)
 from gosmed.runtime.settings import CommonSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,7 @@ WEASYPRINT_PACKAGES = {
 BASE_IMAGE = "python:3.11-slim-bookworm"
 CONFIG_MAP = "gosmed-config"
 SECRET = "gosmed-secrets"
+BROKER_SECRET = "gosmed-broker"
 KEYS_SECRET = "gosmed-signing-keys"
 # The settings naming a private key that every replica must share (unset: a key per start).
 KEY_SETTINGS = {
@@ -116,7 +118,12 @@ def env_names(cls: type[BaseSettings]) -> frozenset[str]:
 
 
 SHARED_NAMES = env_names(CommonSettings)
-ALL_NAMES = frozenset().union(*(env_names(settings_class(p)) for p in PROCESSES))
+# The broker setup (python -m gosmed.runtime.broker_access) is a process of its own.
+SETUP_NAMES = env_names(BrokerAccessSettings) | {password_variable(name) for name in PLATFORM}
+ALL_NAMES = frozenset().union(*(env_names(settings_class(p)) for p in PROCESSES), SETUP_NAMES)
+BROKER_SETUP = "broker-setup"
+SETUP_COMMAND = ["python", "-m", "gosmed.runtime.broker_access"]
+VHOST = "gosmed"
 
 
 def load_settings(
@@ -377,7 +384,10 @@ def seconds(duration: str) -> float:
 
 def test_compose_has_one_container_per_service_built_from_the_dockerfile() -> None:
     built = {name for name, service in COMPOSE_SERVICES.items() if "build" in service}
-    assert built == set(PROCESSES)
+    assert built == {*PROCESSES, BROKER_SETUP}
+    setup = COMPOSE_SERVICES[BROKER_SETUP]
+    assert setup["build"]["args"]["SERVICE"] in PROCESSES, "a service image holds the command"
+    assert setup["image"].split(":")[0] == f"gosmed/{BROKER_SETUP}"
     for name in PROCESSES:
         service = COMPOSE_SERVICES[name]
         build = service["build"]
@@ -389,10 +399,22 @@ def test_compose_has_one_container_per_service_built_from_the_dockerfile() -> No
         assert service["restart"] == "unless-stopped"
 
 
-@pytest.mark.parametrize("name", sorted(COMPOSE_SERVICES))
+@pytest.mark.parametrize("name", sorted(set(COMPOSE_SERVICES) - {BROKER_SETUP}))
 def test_compose_restarts_every_container_that_exits(name: str) -> None:
     """Without a policy, a crashed service stays down (Docker's default is `no`)."""
     assert COMPOSE_SERVICES[name].get("restart") in ("unless-stopped", "always"), name
+
+
+def test_compose_broker_setup_runs_once_before_every_process() -> None:
+    setup = COMPOSE_SERVICES[BROKER_SETUP]
+    assert setup["restart"] == "no", "a one-shot job, waited for until it completed"
+    assert setup["entrypoint"] == SETUP_COMMAND
+    assert setup["command"] == ["setup"]
+    assert setup["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    for name in PROCESSES:
+        assert COMPOSE_SERVICES[name]["depends_on"][BROKER_SETUP] == {
+            "condition": "service_completed_successfully"
+        }
 
 
 def test_compose_infrastructure_is_healthchecked_and_waited_for() -> None:
@@ -407,6 +429,8 @@ def test_compose_infrastructure_is_healthchecked_and_waited_for() -> None:
         if name != "edge":
             assert "mongodb" in depends_on
         for dependency, condition in depends_on.items():
+            if dependency == BROKER_SETUP:
+                continue  # checked above: a one-shot job, not a healthchecked server
             assert condition == {"condition": "service_healthy"}
             assert "healthcheck" in COMPOSE_SERVICES[dependency]
 
@@ -436,7 +460,8 @@ def test_compose_environment_is_read_by_the_service(
     assert settings.queue_type == "classic", "one broker node in compose"
     amqp = urlsplit(settings.amqp_url)
     assert amqp.hostname == "rabbitmq"
-    assert (amqp.username, amqp.path.lstrip("/")) in rabbitmq_grants()
+    assert amqp.path == f"/{VHOST}"
+    assert (amqp.username, amqp.password) == compose_broker_users()[name]
     assert settings.graceful_timeout < seconds(service["stop_grace_period"])
     if isinstance(settings, ServiceSettings):
         assert settings.mongodb_url, "the embedded store would lose data on restart"
@@ -542,6 +567,53 @@ def test_compose_edge_listens_publicly_and_is_checked_on_readyz(
     assert f"127.0.0.1:{settings.port}/readyz" in check
 
 
+def compose_broker_users() -> dict[str, tuple[str, str]]:
+    """The user and password broker-setup gives each process (compose defaults)."""
+    env = compose_env(COMPOSE_SERVICES[BROKER_SETUP])
+    assert vhost_of(env["GOSMED_AMQP_URL"]) == VHOST
+    return {name: (platform_user(VHOST, name), env[password_variable(name)]) for name in PLATFORM}
+
+
+def test_compose_gives_each_process_its_own_broker_user_and_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No process holds another's broker credentials; the setup knows every password."""
+    credentials = {}
+    raw = {}
+    for name in PROCESSES:
+        service = COMPOSE_SERVICES[name]
+        settings = load_settings(settings_class(name), compose_env(service), monkeypatch)
+        amqp = urlsplit(settings.amqp_url)
+        credentials[name] = (amqp.username, amqp.password)
+        raw[name] = str(service["environment"]["GOSMED_AMQP_URL"])
+    assert set(PROCESSES) == set(PLATFORM)
+    assert credentials == compose_broker_users()
+    assert len({user for user, _ in credentials.values()}) == len(PROCESSES)
+    assert len({password for _, password in credentials.values()}) == len(PROCESSES)
+    # Each password is its own variable (a secret of its own), the same one setup reads.
+    setup_env = COMPOSE_SERVICES[BROKER_SETUP]["environment"]
+    for name, url in raw.items():
+        (variable,) = re.findall(r"\$\{(\w+)", url)
+        assert setup_env[password_variable(name)].startswith("${" + variable + ":-")
+    assert "RABBITMQ_PASSWORD}" not in COMPOSE_FILE.read_text(), "the old shared password"
+
+
+def test_compose_broker_setup_manages_the_vhost_through_the_admin_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = compose_env(COMPOSE_SERVICES[BROKER_SETUP])
+    assert not unknown_gosmed_names(set(env), SETUP_NAMES | SHARED_NAMES)
+    settings = load_settings(BrokerAccessSettings, env, monkeypatch)
+    assert isinstance(settings, BrokerAccessSettings)
+    assert settings.secrets_file == "", "passwords from the environment, nothing written"
+    admin = urlsplit(settings.admin_url)
+    assert admin.hostname == "rabbitmq"
+    assert (admin.username, VHOST) in rabbitmq_grants()
+    users = {u["name"]: u for u in DEFINITIONS_DATA["users"]}
+    assert "administrator" in users[admin.username or ""]["tags"]
+    assert settings.queue_type == "classic", "the queues it declares are the services' type"
+
+
 # --- RabbitMQ --------------------------------------------------------------------------------
 
 
@@ -557,36 +629,25 @@ def rabbitmq_grants() -> set[tuple[str, str]]:
     }
 
 
-def test_definitions_declare_the_topology_exchanges_as_the_services_do() -> None:
-    exchanges = {e["name"]: e for e in DEFINITIONS_DATA["exchanges"]}
-    assert set(exchanges) == {EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE, UNROUTED_EXCHANGE}
-    vhosts = {v["name"] for v in DEFINITIONS_DATA["vhosts"]}
-    for declared in (EVENTS, DEAD_LETTERS, UNROUTED):
-        # A mismatch would make the services' own declaration fail with PRECONDITION_FAILED.
-        exchange = exchanges[declared.name]
-        assert exchange["type"] == declared.type.value
-        assert exchange["durable"] is declared.durable
-        assert exchange["auto_delete"] is declared.auto_delete
-        assert exchange["internal"] is False
-        assert exchange["arguments"] == (declared.arguments or {})
-        assert exchange["vhost"] in vhosts
-    assert exchanges[EVENTS_EXCHANGE]["type"] == "topic"
-    assert exchanges[DEAD_LETTER_EXCHANGE]["type"] == "direct"
-
-
-def test_definitions_leave_queues_and_policies_to_the_services() -> None:
+def test_definitions_hold_the_vhost_and_the_admin_only() -> None:
+    """Exchanges, shared queues and the processes' users are the setup's (one source of truth,
+    least privilege); no all-powerful services' user is left in the definitions."""
+    assert [v["name"] for v in DEFINITIONS_DATA["vhosts"]] == [VHOST]
+    assert DEFINITIONS_DATA.get("exchanges", []) == []
     assert DEFINITIONS_DATA.get("queues", []) == []
     assert DEFINITIONS_DATA.get("bindings", []) == []
     assert DEFINITIONS_DATA.get("policies", []) == []
+    users = {u["name"]: u for u in DEFINITIONS_DATA["users"]}
+    assert set(users) == {"gosmed-admin"}
+    assert users["gosmed-admin"]["tags"] == "administrator"
+    assert rabbitmq_grants() == {("gosmed-admin", VHOST)}
 
 
 def test_definitions_hold_placeholder_passwords_only() -> None:
     users = {u["name"]: u for u in DEFINITIONS_DATA["users"]}
-    assert ("gosmed", "gosmed") in rabbitmq_grants()
     assert "guest" not in users
     for user in users.values():
         assert "CHANGE-ME" in user["password"]
-    assert "administrator" not in users["gosmed"]["tags"], "the services need no admin rights"
 
 
 def test_rabbitmq_conf_loads_the_definitions() -> None:
@@ -626,7 +687,9 @@ def test_kustomization_applies_every_manifest_but_the_secret_template() -> None:
     assert KUSTOMIZATION["namespace"] == "gosmed"
     listed = set(KUSTOMIZATION["resources"])
     on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert listed == on_disk - {"secret.example.yaml"}
+    templates = {p.name for p in K8S.glob("*.example.yaml")}
+    assert templates == {"secret.example.yaml", "clinic.example.yaml"}
+    assert listed == on_disk - templates
     assert "gosmed" in resources_of("Namespace")
     images = {image["name"] for image in KUSTOMIZATION["images"]}
     assert images == {f"gosmed/{name}" for name in PROCESSES}
@@ -643,8 +706,9 @@ def test_k8s_shared_config_and_secret_template() -> None:
         for value in secret["stringData"].values():
             assert "REPLACE-ME" in value, "placeholders only"
     data: dict[str, str] = SECRET_EXAMPLE[SECRET]["stringData"]
-    assert set(data) == {"GOSMED_AMQP_URL", "GOSMED_MONGODB_URL"}
-    assert urlsplit(data["GOSMED_AMQP_URL"]).path == "/gosmed"
+    assert set(data) == {"GOSMED_MONGODB_URL"}, "no broker credentials every pod would read"
+    broker: dict[str, str] = SECRET_EXAMPLE[BROKER_SECRET]["stringData"]
+    assert set(broker) == {*PLATFORM, "admin-url"}, "one password per process"
 
 
 def test_k8s_secret_template_holds_placeholder_keys_and_says_how_to_make_real_ones() -> None:
@@ -674,8 +738,22 @@ def pod_env(container: dict[str, Any]) -> dict[str, str]:
             name = source["secretRef"]["name"]
             assert name != KEYS_SECRET, "the keys are mounted as files, not variables"
             env.update(SECRET_EXAMPLE[name]["stringData"])
-    env.update({item["name"]: item["value"] for item in container.get("env", [])})
+    for item in container.get("env", []):
+        if "valueFrom" in item:
+            ref = item["valueFrom"]["secretKeyRef"]
+            env[item["name"]] = SECRET_EXAMPLE[ref["name"]]["stringData"][ref["key"]]
+        else:  # Kubernetes expands $(NAME) from the variables defined before
+            env[item["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], item["value"])
     return env
+
+
+def secret_refs(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Variable -> (Secret, key) of a container's secretKeyRef variables."""
+    return {
+        item["name"]: (ref["name"], ref["key"])
+        for item in container.get("env", [])
+        if (ref := item.get("valueFrom", {}).get("secretKeyRef"))
+    }
 
 
 def pod_mounts(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -933,3 +1011,101 @@ def test_k8s_mail_goes_over_tls(name: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert isinstance(settings, IdentitySettings | DocumentsSettings)
     assert settings.smtp_starttls or settings.smtp_implicit_tls
     assert settings.smtp_port == (465 if settings.smtp_implicit_tls else 587)
+
+
+# --- the broker's users on Kubernetes -------------------------------------------------------
+
+
+JOBS = resources_of("Job")
+
+
+def job_container(job: dict[str, Any]) -> dict[str, Any]:
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert isinstance(container, dict)
+    return container
+
+
+def test_k8s_broker_setup_job_creates_every_process_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert set(JOBS) == {BROKER_SETUP}
+    job = JOBS[BROKER_SETUP]
+    pod = job["spec"]["template"]["spec"]
+    container = job_container(job)
+    assert container["command"] == [*SETUP_COMMAND, "setup"]
+    assert container["image"] in {f"gosmed/{name}" for name in PROCESSES}
+    assert pod["restartPolicy"] == "OnFailure"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    refs = secret_refs(container)
+    assert refs["GOSMED_BROKER_ADMIN_URL"] == (BROKER_SECRET, "admin-url")
+    for name in PLATFORM:
+        assert refs[password_variable(name)] == (BROKER_SECRET, name)
+    env = {}
+    for source in container["envFrom"]:
+        assert "configMapRef" in source, "the broker's secrets only, by key"
+        env.update(CONFIG_MAPS[source["configMapRef"]["name"]]["data"])
+    for item in container["env"]:
+        if "value" in item:
+            env[item["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], item["value"])
+    assert not unknown_gosmed_names(set(env) | set(refs), SETUP_NAMES | SHARED_NAMES)
+    settings = load_settings(BrokerAccessSettings, env, monkeypatch)
+    assert isinstance(settings, BrokerAccessSettings)
+    assert settings.secrets_file == ""
+    assert vhost_of(settings.amqp_url) == VHOST
+    assert settings.queue_type == CONFIG_DATA["GOSMED_QUEUE_TYPE"], "as the services declare"
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_k8s_each_deployment_connects_as_its_own_broker_user(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+    refs = secret_refs(container)
+    # Its own password only: no key of another process, no admin URL.
+    assert {ref for ref in refs.values() if ref[0] == BROKER_SECRET} == {(BROKER_SECRET, name)}
+    settings = k8s_settings(name, monkeypatch)
+    amqp = urlsplit(settings.amqp_url)
+    assert amqp.username == platform_user(VHOST, name)
+    assert amqp.password == SECRET_EXAMPLE[BROKER_SECRET]["stringData"][name]
+    assert vhost_of(settings.amqp_url) == VHOST
+    assert amqp.hostname
+    assert amqp.hostname.endswith(".svc.cluster.local")
+
+
+def test_k8s_clinic_template_adds_or_removes_one_clinic() -> None:
+    (job,) = k8s_documents(K8S / "clinic.example.yaml")
+    assert job["kind"] == "Job"
+    container = job_container(job)
+    assert container["command"] == [*SETUP_COMMAND, "clinic", "ACTION", "ORGANIZATION_ID"]
+    assert job["metadata"]["name"] == "clinic-ACTION-ORGANIZATION_ID"
+    refs = secret_refs(container)
+    assert set(refs.values()) == {(BROKER_SECRET, "admin-url"), (BROKER_SECRET, "edge")}
+    assert job["spec"]["ttlSecondsAfterFinished"] <= 600, "its log holds the clinic's password"
+
+
+DATA_KEYS_SECRET = "gosmed-identity-data-keys"
+
+
+def test_k8s_identity_alone_reads_its_data_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production identity refuses to start without the keys sealing TOTP secrets; no other
+    pod gets them."""
+    settings = k8s_settings("identity", monkeypatch)
+    assert isinstance(settings, IdentitySettings)
+    assert settings.data_keys is not None
+    for name in PROCESSES:
+        (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+        reads = (DATA_KEYS_SECRET, "data-keys") in secret_refs(container).values()
+        assert reads == (name == "identity"), name
+    assert "openssl rand -base64 32" in (K8S / "secret.example.yaml").read_text()
+
+
+def test_compose_identity_requires_its_data_keys_file() -> None:
+    (entry,) = COMPOSE_SERVICES["identity"]["env_file"]
+    assert entry == {"path": "./secrets/identity.env", "required": True}
+    for name in PROCESSES:
+        if name != "identity":
+            files = [f["path"] for f in COMPOSE_SERVICES[name].get("env_file", [])]
+            assert "./secrets/identity.env" not in files, name
+    assert (
+        "GOSMED_IDENTITY_DATA_KEYS=k1:$(openssl rand -base64 32)"
+        in (DEPLOY / "README.md").read_text()
+    )

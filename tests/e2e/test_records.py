@@ -31,11 +31,13 @@ from gosmed.contracts.records.queries import (
 )
 from gosmed.contracts.records.views import Cost, CostKind, Coverage, CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
+from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
 from gosmed.identity.demo import account_id
 from gosmed.records.domain import is_restricted, record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.devstack import DevStack
 from gosmed.runtime.rpc import RpcClient
+from gosmed.runtime.testing import clinic_connection
 from tests.e2e.identity_support import DEMO_ENV, login
 
 PROBLEM_JSON = "application/problem+json"
@@ -161,15 +163,20 @@ def test_invalid_message_is_dead_lettered_and_the_consumer_goes_on(
 ) -> None:
     async def publish_invalid_and_read_dead_letter() -> aio_pika.abc.AbstractIncomingMessage:
         connection = await aio_pika.connect(amqp_url)
-        async with connection:
+        report = clinic_report(demo.PATIENT, 1, clinic_index=3)
+        async with connection, clinic_connection(amqp_url, report.organization_id) as clinic:
             channel = await connection.channel()
             dead = await channel.get_queue(topology.dead_letter_queue(QUEUE))
             await dead.purge()
-            body = json.loads(clinic_report(demo.PATIENT, 1, clinic_index=3).model_dump_json())
+            body = json.loads(report.model_dump_json())
             body["services"][0]["rendered_on"] = "31.12.2025"
             body["services"][0]["cost"] = {"kind": "exact"}
-            await channel.default_exchange.publish(
-                aio_pika.Message(json.dumps(body).encode(), message_id="bad-report"), QUEUE
+            door = await clinic.channel.get_exchange(CLINIC_INTAKE_EXCHANGE, ensure=False)
+            await door.publish(
+                aio_pika.Message(
+                    json.dumps(body).encode(), message_id="bad-report", user_id=clinic.user
+                ),
+                QUEUE,
             )
             async with asyncio.timeout(10):
                 while (message := await dead.get(fail=False, no_ack=True)) is None:
@@ -340,16 +347,16 @@ def test_filters_presets_text_and_cursor_pages(edge: httpx.Client, amqp_url: str
 def test_refresh_asks_each_clinic_once_and_the_list_says_processing(
     edge: httpx.Client, amqp_url: str
 ) -> None:
-    sync_queue = f"test-clinic.{uuid.uuid4().hex[:8]}.sync"
+    organization_id = CATALOGUE.clinics[0].id
+    sync_queue = topology.clinic_queue(organization_id, topology.CLINIC_SYNC_REQUESTS)
 
-    async def declare() -> None:
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            await channel.declare_queue(sync_queue, auto_delete=False)
+    async def empty() -> None:
+        async with clinic_connection(amqp_url, organization_id) as clinic:
+            await (await clinic.channel.get_queue(sync_queue)).purge()
 
-    asyncio.run(declare())
+    asyncio.run(empty())
     report = clinic_report(demo.INSPECTOR, 1, clinic_index=0, sync_queue=sync_queue)
+    assert report.organization_id == organization_id
     send(amqp_url, report)
     headers = login(edge, demo.INSPECTOR)
     edge.put("/api/v1/patients/me/consents", json={"all_clinics": True}, headers=headers)
@@ -366,14 +373,11 @@ def test_refresh_asks_each_clinic_once_and_the_list_says_processing(
     assert "processing" in {n["code"] for n in services(edge, demo.INSPECTOR)["notices"]}
 
     async def answer_as_the_clinic() -> list[RequestClinicSync]:
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            queue = await channel.get_queue(sync_queue)
+        async with clinic_connection(amqp_url, organization_id) as clinic:
+            queue = await clinic.channel.get_queue(sync_queue)
             requests = []
             while (message := await queue.get(fail=False, no_ack=True)) is not None:
                 requests.append(RequestClinicSync.model_validate_json(message.body))
-            await queue.delete(if_unused=False, if_empty=False)
             return requests
 
     requests = asyncio.run(answer_as_the_clinic())

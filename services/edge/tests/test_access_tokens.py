@@ -2,6 +2,7 @@
 tokens are taken and which refused. The feed of ended sessions is marked caught up by hand
 here; tests/e2e/test_access_tokens.py runs the same on the real broker and services."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,7 +39,7 @@ from gosmed.edge.access_tokens import TokenVerifier
 from gosmed.edge.main import create_app
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime import tokens
-from gosmed.runtime.testing import FakeRpc
+from gosmed.runtime.testing import FakeRpc, eventually
 
 ACCOUNT = uuid4()
 SERVICES = "/api/v1/patients/me/services"
@@ -192,6 +193,34 @@ async def test_unknown_keys_are_looked_up_at_most_once_per_interval(identity: Id
     assert len(identity.rpc.sent(GET_JWKS)) == 1
     # within the interval identity decides on such a token
     assert len(identity.rpc.sent(AUTHENTICATE)) == 2
+
+
+async def test_no_request_waits_behind_a_key_lookup_in_flight(identity: Identity) -> None:
+    """While identity is slow to publish its keys (e.g. just restarting), a second token of an
+    unknown key goes to identity at once: no request waits out one RPC timeout for the lookup
+    and then another for its own call (seen as a 401 after 9.8 s in tests/chaos)."""
+    app = edge(identity, jwks_min_refresh_seconds=0)
+    caught_up(app)
+    release = asyncio.Event()
+
+    async def slow_jwks(request: object) -> Jwks:
+        await release.wait()
+        return await identity.jwks(request)
+
+    identity.rpc.answer(GET_JWKS, slow_jwks)
+    identity.rpc.fail(AUTHENTICATE, ServiceError(ErrorCode.UNAUTHENTICATED, TOKEN_INVALID))
+    identity.keys = [STRANGER, CURRENT]
+    async with http(app) as client:
+        looking_up = asyncio.ensure_future(client.get(SERVICES, headers=bearer(STRANGER.token())))
+        await eventually(lambda: len(identity.rpc.sent(GET_JWKS)) == 1, "the key lookup")
+        async with asyncio.timeout(5):  # without the fix: waits for `release`, forever here
+            second = await client.get(SERVICES, headers=bearer(STRANGER.token()))
+        assert second.status_code == 401
+        assert len(identity.rpc.sent(AUTHENTICATE)) == 1
+        assert not looking_up.done()
+        release.set()
+        assert (await looking_up).status_code == 200
+    assert len(identity.rpc.sent(GET_JWKS)) == 1
 
 
 async def test_expired_tampered_and_malformed_tokens_are_refused(

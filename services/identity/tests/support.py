@@ -1,6 +1,7 @@
 """Helpers the identity tests share: a clock moved by hand, the check of a refusal and an
 access decision asked for demo people."""
 
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,3 +56,32 @@ async def authorize(
         basis_document_id=document_id,
     )
     return await access.authorize(Authorize(context=context, action=action))
+
+
+@dataclass
+class Phone:
+    """Stands in for the SMS gateway: keeps what was sent."""
+
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, to: str, text: str, sent_at: datetime) -> None:
+        self.texts.append((to, text))
+
+    def last_code(self) -> str:
+        (code,) = re.findall(r"\b\d{6}\b", self.texts[-1][1])
+        return str(code)
+
+
+class Mailbox:
+    async def send(self, to: str, subject: str, text: str) -> None:
+        raise AssertionError("these tests log in without e-mail")
+
+
+@dataclass
+class Letters:
+    """Stands in for the mailer: keeps (to, subject) of each letter."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append((to, subject))

@@ -3,7 +3,6 @@ password and the current factor are needed; the new app, once confirmed, ends th
 sessions (announced to the edges) and the account holder is told."""
 
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -23,19 +22,11 @@ from gosmed.identity.notifications import NotificationRepository, NotificationSe
 from gosmed.identity.service import LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 
-from .support import Clock, refused
-from .test_service import Events, Mailbox, Phone, start, with_sms
+from .support import Clock, Letters, Mailbox, Phone, refused
+from .test_service import Events, start, with_sms
 
 PATIENT = identity_demo.account_id(demo.PATIENT)
 SETTINGS = IdentitySettings(slowdown_seconds=0, lock_after_failures=3, step_up_seconds=600)
-
-
-@dataclass
-class Letters:
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send(self, to: str, subject: str, body: str) -> None:
-        self.sent.append((to, subject))
 
 
 @pytest.fixture

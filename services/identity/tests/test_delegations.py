@@ -3,7 +3,7 @@ revoked on the embedded store; every change acts on the very next access decisio
 
 import logging
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pyotp
@@ -25,14 +25,16 @@ from gosmed.contracts.identity.delegations import (
     RevokeDelegation,
     VerifyDelegation,
 )
-from gosmed.identity.delegations import NO_AGENT, DelegationService
+from gosmed.contracts.identity.inbox import ListNotifications
+from gosmed.identity.delegations import NO_AGENT, OFFERED_TITLE, DelegationService
 from gosmed.identity.demo import account_id
 from gosmed.identity.domain import ACTION_NOT_COVERED, NO_BASIS
+from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.repository import Session
 from gosmed.identity.service import AccessService, Repositories
 from gosmed.identity.settings import IdentitySettings
 
-from .support import Clock, authorize, refused
+from .support import Clock, Letters, Phone, authorize, refused
 
 UNKNOWN_SNILS = "00000000000"  # well-formed, nobody's
 TEEN = demo.CHILD_OVER_15
@@ -40,9 +42,17 @@ RequestT = TypeVar("RequestT", bound=DelegationRequest)
 
 
 @pytest.fixture
-def delegations(repos: Repositories, clock: Clock) -> DelegationService:
+def inbox(database: Any) -> NotificationRepository:
+    return NotificationRepository(database)
+
+
+@pytest.fixture
+def delegations(
+    repos: Repositories, clock: Clock, inbox: NotificationRepository
+) -> DelegationService:
     settings = IdentitySettings(delegation_create_limit=3, step_up_seconds=600)
-    return DelegationService(repos, clock, settings)
+    notifications = NotificationService(inbox, repos.accounts, settings, Phone(), Letters(), clock)
+    return DelegationService(repos, notifications, clock, settings)
 
 
 async def open_session(delegations: DelegationService, person: demo.DemoPerson) -> UUID:
@@ -237,6 +247,27 @@ async def test_the_answer_is_the_same_whether_or_not_the_snils_has_an_account(
     assert (unknown.agent_id, unknown.agent_name) == (NO_AGENT, "")
     assert demo.PARENT.full_name not in known.model_dump_json()
     assert unknown.agent_snils == "***-***-000 00"
+
+
+async def test_the_agent_is_told_of_a_delegation_waiting_for_them(
+    delegations: DelegationService, clock: Clock
+) -> None:
+    """Inbox, SMS and e-mail reach the holder of the SNILS; an unknown SNILS is dropped, and the
+    principal's answer says nothing of either."""
+    today = clock().date()
+    view = await give(delegations, power_of_attorney(demo.PATIENT, demo.PARENT.snils, today))
+    await give(delegations, power_of_attorney(demo.PATIENT, UNKNOWN_SNILS, today))
+    parent = await delegations.notifications.list(
+        ListNotifications(account_id=account_id(demo.PARENT))
+    )
+    (notice,) = parent.notifications
+    assert notice.title == OFFERED_TITLE
+    assert notice.link == f"/delegations/{view.delegation_id}"
+    assert demo.PATIENT.full_name in notice.body
+    patient = await delegations.notifications.list(
+        ListNotifications(account_id=account_id(demo.PATIENT))
+    )
+    assert all(n.title != OFFERED_TITLE for n in patient.notifications)
 
 
 async def test_only_the_holder_of_the_snils_accepts_and_only_once(

@@ -2,9 +2,6 @@
 locks, open attempts are capped and ended by a lock, and locks are per phone and address."""
 
 import logging
-import re
-from dataclasses import dataclass, field
-from datetime import datetime
 
 import pytest
 
@@ -23,30 +20,11 @@ from gosmed.identity.service import LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.security_log import SECURITY_LOGGER
 
-from .support import Clock, refused
+from .support import Clock, Mailbox, Phone, refused
 
 HOME = "192.0.2.10"  # the owner's address
 ATTACKER = "198.51.100.66"
 PAIR_LIMIT, PHONE_LIMIT, ADDRESS_LIMIT, OPEN_LIMIT = 3, 8, 6, 4
-
-
-@dataclass
-class Phone:
-    """Stands in for the SMS gateway: keeps what was sent."""
-
-    texts: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send(self, to: str, text: str, sent_at: datetime) -> None:
-        self.texts.append((to, text))
-
-    def last_code(self) -> str:
-        (code,) = re.findall(r"\b\d{6}\b", self.texts[-1][1])
-        return str(code)
-
-
-class Mailbox:
-    async def send(self, to: str, subject: str, text: str) -> None:
-        raise AssertionError("these tests log in without e-mail")
 
 
 async def publish(event: SessionEnded) -> None:

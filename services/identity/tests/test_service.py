@@ -1,8 +1,7 @@
 """Login and sessions over the embedded store with a hand-moved clock: expiries without sleeping."""
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -26,28 +25,9 @@ from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.service import LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 
-from .support import Clock, refused
+from .support import Clock, Mailbox, Phone, refused
 
 ADDRESS = "192.0.2.10"
-
-
-@dataclass
-class Phone:
-    """Stands in for the SMS gateway: keeps what was sent."""
-
-    texts: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send(self, to: str, text: str, sent_at: datetime) -> None:
-        self.texts.append((to, text))
-
-    def last_code(self) -> str:
-        (code,) = re.findall(r"\b\d{6}\b", self.texts[-1][1])
-        return str(code)
-
-
-class Mailbox:
-    async def send(self, to: str, subject: str, text: str) -> None:
-        raise AssertionError("these tests log in without e-mail")
 
 
 @pytest.fixture

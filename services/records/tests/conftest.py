@@ -15,6 +15,7 @@ from gosmed.records.settings import RecordsSettings
 from gosmed.records.simulator import Catalogue, Clinic
 from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.service import ServiceRuntime
+from gosmed.runtime.testing import clinic_connection
 from tests.queues import FixedQueues
 
 NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
@@ -52,8 +53,10 @@ async def channel(amqp_url: str) -> AsyncIterator[AbstractChannel]:
 
 
 @pytest.fixture
-async def clinic(channel: AbstractChannel) -> Clinic:
-    return await Clinic.open(channel)
+async def clinic(amqp_url: str, catalogue: Catalogue) -> AsyncIterator[Clinic]:
+    """The first demo clinic, on its own broker user (made by `clinic add`)."""
+    async with clinic_connection(amqp_url, catalogue.clinics[0].id) as door:
+        yield await Clinic.open(door.channel, door.organization_id, door.user)
 
 
 @pytest.fixture

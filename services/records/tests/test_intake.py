@@ -154,28 +154,16 @@ async def test_report_whose_reply_queue_is_gone_is_stored_and_its_answer_dropped
     dead = await channel.declare_queue(
         topology.dead_letter_queue(REPORTS_QUEUE), durable=True, passive=True
     )
-    # The clinic's connection dropped before records answered: its reply queue is gone.
-    replies = await channel.declare_queue(exclusive=True)
-    await replies.delete(if_unused=False, if_empty=False)
+    # The clinic's reply queue is gone (removed by the clinic) before records answered.
+    gone = topology.clinic_queue(clinic.organization_id, "gone")
     report = one_report(catalogue, count=2)
-    await channel.default_exchange.publish(
-        aio_pika.Message(
-            report.model_dump_json().encode(),
-            content_type="application/json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=str(report.message_id),
-            correlation_id="lost-answer",
-            reply_to=replies.name,
-        ),
-        routing_key=REPORTS_QUEUE,
-        mandatory=True,
-    )
+    await clinic.send_json(report.model_dump_json().encode(), str(report.message_id), reply_to=gone)
 
     async with asyncio.timeout(5):
         while not (logged := [r for r in caplog.records if REPORTS_QUEUE in r.getMessage()]):
             await asyncio.sleep(0.05)
     assert logged[0].levelno == logging.WARNING
-    assert replies.name in logged[0].getMessage()
+    assert gone in logged[0].getMessage()
     assert await records.store.database["records"].count_documents({}) == 2
     assert await dead.get(fail=False) is None
     # the consumer goes on, and the clinic re-sending the report learns it was kept

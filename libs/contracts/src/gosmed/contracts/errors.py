@@ -20,6 +20,10 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     TIMEOUT = "timeout"
     INTERNAL = "internal_error"
+    CLINIC_UNIDENTIFIED = "clinic_unidentified"
+    CLINIC_UNKNOWN = "clinic_unknown"
+    ORGANIZATION_MISMATCH = "organization_mismatch"
+    CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
 
 
 DEFAULT_MESSAGES: dict[ErrorCode, str] = {
@@ -33,6 +37,12 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.SERVICE_UNAVAILABLE: "Сервис временно недоступен, повторите позже.",
     ErrorCode.TIMEOUT: "Сервис не ответил вовремя, повторите позже.",
     ErrorCode.INTERNAL: "Внутренняя ошибка сервиса.",
+    ErrorCode.CLINIC_UNIDENTIFIED: "Сообщение клиники без свойства user_id: отправитель не "
+    "определён.",
+    ErrorCode.CLINIC_UNKNOWN: "Отправитель сообщения не является пользователем клиники.",
+    ErrorCode.ORGANIZATION_MISMATCH: "Организация в сообщении не совпадает с организацией "
+    "отправителя.",
+    ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
 }
 
 

@@ -1,7 +1,13 @@
-"""Write the AsyncAPI document of every service's queues and messages, for clinics.
+"""Write gosmed's AsyncAPI documents: one for clinics, one for the platform's own teams.
 
-`make asyncapi` runs `python -m gosmed.runtime.asyncapi docs/asyncapi.json`. Services are
-imported by name, as the launcher starts them, so the runtime library does not depend on them.
+- `docs/asyncapi.json`, for clinics and integrators: only what a clinic's broker user can reach
+  (the exchange `gosmed.clinic-intake` and the clinic's own `clinic.<organization>.*` queues).
+- `docs/asyncapi-internal.json`: every service's queues and messages (RPCs, commands, events).
+  Clinics cannot reach them: the broker refuses them every internal queue and `amq.default`.
+
+`make asyncapi` runs `python -m gosmed.runtime.asyncapi docs/asyncapi.json` (the internal
+document goes next to it). Services are imported by name, as the launcher starts them, so the
+runtime library does not depend on them.
 """
 
 import json
@@ -11,31 +17,120 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.specification import AsyncAPI
 
+from gosmed.contracts import topology
+from gosmed.contracts.errors import ErrorReply
+from gosmed.contracts.records.intake import (
+    RENDERED_SERVICES,
+    ReportAccepted,
+    ReportRenderedServices,
+    RequestClinicSync,
+)
 from gosmed.contracts.topology import Service
+from gosmed.runtime.broker import CLINIC_INTAKE
 from gosmed.runtime.service import ServiceRuntime
 
-DESCRIPTION = """\
-Очереди и сообщения gosmed для медицинских организаций и интеграторов.
+INTERNAL_NAME = "asyncapi-internal.json"
+ORGANIZATION = "{organization_id}"
 
-Clinics publish commands (for example rendered-service reports) to the durable queues below and
-may bind their own queues to the `gosmed.events` topic exchange. Every message is JSON (UTF-8)
-with `message_id` (UUID, used to drop duplicates) and `occurred_at` (ISO 8601 with a time zone).
-A message that fails validation is moved to `<queue>.dead-letter` with the headers
+CLINIC_DESCRIPTION = """\
+Обмен медицинских организаций с gosmed через RabbitMQ.
+
+Each clinic has its own broker user, `<vhost>.clinic.<organization_id>` (or
+`gosmed.clinic.<organization_id>`), bound to its registry organization and created by the
+operator (`python -m gosmed.runtime.broker_access clinic add <organization_id>`). It may:
+
+- publish only to the direct exchange `gosmed.clinic-intake`, with the routing key of the
+  command (`records.rendered-services`), persistent, with publisher confirms;
+- read only its own queues `clinic.<organization_id>.replies` and
+  `clinic.<organization_id>.sync-requests` (created with the user).
+
+Every message must carry the AMQP property `user_id` = the clinic's broker user (RabbitMQ
+refuses a `user_id` that is not the connection's user). A report whose `organization_id` is
+not the clinic's own, or without `user_id`, is refused (dead-lettered with its reason). Set
+`reply_to` (and `sync_queue`) only to the clinic's own queues, e.g.
+`clinic.<organization_id>.replies`: any other queue refuses the report. The answer is a
+`ReportAccepted`, or an `ErrorReply` with the header `x-gosmed-reply-status: error`, listing
+every reason (Russian).
+
+Every message is JSON (UTF-8) with `message_id` (UUID, used to drop duplicates) and
+`occurred_at` (ISO 8601 with a time zone).
+"""
+
+INTERNAL_DESCRIPTION = """\
+Every queue and message of gosmed's services (internal: clinics see `asyncapi.json`).
+
+RPCs go through the default exchange to `<service>.rpc.<method>` with direct reply-to; commands
+to `<service>.<command>`; events to the topic exchange `gosmed.events`. Only the platform's
+broker users (one per service, and the edge) may publish to the default exchange or read these
+queues. A message that fails validation is moved to `<queue>.dead-letter` with the headers
 `x-gosmed-error-code` and `x-gosmed-error-reason` (Russian).
 """
 
 
+def clinic_broker() -> RabbitBroker:
+    """A broker that is never connected, declaring only what a clinic's user can reach."""
+    broker = RabbitBroker()
+    intake = topology.command_queue(Service.RECORDS, RENDERED_SERVICES)
+
+    async def report(body: ReportRenderedServices) -> ReportAccepted:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(intake, routing_key=intake),
+        CLINIC_INTAKE,
+        title=intake,
+        description="Report rendered services (one or a batch of up to 500): publish to "
+        "`gosmed.clinic-intake` with routing key `records.rendered-services` and `user_id`.",
+    )(report)
+    replies = topology.clinic_queue(ORGANIZATION, topology.CLINIC_REPLIES)
+    broker.publisher(
+        replies,
+        title=f"{replies}:accepted",
+        description="The answer to a report sent with `reply_to` = this queue.",
+        schema=ReportAccepted,
+    )
+    broker.publisher(
+        replies,
+        title=f"{replies}:error",
+        description="A refused report (header `x-gosmed-reply-status: error`), every reason.",
+        schema=ErrorReply,
+    )
+    sync = topology.clinic_queue(ORGANIZATION, topology.CLINIC_SYNC_REQUESTS)
+    broker.publisher(
+        sync,
+        title=sync,
+        description="gosmed asks the clinic to re-send a patient's services (report with "
+        f"`sync_queue` = `{sync}`).",
+        schema=RequestClinicSync,
+    )
+    return broker
+
+
 def build_document() -> dict[str, Any]:
+    """The clinics' document."""
+    spec = AsyncAPI(
+        clinic_broker(),
+        title="gosmed для медицинских организаций",
+        version=version("gosmed-contracts"),
+        description=CLINIC_DESCRIPTION,
+    )
+    document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return document
+
+
+def build_internal_document() -> dict[str, Any]:
+    """Every service's queues and messages."""
     runtimes: list[ServiceRuntime] = [
         import_module(f"gosmed.{service.value}.main").create() for service in Service
     ]
     spec = AsyncAPI(
         *(runtime.broker for runtime in runtimes),
-        title="gosmed",
+        title="gosmed (internal)",
         version=version("gosmed-contracts"),
-        description=DESCRIPTION,
+        description=INTERNAL_DESCRIPTION,
     )
     for runtime in runtimes:
         runtime.store.close()
@@ -43,11 +138,17 @@ def build_document() -> dict[str, Any]:
     return document
 
 
+def write(target: Path, document: dict[str, Any]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {target}", file=sys.stderr)
+
+
 def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/asyncapi.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {target}", file=sys.stderr)
+    internal = Path(sys.argv[2]) if len(sys.argv) > 2 else target.with_name(INTERNAL_NAME)
+    write(target, build_document())
+    write(internal, build_internal_document())
 
 
 if __name__ == "__main__":

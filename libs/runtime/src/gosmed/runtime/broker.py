@@ -43,14 +43,25 @@ from gosmed.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
+# The shared exchanges are declared by the broker setup (`gosmed.runtime.broker_access setup`);
+# services only check that they exist (a passive declare, `declare=False`), so no service holds
+# the right to delete them.
 EVENTS = RabbitExchange(
     topology.EVENTS_EXCHANGE,
     type=ExchangeType.TOPIC,
     durable=True,
+    declare=False,
     arguments={"alternate-exchange": topology.UNROUTED_EXCHANGE},
 )
-UNROUTED = RabbitExchange(topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
-DEAD_LETTERS = RabbitExchange(topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+DEAD_LETTERS = RabbitExchange(
+    topology.DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True, declare=False
+)
+UNROUTED = RabbitExchange(
+    topology.UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True, declare=False
+)
+CLINIC_INTAKE = RabbitExchange(
+    topology.CLINIC_INTAKE_EXCHANGE, type=ExchangeType.DIRECT, durable=True, declare=False
+)
 MAX_REASON_LENGTH = 2000
 RPC_DEAD_LETTER_TTL = 604_800.0
 """Seconds a failed RPC's dead letter is kept (the default of `rpc_dead_letter_ttl`)."""
@@ -60,6 +71,23 @@ DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 RECONNECT_INTERVAL = 1.0
 """Seconds between reconnection attempts after the broker went away (FastStream's default is 5):
 one cheap attempt a second, so consumers are back soon after the broker is."""
+
+
+class RefusedError(ServiceError):
+    """A message refused for who sent it (e.g. a clinic report naming another organization):
+    dead-lettered with its reason, and answered only at a queue the sender owns."""
+
+
+def may_answer(raw: AbstractIncomingMessage) -> bool:
+    """Whether a reply may go to the message's `reply_to`: anywhere for the platform's own
+    messages; for a clinic's (those that came in through `gosmed.clinic-intake`) only to one
+    of that clinic's own queues, so a clinic cannot make a service publish into the platform's
+    queues."""
+    if not raw.reply_to:
+        return False
+    if raw.exchange != topology.CLINIC_INTAKE_EXCHANGE:
+        return True
+    return topology.clinic_may_use(raw.user_id, raw.reply_to)
 
 
 class MessageTooLargeError(Exception):
@@ -178,7 +206,7 @@ class DeadLetterMiddleware(BaseMiddleware):
         broker: RabbitBroker = self.context.get("broker")
         queue = self._queue()
         failure = describe_failure(exc_val)
-        if raw.reply_to:
+        if raw.reply_to and may_answer(raw):
             async with dropped_if_caller_gone(queue, raw.reply_to):
                 await broker.publish(
                     failure.model_dump_json(),
@@ -188,7 +216,7 @@ class DeadLetterMiddleware(BaseMiddleware):
                     content_type="application/json",
                     mandatory=not raw.reply_to.startswith(DIRECT_REPLY_TO),
                 )
-            if isinstance(exc_val, ServiceError):
+            if isinstance(exc_val, ServiceError) and not isinstance(exc_val, RefusedError):
                 return True
         if failure.code == ErrorCode.INTERNAL:
             log.error("message on %s failed", queue, exc_info=exc_val)
@@ -258,12 +286,14 @@ def durable_queue(
     *,
     routing_key: str = "",
     dead_letter_rejected: bool = True,
+    declare: bool = True,
 ) -> RabbitQueue:
     """A durable queue whose rejected messages go to its dead-letter twin.
 
     `dead_letter_rejected=False` is for RPC queues: a request that expired unanswered is
     dropped, not kept (the caller has given up on it); failed requests are still dead-lettered
-    explicitly, with their reason.
+    explicitly, with their reason. `declare=False` only checks that the queue exists (another
+    service's queue, declared by the broker setup).
     """
     arguments: dict[str, Any] = {}
     if dead_letter_rejected:
@@ -275,27 +305,22 @@ def durable_queue(
             queue_type=QueueType.QUORUM,
             arguments=cast("QuorumQueueArgs", arguments),
             routing_key=routing_key,
+            declare=declare,
         )
     return RabbitQueue(
         name,
         durable=True,
         arguments=cast("ClassicQueueArgs", arguments),
         routing_key=routing_key,
+        declare=declare,
     )
 
 
 async def declare_topology(
     broker: RabbitBroker, queues: list[str], settings: CommonSettings
 ) -> None:
-    """Declare the shared exchanges and one `<queue>.dead-letter` per consumed queue."""
-    unrouted = await broker.declare_queue(
-        RabbitQueue(
-            topology.UNROUTED_QUEUE,
-            durable=True,
-            arguments={"x-max-length": topology.UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
-        )
-    )
-    await unrouted.bind(await broker.declare_exchange(UNROUTED))
+    """Check that the shared exchanges exist (the broker setup declares them) and declare one
+    `<queue>.dead-letter` per consumed queue."""
     await broker.declare_exchange(EVENTS)
     exchange = await broker.declare_exchange(DEAD_LETTERS)
     for name in queues:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gosmed.contracts.topology import Service
+from gosmed.runtime.broker_access import AdminError, BrokerAccess, BrokerAccessSettings
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.settings import CommonSettings
 from gosmed.runtime.supervisor import Supervisor
@@ -34,6 +35,14 @@ Start one, then run this again:
   Debian/Ubuntu:  sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached
   Docker:         docker run -d --name gosmed-rabbitmq -p 5672:5672 rabbitmq:3.13
 or point GOSMED_AMQP_URL at an existing broker (amqp://user:password@host:5672/vhost).
+"""
+
+ADMIN_HELP = """\
+RabbitMQ's management API is not reachable ({error}).
+
+gosmed creates its broker users through it. Enable it, then run this again:
+  sudo rabbitmq-plugins enable rabbitmq_management
+or point GOSMED_BROKER_ADMIN_URL at it (http://user:password@host:15672).
 """
 
 
@@ -60,19 +69,45 @@ class DevStack:
         self.log_dir = log_dir
         self.env = {**os.environ, **(env or {}), "GOSMED_EDGE_PORT": str(edge_port)}
         self.supervisor = Supervisor(env=self.env, log_dir=log_dir)
+        self.amqp_urls: dict[str, str] = {}
+
+    def setup_broker(self) -> None:
+        """Vhost, shared exchanges and one broker user per process (idempotent): each process
+        connects as itself, with only the rights its queues and exchanges need."""
+        settings = BrokerAccessSettings.model_validate(
+            {
+                "amqp_url": self.env.get("GOSMED_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                **{
+                    field: self.env[variable]
+                    for field, variable in (
+                        ("admin_url", "GOSMED_BROKER_ADMIN_URL"),
+                        ("secrets_file", "GOSMED_BROKER_SECRETS_FILE"),
+                    )
+                    if variable in self.env
+                },
+            }
+        )
+        self.amqp_urls = BrokerAccess(settings).setup()
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.edge_port}"
 
     def start(self) -> None:
+        self.setup_broker()
         for name in SERVICES:
             self.start_process(name)
         self.start_process("edge")
 
     def start_process(self, name: str) -> None:
         """Start `name` (a service or `edge`); the supervisor restarts it whenever it exits."""
-        self.supervisor.start(name, [sys.executable, "-m", f"gosmed.{name}"])
+        if not self.amqp_urls:
+            self.setup_broker()
+        self.supervisor.start(
+            name,
+            [sys.executable, "-m", f"gosmed.{name}"],
+            env={"GOSMED_AMQP_URL": self.amqp_urls[name]},
+        )
 
     def stop_process(self, name: str) -> None:
         """Stop `name` for good (not restarted) until `start_process`."""
@@ -134,7 +169,11 @@ def main() -> int:
             "GOSMED_EDGE_READINESS_DETAILS": os.environ.get("GOSMED_EDGE_READINESS_DETAILS", "1"),
         },
     )
-    stack.start()
+    try:
+        stack.start()
+    except AdminError as error:
+        print(ADMIN_HELP.format(error=error), file=sys.stderr)
+        return 1
     try:
         stack.wait_ready()
         if stack.env["GOSMED_DEMO_DATA"] == "1":

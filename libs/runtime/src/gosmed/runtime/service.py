@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, TypeVar
 
+from aio_pika.abc import AbstractIncomingMessage
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker, RabbitExchange, RabbitQueue
 from opentelemetry.sdk.trace import TracerProvider
@@ -17,7 +18,13 @@ from pydantic import BaseModel
 from gosmed.contracts import topology
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
 from gosmed.contracts.system import DependencyState, DependencyStatus, Ping, PingReply, ping
-from gosmed.runtime.broker import EVENTS, create_broker, declare_topology, durable_queue
+from gosmed.runtime.broker import (
+    CLINIC_INTAKE,
+    EVENTS,
+    create_broker,
+    declare_topology,
+    durable_queue,
+)
 from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.outbox import BrokerPublisher, Relay
@@ -83,12 +90,17 @@ class ServiceRuntime:
         description: str = "",
         routing_key: str = "",
         reply: type[ReplyT] | None = None,
+        from_clinics: bool = False,
     ) -> None:
         """Consume commands (or, with `routing_key`, events) of type `message` from this
         service's durable `queue`; failures are dead-lettered with their reason. A `reply`
-        goes to the sender's `reply_to` when it gave one."""
-        durable = self.queue(queue, routing_key=routing_key)
-        exchange = EVENTS if routing_key else None
+        goes to the sender's `reply_to` when it gave one. `from_clinics` binds the queue to
+        the clinics' door, `gosmed.clinic-intake`, by its own name: the handler then checks
+        the sender (`incoming().user_id`)."""
+        if from_clinics and routing_key:
+            raise ValueError("a queue takes either clinics' commands or events")
+        durable = self.queue(queue, routing_key=queue if from_clinics else routing_key)
+        exchange = CLINIC_INTAKE if from_clinics else EVENTS if routing_key else None
         self._subscribe(durable, message, handler, reply, description, exchange=exchange)
 
     def _subscribe(
@@ -110,6 +122,11 @@ class ServiceRuntime:
         self.broker.subscriber(queue, exchange, title=queue.name, description=description or None)(
             handle
         )
+
+    def incoming(self) -> AbstractIncomingMessage:
+        """The AMQP message being handled (its `user_id`, `reply_to`, ...), from a handler."""
+        message: AbstractIncomingMessage = self.broker.context.get_local("message").raw_message
+        return message
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, after the queues are declared and before consuming begins

@@ -78,13 +78,18 @@ class Supervisor:
         self.backoff = backoff
         self._children: dict[str, Child] = {}
         self._logs: dict[str, IO[bytes]] = {}
+        self._envs: dict[str, dict[str, str]] = {}
         # Held while a process is spawned or marked as stopping: no restart after a stop.
         self._lock = threading.Lock()
 
-    def start(self, name: str, command: Sequence[str]) -> None:
+    def start(
+        self, name: str, command: Sequence[str], env: Mapping[str, str] | None = None
+    ) -> None:
+        """Start `name`; `env` adds to (or overrides) the supervisor's environment for it."""
         with self._lock:
             if name in self._children:
                 raise ValueError(f"{name} is already running")
+            self._envs[name] = dict(env or {})
             child = self._children[name] = Child(name, command, self._spawn(name, command))
         child.watcher = threading.Thread(target=self._watch, args=(child,), name=name, daemon=True)
         child.watcher.start()
@@ -124,7 +129,7 @@ class Supervisor:
         output = self._log(name)
         return subprocess.Popen(  # noqa: S603 (argv from the caller, no shell)
             command,
-            env=self.env,
+            env={**self.env, **self._envs.get(name, {})},
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,  # Ctrl-C reaches the launcher only; it stops the children

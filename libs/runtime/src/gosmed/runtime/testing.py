@@ -5,13 +5,20 @@ import asyncio
 import contextlib
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection
 
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
+from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings, clinic_user
 from gosmed.runtime.outbox import OutboxEntry
 
 MessageT = TypeVar("MessageT", bound=Message)
@@ -157,3 +164,31 @@ async def eventually(condition: Callable[[], bool], what: str, seconds: float = 
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
         await asyncio.sleep(0.02)
+
+
+@dataclass
+class ClinicConnection:
+    """A clinic's own connection to the broker, as its information system would hold it."""
+
+    organization_id: UUID
+    user: str
+    url: str
+    connection: AbstractConnection
+    channel: AbstractChannel
+
+
+@asynccontextmanager
+async def clinic_connection(
+    amqp_url: str, organization_id: UUID
+) -> AsyncIterator[ClinicConnection]:
+    """A connection of the clinic of `organization_id` (made by `clinic add`, the one path
+    that makes clinics: `gosmed.runtime.broker_access.BrokerAccess.add_clinic`), with a
+    confirming channel; `amqp_url` names the broker and vhost."""
+    access = BrokerAccess(BrokerAccessSettings(amqp_url=amqp_url))
+    url = await asyncio.to_thread(access.add_clinic, organization_id)
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        yield ClinicConnection(
+            organization_id, clinic_user(access.vhost, organization_id), url, connection, channel
+        )

@@ -47,6 +47,7 @@ class ProfilesGateway:
 
 
 async def declare_notify_queue(broker: RabbitBroker, settings: CommonSettings) -> None:
-    """Declare identity's notification queue as identity does, so notifications wait there
-    even while identity is down or not started yet."""
-    await broker.declare_queue(durable_queue(NOTIFY_QUEUE, settings))
+    """Check that identity's notification queue exists: the broker setup declares it, so
+    notifications wait there even while identity is down or not started yet (documents may
+    not declare another service's queue)."""
+    await broker.declare_queue(durable_queue(NOTIFY_QUEUE, settings, declare=False))

@@ -32,7 +32,7 @@ PRUNE_EVERY = timedelta(minutes=1)
 class KeySet:
     """Identity's public keys by `kid`: loaded at start, and again when a token names a key
     not known yet, at most once per `min_interval` seconds (made-up key ids cost identity
-    one call per interval, not one per request)."""
+    one call per interval, not one per request). No request waits behind another's lookup."""
 
     def __init__(self, min_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.min_interval = min_interval
@@ -50,6 +50,11 @@ class KeySet:
         unknown and may not be looked up yet."""
         if kid in self._keys:
             return self._keys
+        if self._lock.locked():
+            # A lookup is in flight (identity may be slow or down): identity decides on this
+            # token in one call, rather than this request waiting out that lookup first and
+            # then, should it fail, calling identity again (two RPC timeouts in a row).
+            return None
         async with self._lock:  # one lookup for a burst of tokens of a new key
             if kid in self._keys:
                 return self._keys

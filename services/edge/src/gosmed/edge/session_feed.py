@@ -1,6 +1,7 @@
 """This edge replica's feed of SessionEnded: how a logout refuses a token at every replica.
 
-Each replica consumes from its own exclusive, server-named queue bound to `gosmed.events` for
+Each replica consumes from its own exclusive queue (`edge.session-feed.<random>`) bound to
+`gosmed.events` for
 `identity.session-ended.v1` (the broker deletes it with the connection). Events published
 while a replica is not connected are lost to it, so after every (re)connect it first consumes,
 then asks identity for every ended session whose tokens still live, and only then vouches for
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 # The replicas' queues are server-named; a malformed event is dead-lettered under this name.
 QUEUE_LABEL = f"edge.on.{SESSION_ENDED_EVENT}"
+QUEUE_PREFIX = "edge.session-feed."
 BARRIER = "gosmed.barrier"
 CatchUp = Callable[[], Awaitable[EndedSessionsView]]
 
@@ -100,18 +102,19 @@ class SessionFeed:
     ) -> tuple[AbstractChannel, AbstractQueue]:
         """This replica's queue, bound and consumed, and the dead-letter queue of bad events."""
         channel = await connection.channel()
-        events = await channel.declare_exchange(
-            EVENTS.name, EVENTS.type.value, durable=True, arguments=EVENTS.arguments
-        )
-        dead_letters = await channel.declare_exchange(
-            DEAD_LETTERS.name, DEAD_LETTERS.type.value, durable=True
-        )
+        # Declared by the broker setup; the edge only checks they exist (passive).
+        events = await channel.get_exchange(EVENTS.name, ensure=True)
+        dead_letters = await channel.get_exchange(DEAD_LETTERS.name, ensure=True)
         dead = durable_queue(
             topology.dead_letter_queue(QUEUE_LABEL), self.settings, dead_letter_rejected=False
         )
         dead_queue = await channel.declare_queue(dead.name, durable=True, arguments=dead.arguments)
         await dead_queue.bind(dead_letters, routing_key=QUEUE_LABEL)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        # Named by the edge (`edge.` queues are all the edge's user may declare), not by the
+        # server: `amq.gen-*` would be a right shared with every user that has it.
+        queue = await channel.declare_queue(
+            f"{QUEUE_PREFIX}{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+        )
         await queue.bind(events, routing_key=SESSION_ENDED_EVENT)
         await queue.consume(self._on_message, no_ack=True)
         return channel, queue

@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 from typing import Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from gosmed.contracts.access import Role
 from gosmed.contracts.base import utc_now
@@ -20,6 +20,7 @@ from gosmed.contracts.identity.delegations import (
     RevokeDelegation,
     VerifyDelegation,
 )
+from gosmed.contracts.identity.notifications import NotificationChannel, SendNotification
 from gosmed.identity.domain import (
     NOT_A_PARENT,
     NOT_CONFIRMED_TO_GRANT,
@@ -29,6 +30,7 @@ from gosmed.identity.domain import (
     initial_status,
     status_once_accepted,
 )
+from gosmed.identity.notifications import NotificationService
 from gosmed.identity.service import Clock, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.identity.stepup import StepUp, refusal
@@ -40,16 +42,23 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "Доверенность не найдена."
 NO_AGENT = UUID(int=0)  # the agent of a delegation nobody has accepted yet
 TOO_MANY = "Слишком много доверенностей выдано за короткое время. Повторите позже."
+OFFERED_TITLE = "Вам выдана доверенность"
+OFFERED_BODY = (
+    "{principal} выдал(а) вам доверенность на доступ к медицинским сведениям. "
+    "Примите её в разделе «Доверенности», если согласны."
+)
 
 
 class DelegationService:
     def __init__(
         self,
         repos: Repositories,
+        notifications: NotificationService,
         clock: Clock = utc_now,
         settings: IdentitySettings | None = None,
     ) -> None:
         self.repos = repos
+        self.notifications = notifications
         self.clock = clock
         self.settings = settings or IdentitySettings()
         self.step_up = StepUp(repos, self.settings, clock)
@@ -128,9 +137,27 @@ class DelegationService:
                 basis=delegation.basis.value,
                 status=delegation.status.value,
             )
+            await self._tell_agent(delegation, principal)
         else:  # the same request, concurrently
             delegation = await self._reload(delegation.id)
         return await self._view(delegation, principal)
+
+    async def _tell_agent(self, delegation: Delegation, principal: Account) -> None:
+        """The agent learns of a delegation waiting for them (inbox, SMS, e-mail); a SNILS
+        without an account is dropped by the inbox, and the grantor's answer is the same."""
+        if delegation.status != DelegationStatus.AWAITING_AGENT or not delegation.agent_snils:
+            return
+        await self.notifications.accept(
+            SendNotification(
+                message_id=uuid5(principal.id, f"delegation-offered:{delegation.id}"),
+                recipient_snils=delegation.agent_snils,
+                title=OFFERED_TITLE,
+                body=OFFERED_BODY.format(principal=principal.full_name),
+                category="delegation_offered",
+                link=f"/delegations/{delegation.id}",
+                channels=frozenset(NotificationChannel),
+            )
+        )
 
     async def list(self, request: ListDelegations) -> DelegationsView:
         account = await self.repos.account(request.account_id)

@@ -49,7 +49,7 @@ def create(
         LoginService(repos, signer, settings, sms, mailer, announcer),
         AccessService(repos),
         notifications,
-        DelegationService(repos, settings=settings),
+        DelegationService(repos, notifications, settings=settings),
         ConsentService(repos, settings.insurer_request_days),
         announcer,
         AuthenticatorService(repos, settings, announcer, notifications),

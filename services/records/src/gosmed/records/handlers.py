@@ -14,17 +14,28 @@ from gosmed.contracts.records.sync import REFRESH_SERVICES
 from gosmed.contracts.registry.organizations import ORGANIZATION_UPDATED, OrganizationUpdated
 from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, SpecialistUpdated
 from gosmed.records.cards import Cards
+from gosmed.records.door import reporting_clinic
 from gosmed.records.service import Intake, Reading
+from gosmed.runtime.broker_access import vhost_of
 from gosmed.runtime.service import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime, intake: Intake, reading: Reading, cards: Cards) -> None:
+    vhost = vhost_of(runtime.settings.amqp_url)
+
+    async def report(body: ReportRenderedServices) -> ReportAccepted:
+        message = runtime.incoming()
+        reporting_clinic(vhost, message.user_id, message.reply_to, body)
+        return await intake.report(body)
+
     runtime.consume(
         topology.command_queue(runtime.name, RENDERED_SERVICES),
         ReportRenderedServices,
-        intake.report,
-        description="Clinics report rendered services (one or a batch of up to 500).",
+        report,
+        description="Clinics report rendered services (one or a batch of up to 500), "
+        "through the exchange `gosmed.clinic-intake` with the AMQP `user_id` of the clinic.",
         reply=ReportAccepted,
+        from_clinics=True,
     )
     serve = runtime.serve
     serve(LIST_SERVICES, reading.list_services)

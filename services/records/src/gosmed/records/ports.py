@@ -119,9 +119,10 @@ class Sender:
         self.settings = settings
 
     async def declare(self) -> None:
-        """Declare identity's notification queue as identity does, so notifications wait there
-        even while identity is down or not yet started."""
-        await self.broker.declare_queue(durable_queue(NOTIFY_QUEUE, self.settings))
+        """Check that identity's notification queue exists: the broker setup declares it, so
+        notifications wait there even while identity is down or not yet started (records may
+        not declare another service's queue)."""
+        await self.broker.declare_queue(durable_queue(NOTIFY_QUEUE, self.settings, declare=False))
 
     async def request_sync(self, queue: str, request: RequestClinicSync) -> bool:
         """False when the clinic's queue does not exist (nobody would read the request)."""

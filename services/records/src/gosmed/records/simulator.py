@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import aio_pika
@@ -39,6 +40,7 @@ from gosmed.contracts.registry.catalog import MedicalService, ServiceCategory
 from gosmed.contracts.registry.organizations import OrganizationCard
 from gosmed.contracts.registry.specialists import SpecialistCard
 from gosmed.contracts.registry.specialties import SPECIALIST_TITLES, SPECIALTY_TITLES, Specialty
+from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings
 from gosmed.runtime.settings import CommonSettings
 
 SEED = 20261125
@@ -235,17 +237,26 @@ def reports(
 
 
 class Clinic:
-    """A clinic's connection: publishes reports and collects the answers on its reply queue."""
+    """A clinic's connection: publishes reports through the clinics' door (exchange
+    `gosmed.clinic-intake`, the AMQP `user_id` of its broker user) and collects the answers on
+    its own reply queue `clinic.<organization>.replies`."""
 
-    def __init__(self, channel: AbstractChannel, replies: AbstractQueue) -> None:
+    def __init__(
+        self, channel: AbstractChannel, replies: AbstractQueue, organization_id: UUID, user: str
+    ) -> None:
         self.channel = channel
         self.replies = replies
+        self.organization_id = organization_id
+        self.user = user
         self.waiting: dict[str, asyncio.Future[ReportAccepted]] = {}
 
     @classmethod
-    async def open(cls, channel: AbstractChannel) -> "Clinic":
-        replies = await channel.declare_queue(exclusive=True, auto_delete=True)
-        clinic = cls(channel, replies)
+    async def open(cls, channel: AbstractChannel, organization_id: UUID, user: str) -> "Clinic":
+        """On a channel of the clinic's own connection (`user` is its broker user)."""
+        replies = await channel.get_queue(
+            topology.clinic_queue(organization_id, topology.CLINIC_REPLIES), ensure=True
+        )
+        clinic = cls(channel, replies, organization_id, user)
         await replies.consume(clinic._on_reply, no_ack=True)
         return clinic
 
@@ -263,19 +274,23 @@ class Clinic:
         """Publish (persistent, confirmed); the future resolves once records has stored it."""
         return await self.send_json(report.model_dump_json().encode(), str(report.message_id))
 
-    async def send_json(self, body: bytes, message_id: str) -> asyncio.Future[ReportAccepted]:
+    async def send_json(
+        self, body: bytes, message_id: str, *, reply_to: str | None = None
+    ) -> asyncio.Future[ReportAccepted]:
         """Publish a report as raw JSON (also one that records will reject)."""
         correlation_id = uuid.uuid4().hex
         future = asyncio.get_running_loop().create_future()
         self.waiting[correlation_id] = future
-        await self.channel.default_exchange.publish(
+        door = await self.channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
+        await door.publish(
             aio_pika.Message(
                 body,
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 message_id=message_id,
                 correlation_id=correlation_id,
-                reply_to=self.replies.name,
+                reply_to=reply_to or self.replies.name,
+                user_id=self.user,
             ),
             routing_key=QUEUE,
             mandatory=True,
@@ -283,13 +298,35 @@ class Clinic:
         return future
 
 
+def clinic_url(amqp_url: str, organization_id: UUID) -> str:
+    """The clinic's AMQP URL, its user and queues made as `python -m
+    gosmed.runtime.broker_access clinic add` makes them (the demo clinics' path)."""
+    return BrokerAccess(BrokerAccessSettings(amqp_url=amqp_url)).add_clinic(organization_id)
+
+
 async def publish(amqp_url: str, batches: list[ReportRenderedServices]) -> list[ReportAccepted]:
-    connection = await aio_pika.connect_robust(amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        clinic = await Clinic.open(channel)
-        futures = [await clinic.send(batch) for batch in batches]
-        return list(await asyncio.wait_for(asyncio.gather(*futures), timeout=300))
+    """Each clinic's batches over that clinic's own connection; answers in batch order."""
+    by_clinic: dict[UUID, list[int]] = defaultdict(list)
+    for index, batch in enumerate(batches):
+        by_clinic[batch.organization_id].append(index)
+    answers: dict[int, ReportAccepted] = {}
+
+    async def one_clinic(organization_id: UUID, indexes: list[int]) -> None:
+        url = await asyncio.to_thread(clinic_url, amqp_url, organization_id)
+        connection = await aio_pika.connect_robust(url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            clinic = await Clinic.open(channel, organization_id, user_of(url))
+            futures = [await clinic.send(batches[i]) for i in indexes]
+            results = await asyncio.wait_for(asyncio.gather(*futures), timeout=300)
+            answers.update(zip(indexes, results, strict=True))
+
+    await asyncio.gather(*(one_clinic(org, ids) for org, ids in by_clinic.items()))
+    return [answers[i] for i in range(len(batches))]
+
+
+def user_of(amqp_url: str) -> str:
+    return unquote(urlsplit(amqp_url).username or "")
 
 
 def main(argv: list[str] | None = None) -> int:
