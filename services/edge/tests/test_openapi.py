@@ -28,6 +28,10 @@ PUBLIC = {
     ("get", "/catalog/services/{code}/tariff"),
     ("get", "/verify/{document_id}"),
     ("post", "/verify/{document_id}"),
+    ("get", "/reviews"),
+    ("get", "/organizations/{organization_id}/rating"),
+    ("get", "/specialists/{specialist_id}/rating"),
+    ("get", "/ratings/compare"),
 }
 PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 AN_ID = "00000000-0000-4000-8000-000000000000"

@@ -279,3 +279,27 @@ async def test_a_rating_stored_during_a_profile_update_is_in_the_announced_card(
     assert (last.specialist.full_name, last.specialist.rating) == (moved.full_name, 4.5)
     (stored,) = (await seeded.get_specialists(GetSpecialists(ids=(card.id,)))).items
     assert stored == last.specialist
+
+
+async def test_an_organization_shows_the_newest_rating_and_an_upsert_cannot_set_it(
+    seeded: Registry,
+) -> None:
+    card = demo.organizations()[0]
+    change = RatingChanged(
+        subject=RatedSubject.ORGANIZATION,
+        subject_id=card.id,
+        average=4.3,
+        reviews_count=3,
+        as_of=NOON,
+    )
+    await seeded.update_rating(change)
+    await seeded.update_rating(change.model_copy(update={"average": 1.0, "as_of": NOON - LATER}))
+    (stored,) = (await seeded.get_organizations(GetOrganizations(ids=(card.id,)))).items
+    assert (stored.rating, stored.reviews_count) == (4.3, 3)
+
+    forged = card.model_copy(update={"rating": 5.0, "reviews_count": 999, "updated_at": NOON})
+    await seeded.upsert_organization(forged)
+    (stored,) = (await seeded.get_organizations(GetOrganizations(ids=(card.id,)))).items
+    assert (stored.rating, stored.reviews_count) == (4.3, 3)
+    with pytest.raises(ServiceError, match="организация не найдена"):
+        await seeded.update_rating(change.model_copy(update={"subject_id": uuid.uuid4()}))

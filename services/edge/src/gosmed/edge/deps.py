@@ -53,6 +53,7 @@ IdentityDep = Annotated[ServiceClient, Depends(_client(topology.Service.IDENTITY
 RecordsDep = Annotated[ServiceClient, Depends(_client(topology.Service.RECORDS))]
 RegistryDep = Annotated[ServiceClient, Depends(_client(topology.Service.REGISTRY))]
 DocumentsDep = Annotated[ServiceClient, Depends(_client(topology.Service.DOCUMENTS))]
+FeedbackDep = Annotated[ServiceClient, Depends(_client(topology.Service.FEEDBACK))]
 
 
 async def _principal(

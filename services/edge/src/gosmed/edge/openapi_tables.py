@@ -55,6 +55,21 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     },
     ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
     ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("post", "/patients/{patient_id}/services/{record_id}/review"): {
+        409: "The record already has a review, or the service is not completed.",
+    },
+    ("put", "/patients/{patient_id}/services/{record_id}/review"): {
+        409: "The review changed at the same time; repeat.",
+    },
+    ("get", "/moderation/reviews"): {403: "Only operators moderate reviews."},
+    ("post", "/moderation/reviews/{review_id}/approve"): {
+        403: "Only operators moderate reviews.",
+        409: "The review is not waiting for moderation.",
+    },
+    ("post", "/moderation/reviews/{review_id}/reject"): {
+        403: "Only operators moderate reviews.",
+        409: "The review is not waiting for moderation.",
+    },
     ("get", "/documents/{document_id}/file"): {
         409: "The document is still being prepared, or preparing it failed.",
         410: "The document has expired or was revoked.",

@@ -112,6 +112,20 @@ def _in_id_order(
     return collection.find(query).sort("_id", ASCENDING).limit(limit)
 
 
+RATING_FIELDS = {"rating", "reviews_count"}
+
+
+def _organization(document: Mapping[str, Any]) -> OrganizationCard:
+    """The clinic's card with the rating feedback announced."""
+    return OrganizationCard.model_validate(
+        {
+            **document["card"],
+            "rating": document.get("rating"),
+            "reviews_count": document.get("reviews_count", 0),
+        }
+    )
+
+
 class OrganizationRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["organizations"]
@@ -126,7 +140,7 @@ class OrganizationRepository:
     @staticmethod
     def _document(card: OrganizationCard) -> Document:
         return {
-            "card": card.model_dump(mode="json"),
+            "card": card.model_dump(mode="json", exclude=RATING_FIELDS),
             "sort_name": card.short_name.lower(),
             "terms": index_terms(card.short_name, card.full_name),
             "city_key": city_key(card.address.city),
@@ -151,13 +165,33 @@ class OrganizationRepository:
             [{"_id": str(c.id), "updated_at": c.updated_at, **self._document(c)} for c in cards],
         )
 
+    async def save_rating_if_newer(
+        self, organization_id: UUID, average: float | None, reviews_count: int, as_of: datetime
+    ) -> bool:
+        """Store a rating unless a newer one is stored or the organization is unknown;
+        whether it was stored."""
+        written = await self._collection.update_one(
+            {
+                "_id": str(organization_id),
+                "$or": [
+                    {"rating_as_of": {"$exists": False}},
+                    {"rating_as_of": {"$lt": _stored_time(as_of)}},
+                ],
+            },
+            {"$set": {"rating": average, "reviews_count": reviews_count, "rating_as_of": as_of}},
+        )
+        return written.matched_count > 0
+
+    async def exists(self, organization_id: UUID) -> bool:
+        return await self._collection.count_documents({"_id": str(organization_id)}, limit=1) > 0
+
     async def get_many(self, ids: Iterable[UUID]) -> list[OrganizationCard]:
         found = self._collection.find({"_id": {"$in": [str(i) for i in ids]}})
-        return [OrganizationCard.model_validate(d["card"]) async for d in found]
+        return [_organization(d) async for d in found]
 
     async def in_id_order(self, after: UUID | None, limit: int) -> list[OrganizationCard]:
         found = _in_id_order(self._collection, after, limit)
-        return [OrganizationCard.model_validate(d["card"]) async for d in found]
+        return [_organization(d) async for d in found]
 
     async def search(
         self,
@@ -179,7 +213,7 @@ class OrganizationRepository:
             [("sort_name", ASCENDING), ("_id", ASCENDING)]
         )
         async for document in found:
-            card = OrganizationCard.model_validate(document["card"])
+            card = _organization(document)
             yield card, [document["sort_name"], document["_id"]]
 
 

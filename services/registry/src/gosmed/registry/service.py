@@ -103,8 +103,14 @@ class Registry:
             await self.relay.flush(self.specialists.outbox, str(profile.id))
 
     async def update_rating(self, change: RatingChanged) -> None:
-        """Show a specialist's new average score; organizations carry no rating yet."""
-        if change.subject is not RatedSubject.SPECIALIST:
+        """Show a specialist's or an organization's new average score and count."""
+        if change.subject is RatedSubject.ORGANIZATION:
+            if not await self.organizations.save_rating_if_newer(
+                change.subject_id, change.average, change.reviews_count, change.as_of
+            ) and not await self.organizations.exists(change.subject_id):
+                raise ServiceError(
+                    ErrorCode.VALIDATION_FAILED, "subject_id: организация не найдена в реестре"
+                )
             return
         if await self.specialists.save_rating_if_newer(
             change.subject_id, change.average, change.reviews_count, change.as_of

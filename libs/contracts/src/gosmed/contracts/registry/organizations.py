@@ -149,6 +149,14 @@ class OrganizationCard(Contract):
     working_hours: WorkingHours
     departments: tuple[Department, ...] = Field(default=(), max_length=500)
     updated_at: AwareDatetime = Field(description="When the sender changed the card (UTC).")
+    rating: float | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="Average review score from feedback; None before any review. The "
+        "registry's own: a clinic's upsert cannot set it.",
+    )
+    reviews_count: int = Field(default=0, ge=0, description="Published reviews.")
 
     @model_validator(mode="after")
     def _numbers_agree(self) -> "OrganizationCard":
