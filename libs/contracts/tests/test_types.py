@@ -1,11 +1,12 @@
 from datetime import date
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gosmed.contracts.types import (
     DateRange,
     Inn,
+    IsoDate,
     Kopecks,
     MobilePhone,
     Ogrn,
@@ -159,3 +160,21 @@ def test_identifiers_take_ascii_digits_only(field: str, ascii_value: str, code: 
 
 def test_a_phone_in_other_digits_is_stored_in_ascii() -> None:
     assert Person(phone="+7 ٩١٢ ٣٤٥-٦٧-٨٩").phone == "+79123456789"
+
+
+def test_iso_date_takes_text_in_calendar_form_only() -> None:
+    """Pydantic alone reads a number as a Unix time («from=-2e-244» was a date)."""
+    dates = TypeAdapter(IsoDate)
+    assert dates.validate_python("2026-12-01") == date(2026, 12, 1)
+    assert dates.validate_python(date(2026, 12, 1)) == date(2026, 12, 1)
+    for wrong in (
+        "-2.0944004344172438e-244",
+        "0",
+        0,
+        "2026-12-1",
+        "2026-12-01T00:00",
+        "٢٠٢٦-12-01",
+    ):
+        with pytest.raises(ValidationError) as caught:
+            dates.validate_python(wrong)
+        assert caught.value.errors()[0]["type"] == "date_format"

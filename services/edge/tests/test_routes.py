@@ -70,6 +70,19 @@ async def test_list_page_asks_records_for_the_callers_own_services(
     assert token.access_token == "token-of-the-test"
 
 
+async def test_a_date_that_is_a_number_is_422_without_asking_records(
+    client: httpx.AsyncClient, rpc: FakeRpc
+) -> None:
+    """Found by Schemathesis: pydantic read «-2e-244» as a Unix time, so the filter passed."""
+    response = await client.get(
+        "/api/v1/patients/me/services?from=-2.0944004344172438e-244", headers=BEARER
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "ГГГГ-ММ-ДД" in response.text
+    assert rpc.sent(LIST_SERVICES) == []
+
+
 async def test_a_service_error_becomes_problem_json_with_its_code(
     client: httpx.AsyncClient, rpc: FakeRpc
 ) -> None:

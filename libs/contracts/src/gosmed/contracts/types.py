@@ -9,7 +9,14 @@ from datetime import date, time
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, Field, GetPydanticSchema, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetPydanticSchema,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError, core_schema
 from stdnum import exceptions as stdnum_errors
 from stdnum.ru import inn as stdnum_inn
@@ -142,6 +149,21 @@ LocalTime = Annotated[
         }
     ),
 ]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """A calendar date is written ГГГГ-ММ-ДД: not a number (pydantic would read a Unix time)."""
+    if isinstance(value, date):
+        return value
+    if not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        raise PydanticCustomError("date_format", "дата должна иметь вид ГГГГ-ММ-ДД")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+"""A date given as text (query parameters, request bodies): ГГГГ-ММ-ДД only."""
+
 Kopecks = Annotated[
     int,
     Field(strict=True, ge=0, le=10**13, description="An amount in RUB kopecks (100 = 1 RUB)."),

@@ -12,12 +12,18 @@ from gosmed.feedback.service import Reviews
 from gosmed.feedback.settings import FeedbackSettings
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
+from gosmed.runtime.settings import ConfigurationError
 
 
 def create(
     tracer_provider: TracerProvider | None = None, settings: FeedbackSettings | None = None
 ) -> ServiceRuntime:
     settings = settings or FeedbackSettings()
+    if settings.production and (settings.clock_offset_seconds or settings.clock_offset_file):
+        raise ConfigurationError(
+            "GOSMED_FEEDBACK_CLOCK_OFFSET_SECONDS / _FILE move the clock for tests and "
+            "demonstrations only: unset them in production (GOSMED_ENV=production)"
+        )
     runtime = build_service(Service.FEEDBACK, settings, tracer_provider=tracer_provider)
     repository = ReviewsRepository(runtime.store.database)
     runtime.relay.add(repository.outbox)

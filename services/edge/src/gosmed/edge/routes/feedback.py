@@ -1,7 +1,6 @@
 """Edge routes served by the feedback service: reviews of rendered services, their
 moderation, and the public reviews and ratings."""
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -35,6 +34,7 @@ from gosmed.contracts.feedback.reviews import (
     WithdrawReview,
     WriteReview,
 )
+from gosmed.contracts.types import IsoDate
 from gosmed.edge.deps import FeedbackDep, PrincipalDep, patient_context
 
 router = APIRouter(tags=["feedback"])
@@ -173,8 +173,8 @@ class ReviewQuery(BaseModel):
     specialist_id: UUID | None = None
     specialty: str | None = Field(default=None, max_length=100)
     score: int | None = Field(default=None, ge=1, le=5)
-    date_from: date | None = Field(default=None, alias="from", description="ГГГГ-ММ-ДД")
-    date_to: date | None = Field(default=None, alias="to", description="ГГГГ-ММ-ДД")
+    date_from: IsoDate | None = Field(default=None, alias="from", description="ГГГГ-ММ-ДД")
+    date_to: IsoDate | None = Field(default=None, alias="to", description="ГГГГ-ММ-ДД")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
 
@@ -217,7 +217,9 @@ async def specialist_rating(specialist_id: UUID, feedback: FeedbackDep) -> Ratin
 )
 async def compare_ratings(
     feedback: FeedbackDep,
-    organization_id: Annotated[list[UUID], Query()] = [],  # noqa: B006 (FastAPI copies it)
+    organization_id: Annotated[
+        list[UUID], Query(min_length=2, max_length=5, description="2–5 different organizations.")
+    ] = [],  # noqa: B006 (FastAPI copies it)
 ) -> RatingComparison:
     ids = tuple(dict.fromkeys(organization_id))
     if not 2 <= len(ids) <= 5:

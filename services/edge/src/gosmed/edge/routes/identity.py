@@ -1,6 +1,5 @@
 """Edge routes served by the identity service: login, sessions, profile, patients."""
 
-from datetime import date
 from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
@@ -13,7 +12,7 @@ from gosmed.contracts.identity import auth, consents, delegations, inbox, tokens
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.rpc import Rpc
-from gosmed.contracts.types import MobilePhone, Snils
+from gosmed.contracts.types import IsoDate, MobilePhone, Snils
 from gosmed.edge.deps import (
     ClientAddressDep,
     IdentityDep,
@@ -289,8 +288,8 @@ class DelegationRequest(BaseModel):
     agent_snils: Snils
     basis: delegations.DelegationBasis
     scopes: frozenset[Action] = Field(min_length=1)
-    valid_from: date
-    valid_until: date = Field(description="Not before `valid_from`.")
+    valid_from: IsoDate
+    valid_until: IsoDate = Field(description="Not before `valid_from`.")
     register_number: str | None = Field(
         default=None,
         min_length=1,
@@ -403,8 +402,8 @@ class InsurerConsentBody(BaseModel):
 
     insurer_snils: Snils
     contract_number: str = Field(min_length=1, max_length=64)
-    contract_valid_until: date = Field(description="Today or later.")
-    consent_valid_until: date = Field(description="Today or later.")
+    contract_valid_until: IsoDate = Field(description="Today or later.")
+    consent_valid_until: IsoDate = Field(description="Today or later.")
     scopes: frozenset[Action] = Field(
         min_length=1,
         description="Reading only: `read_services`, `download_documents`, `read_lab_results`.",
@@ -416,11 +415,11 @@ class InspectorOrderBody(BaseModel):
 
     inspector_snils: Snils
     number: str = Field(min_length=1, max_length=64)
-    order_date: date
+    order_date: IsoDate
     patient_snils: frozenset[Snils] = Field(min_length=1, max_length=1000)
     scopes: frozenset[Action] = Field(min_length=1)
-    valid_from: date
-    valid_until: date = Field(description="Not before `valid_from`.")
+    valid_from: IsoDate
+    valid_until: IsoDate = Field(description="Not before `valid_from`.")
 
 
 DocumentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]

@@ -12,7 +12,7 @@ from gosmed.contracts.records import consents, journal, queries, sync
 from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService, RenderedServiceDetail
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
-from gosmed.contracts.types import DateRange
+from gosmed.contracts.types import DateRange, IsoDate
 from gosmed.edge.deps import (
     PrincipalDep,
     RecordsDep,
@@ -53,8 +53,8 @@ async def list_services(
     principal: PrincipalDep,
     records: RecordsDep,
     category: Annotated[list[ServiceCategory], Query()] = [],  # noqa: B006 (FastAPI copies it)
-    date_from: Annotated[date | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
     period: Annotated[queries.PeriodPreset | None, Query()] = None,
     organization_id: Annotated[list[UUID], Query()] = [],  # noqa: B006
     specialist_id: Annotated[list[UUID], Query()] = [],  # noqa: B006

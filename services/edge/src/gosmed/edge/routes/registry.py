@@ -31,6 +31,7 @@ from gosmed.contracts.registry.specialists import (
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.registry.values import NOMENCLATURE_CODE_PATTERN
+from gosmed.contracts.types import IsoDate
 from gosmed.edge.deps import RegistryDep
 
 router = APIRouter(tags=["registry"])
@@ -65,7 +66,7 @@ class ServiceQuery(PageQuery):
 class TariffQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = Field(default=None, description="Defaults to today (Moscow time).")
+    date: IsoDate | None = Field(default=None, description="Defaults to today (Moscow time).")
     organization_id: UUID | None = Field(
         default=None,
         description="The organization that rendered the service; this or `region` is required.",
