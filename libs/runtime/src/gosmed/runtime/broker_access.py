@@ -22,7 +22,8 @@ User names carry the vhost (`<vhost>.<service>`, `<vhost>.edge`,
 `<vhost>.clinic.<organization>`; vhost `/` is `gosmed`), so the vhosts of one broker never
 share a user. Passwords come from `GOSMED_BROKER_PASSWORD_<NAME>` when set (compose,
 Kubernetes), otherwise they are generated once and kept in `GOSMED_BROKER_SECRETS_FILE`
-(default `.gosmed/broker-secrets.json`, mode 0600, git-ignored) so reruns reuse them.
+(default `~/.config/gosmed/broker-secrets.json`, mode 0600: one per user, so every checkout on
+a machine agrees on them) so reruns reuse them.
 
 Administration goes through the management HTTP API at `GOSMED_BROKER_ADMIN_URL`.
 
@@ -79,9 +80,10 @@ class BrokerAccessSettings(CommonSettings):
         description="RabbitMQ management API with an administrator's credentials.",
     )
     secrets_file: str = Field(
-        default=".gosmed/broker-secrets.json",
+        default="~/.config/gosmed/broker-secrets.json",
         validation_alias=AliasChoices("GOSMED_BROKER_SECRETS_FILE", "secrets_file"),
-        description="Where generated broker passwords are kept (dev and test); empty: nowhere "
+        description="Where generated broker passwords are kept (dev and test), one file per "
+        "user so that two checkouts on one machine do not reset each other's; empty: nowhere "
         "(passwords come from GOSMED_BROKER_PASSWORD_<NAME>, clinic passwords are printed once).",
     )
 
@@ -193,7 +195,7 @@ class Passwords:
     """Broker passwords: `GOSMED_BROKER_PASSWORD_<NAME>` first, else the local secrets file."""
 
     def __init__(self, secrets_file: str) -> None:
-        self.path = Path(secrets_file) if secrets_file else None
+        self.path = Path(secrets_file).expanduser() if secrets_file else None
 
     @staticmethod
     def _env(name: str) -> str | None:
