@@ -5,11 +5,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cache
 from uuid import UUID
 
 import phonenumbers
-from glin_profanity import Filter
 
 from gosmed.contracts.errors import ErrorCode, ErrorDetail, ServiceError
 from gosmed.contracts.feedback.reviews import (
@@ -23,6 +21,7 @@ from gosmed.contracts.feedback.reviews import (
     Review,
     ReviewStatus,
 )
+from gosmed.feedback.obscenity import obscene
 
 MODERATION_LIMIT = timedelta(hours=MODERATION_HOURS)
 SCORES = (1, 2, 3, 4, 5)
@@ -48,45 +47,6 @@ _LINK = re.compile(
     r"(https?://|www\.|\b[\w-]+\.(ru|рф|com|net|org|info|su|io|me|biz|online|site)\b)",
     re.IGNORECASE | re.UNICODE,
 )
-# Entries of the library's Russian dictionary that are not obscene (мат) but plain words a
-# review of a medical service may need; they never stop a review on their own.
-NOT_OBSCENE = frozenset(
-    {
-        "бардак",
-        "бугор",
-        "голый",
-        "обнаженный",
-        "половое сношение",
-        "секс",
-        "мент",
-        "хрен",
-        "на фиг",
-        "фига",
-        "офигеть",
-        "какая разница",
-        "хапать",
-        "другой дразнится",
-    }
-)
-
-
-@cache
-def _obscenity_filter() -> Filter:
-    """glin-profanity's maintained Russian dictionary, whole words only (no «команда»)."""
-    return Filter({"languages": ["russian"]})
-
-
-def _is_cyrillic(word: str) -> bool:
-    return bool(re.fullmatch(r"[а-яё \-]+", word))
-
-
-def obscene(text: str) -> bool:
-    found = _obscenity_filter().check_profanity(text)
-    if not found.get("contains_profanity"):
-        return False
-    words = {w.lower() for w in found.get("profane_words", [])}
-    # The library reports each hit with its look-alike spellings; a real word is Cyrillic.
-    return any(_is_cyrillic(w) and w not in NOT_OBSCENE for w in words)
 
 
 def _has_phone(text: str) -> bool:
