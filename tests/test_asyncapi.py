@@ -25,15 +25,21 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
     document = build_document()
     assert addresses(document) == {
         "records.rendered-services",
+        "feedback.answer-review",
         "clinic.{organization_id}.replies",
         "clinic.{organization_id}.sync-requests",
     }
     text = json.dumps(document)
     assert topology.CLINIC_INTAKE_EXCHANGE in text
     assert ".rpc." not in text
-    assert {"ReportRenderedServices", "ReportAccepted", "ErrorReply", "RequestClinicSync"} <= set(
-        document["components"]["schemas"]
-    )
+    assert {
+        "ReportRenderedServices",
+        "ReportAccepted",
+        "ErrorReply",
+        "RequestClinicSync",
+        "AnswerReview",
+        "AnswerAccepted",
+    } <= set(document["components"]["schemas"])
 
 
 def test_internal_document_describes_every_service_queue() -> None:

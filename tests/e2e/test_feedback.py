@@ -1,6 +1,7 @@
 """Reviews end to end through the real edge and broker: a clinic reports a service, the
 patient reviews it, the automatic check, an operator approves, the public list and the
-ratings on the registry's cards; the refusals; the 24-hour limit on a hand-moved clock."""
+ratings on the registry's cards; the refusals; the 24-hour limit on a hand-moved clock; the
+clinic's answer through the clinics' door."""
 
 import asyncio
 import uuid
@@ -8,15 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 
-from gosmed.contracts import demo
+from gosmed.contracts import demo, topology
+from gosmed.contracts.errors import ErrorReply
+from gosmed.contracts.feedback.reviews import ANSWER_REVIEW_QUEUE, AnswerAccepted, AnswerReview
 from gosmed.contracts.records.intake import ReportRenderedServices
 from gosmed.identity.demo import account_id
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
-from gosmed.runtime.testing import eventually
+from gosmed.runtime.testing import clinic_connection, eventually
 from tests.e2e.identity_support import DEMO_ENV, login
 
 CATALOGUE = Catalogue.demo()
@@ -177,3 +181,74 @@ def test_demo_clinics_have_ratings_on_their_cards(edge: httpx.Client) -> None:
         return bool(card["rating"] == rating["average"])
 
     until(card_shows_it, "the demo clinic's card shows its rating")
+
+
+async def answer_through_the_door(
+    amqp_url: str, organization_id: uuid.UUID, answer: AnswerReview
+) -> aio_pika.abc.AbstractIncomingMessage:
+    """Publish `answer` as the clinic of `organization_id` and wait for gosmed's reply in the
+    clinic's own replies queue."""
+    async with clinic_connection(amqp_url, organization_id) as clinic:
+        replies = topology.clinic_queue(organization_id, topology.CLINIC_REPLIES)
+        queue = await clinic.channel.get_queue(replies, ensure=False)
+        door = await clinic.channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
+        correlation_id = uuid.uuid4().hex
+        await door.publish(
+            aio_pika.Message(
+                answer.model_dump_json().encode(),
+                content_type="application/json",
+                user_id=clinic.user,
+                reply_to=replies,
+                correlation_id=correlation_id,
+            ),
+            ANSWER_REVIEW_QUEUE,
+            mandatory=True,
+        )
+        async with asyncio.timeout(15):
+            while True:
+                reply = await queue.get(fail=False, no_ack=True)
+                if reply is not None and reply.correlation_id == correlation_id:
+                    return reply
+                if reply is None:
+                    await asyncio.sleep(0.05)
+
+
+def test_a_clinic_answers_its_published_review_and_another_clinic_cannot(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    patient, operator = login(edge, demo.PATIENT), login(edge, demo.OPERATOR)
+    (ident, _), *_ = reported(amqp_url, clinic_index=3)
+    written = edge.post(path(ident), json={"score": 5, "text": "Всё хорошо."}, headers=patient)
+    assert written.status_code == 201, written.text
+    review = written.json()
+    approved = edge.post(f"/api/v1/moderation/reviews/{review['id']}/approve", headers=operator)
+    assert approved.status_code == 200, approved.text
+    own, other = CATALOGUE.clinics[3].id, CATALOGUE.clinics[4].id
+    assert review["organization_id"] == str(own)
+
+    def shown() -> Any:
+        page = edge.get("/api/v1/reviews", params={"organization_id": str(own), "limit": 100})
+        [item] = [r for r in page.json()["items"] if r["id"] == review["id"]]
+        return item["answer"]
+
+    review_id = uuid.UUID(review["id"])
+    foreign = AnswerReview(review_id=review_id, text="Отвечаем за чужую клинику.")
+    refused = asyncio.run(answer_through_the_door(amqp_url, other, foreign))
+    assert (refused.headers or {})[topology.HEADER_REPLY_STATUS] == topology.REPLY_STATUS_ERROR
+    error = ErrorReply.model_validate_json(refused.body)
+    assert error.code == "forbidden"
+    assert "другой организации" in error.message
+    assert shown() is None
+
+    text = "Спасибо, что выбрали нас! Будем рады видеть вас снова."
+    accepted = asyncio.run(
+        answer_through_the_door(amqp_url, own, AnswerReview(review_id=review_id, text=text))
+    )
+    assert AnswerAccepted.model_validate_json(accepted.body).outcome == "added"
+    assert shown()["text"] == text
+
+    def author_told() -> bool:
+        inbox = edge.get("/api/v1/me/notifications", headers=patient).json()
+        return any(text in n["body"] for n in inbox["notifications"])
+
+    until(author_told, "the review's author finds the clinic's answer in the inbox")

@@ -1,6 +1,7 @@
 """Broker users and rights: each service reaches only its own queues (on the real broker)."""
 
 import os
+import re
 import stat
 from pathlib import Path
 from uuid import uuid4
@@ -19,6 +20,7 @@ from gosmed.runtime.broker_access import (
     clinic_of_user,
     password_variable,
     platform_user,
+    service_permissions,
     user_prefix,
 )
 from tests.queues import FixedQueues
@@ -40,6 +42,14 @@ async def test_a_services_user_cannot_consume_another_services_queue(
             with pytest.raises(ChannelAccessRefused):
                 await queue.get(fail=False)
         assert (await own.declare()).message_count == 0
+
+
+def test_only_the_services_that_take_clinics_messages_bind_to_the_clinics_door() -> None:
+    def binds_to_the_door(service: Service) -> bool:
+        read = service_permissions(service).read
+        return re.search(read, topology.CLINIC_INTAKE_EXCHANGE) is not None
+
+    assert {s for s in Service if binds_to_the_door(s)} == {Service.RECORDS, Service.FEEDBACK}
 
 
 def test_user_names_carry_the_vhost_and_clinic_names_parse_back() -> None:

@@ -10,6 +10,8 @@ from gosmed.contracts.access import AccessContext, LegalBasis, Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatedSubject, RatingChanged
 from gosmed.contracts.feedback.reviews import (
+    AnswerOutcome,
+    AnswerReview,
     CompareRatings,
     Decide,
     GetRating,
@@ -37,6 +39,7 @@ from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.topology import Service
 from gosmed.feedback.repository import ReviewsRepository
 from gosmed.feedback.service import NOTIFY_QUEUE, Reviews
+from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.store import open_store
 from gosmed.runtime.testing import FakeRpc
@@ -303,3 +306,88 @@ async def test_pages_follow_the_cursor(reviews: Reviews, clock: Clock) -> None:
     assert second.next_cursor is None
     dates = [r.published_at for r in (*first.items, *second.items)]
     assert dates == sorted(dates, reverse=True)
+
+
+# --- clinics' answers ----------------------------------------------------------------------
+
+
+async def published(reviews: Reviews, repository: ReviewsRepository) -> UUID:
+    written = await reviews.write(write(uuid4()))
+    await reviews.decide(Decide(context=OPERATOR, review_id=written.id, approve=True))
+    owed_now = await repository.outbox.pending()
+    await repository.outbox.remove({o.key: [e.message_id for e in o.entries] for o in owed_now})
+    return written.id
+
+
+def answer(review_id: UUID, text: str, at: datetime) -> AnswerReview:
+    return AnswerReview(review_id=review_id, text=text, occurred_at=at)
+
+
+async def test_the_clinic_answers_its_published_review_and_the_author_is_told(
+    reviews: Reviews, repository: ReviewsRepository, clock: Clock
+) -> None:
+    review_id = await published(reviews, repository)
+    first = await reviews.answer(
+        ORGANIZATION, answer(review_id, "Спасибо за отзыв!", clock.now + timedelta(minutes=1))
+    )
+    assert first.outcome is AnswerOutcome.ADDED
+    [(key, body)] = await owed(repository)
+    notice = SendNotification.model_validate_json(body)
+    assert (key, notice.recipient_account_id) == (NOTIFY_QUEUE, PATIENT)
+    assert "Спасибо за отзыв!" in notice.body
+
+    later = clock.now + timedelta(hours=1)
+    second = await reviews.answer(ORGANIZATION, answer(review_id, "Ждём вас снова.", later))
+    assert second.outcome is AnswerOutcome.REPLACED
+    late = await reviews.answer(
+        ORGANIZATION, answer(review_id, "Старый ответ", clock.now + timedelta(minutes=2))
+    )
+    assert (late.outcome, late.answered_at) == (AnswerOutcome.UNCHANGED, later)
+
+    [shown] = (await reviews.list_published(ListReviews(organization_id=ORGANIZATION))).items
+    assert shown.answer is not None
+    assert (shown.answer.text, shown.answer.answered_at) == ("Ждём вас снова.", later)
+
+
+async def test_another_clinic_cannot_answer_and_nothing_is_shown(
+    reviews: Reviews, repository: ReviewsRepository, clock: Clock
+) -> None:
+    review_id = await published(reviews, repository)
+    other = uuid4()
+    with pytest.raises(RefusedError) as refused:
+        await reviews.answer(other, answer(review_id, "Это не наш отзыв", clock.now))
+    assert refused.value.code is ErrorCode.FORBIDDEN
+    assert str(other) in refused.value.message
+    [shown] = (await reviews.list_published(ListReviews(organization_id=ORGANIZATION))).items
+    assert shown.answer is None
+    assert await owed(repository) == []
+
+
+async def test_unknown_or_unpublished_reviews_cannot_be_answered(
+    reviews: Reviews, clock: Clock
+) -> None:
+    pending = await reviews.write(write(uuid4()))
+    for review_id in (uuid4(), pending.id):
+        with pytest.raises(ServiceError) as error:
+            await reviews.answer(ORGANIZATION, answer(review_id, "Спасибо!", clock.now))
+        assert error.value.code is ErrorCode.NOT_FOUND
+
+
+async def test_an_answer_the_check_stops_is_refused_with_every_reason(
+    reviews: Reviews, repository: ReviewsRepository, clock: Clock
+) -> None:
+    review_id = await published(reviews, repository)
+    text = "Пишите на help@clinic.ru, звоните +7 916 123-45-67, сайт www.clinic.ru"
+    with pytest.raises(ServiceError) as error:
+        await reviews.answer(ORGANIZATION, answer(review_id, text, clock.now))
+    assert error.value.code is ErrorCode.VALIDATION_FAILED
+    assert [d.code for d in error.value.details] == ["email", "phone", "link"]
+    assert "Ответ клиники содержит номер телефона." in error.value.message
+    [shown] = (await reviews.list_published(ListReviews(organization_id=ORGANIZATION))).items
+    assert shown.answer is None
+
+
+def test_an_answer_is_at_most_1000_characters() -> None:
+    AnswerReview(review_id=uuid4(), text="а" * 1000)
+    with pytest.raises(ValueError, match="1000"):
+        AnswerReview(review_id=uuid4(), text="а" * 1001)

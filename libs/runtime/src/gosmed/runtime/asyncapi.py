@@ -22,6 +22,7 @@ from faststream.specification import AsyncAPI
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorReply
+from gosmed.contracts.feedback.reviews import ANSWER_REVIEW_QUEUE, AnswerAccepted, AnswerReview
 from gosmed.contracts.records.intake import (
     RENDERED_SERVICES,
     ReportAccepted,
@@ -43,7 +44,8 @@ Each clinic has its own broker user, `<vhost>.clinic.<organization_id>` (or
 operator (`python -m gosmed.runtime.broker_access clinic add <organization_id>`). It may:
 
 - publish only to the direct exchange `gosmed.clinic-intake`, with the routing key of the
-  command (`records.rendered-services`), persistent, with publisher confirms;
+  command (`records.rendered-services`: report rendered services; `feedback.answer-review`:
+  answer a published review of the clinic), persistent, with publisher confirms;
 - read only its own queues `clinic.<organization_id>.replies` and
   `clinic.<organization_id>.sync-requests` (created with the user).
 
@@ -51,9 +53,15 @@ Every message must carry the AMQP property `user_id` = the clinic's broker user 
 refuses a `user_id` that is not the connection's user). A report whose `organization_id` is
 not the clinic's own, or without `user_id`, is refused (dead-lettered with its reason). Set
 `reply_to` (and `sync_queue`) only to the clinic's own queues, e.g.
-`clinic.<organization_id>.replies`: any other queue refuses the report. The answer is a
-`ReportAccepted`, or an `ErrorReply` with the header `x-gosmed-reply-status: error`, listing
-every reason (Russian).
+`clinic.<organization_id>.replies`: any other queue refuses the message. The answer is a
+`ReportAccepted` (`AnswerAccepted` to an `AnswerReview`), or an `ErrorReply` with the header
+`x-gosmed-reply-status: error`, listing every reason (Russian).
+
+A clinic answers only published reviews of its own organization (their ids are in the public
+`GET /api/v1/reviews?organization_id=`); an answer to another organization's review is refused
+(dead-lettered), one to an unknown review or one the automatic check stops (personal data,
+links, obscene language) is answered with the reasons, or dead-lettered without `reply_to`. A
+review shows one answer: a later one (by `occurred_at`) replaces it.
 
 Every message is JSON (UTF-8) with `message_id` (UUID, used to drop duplicates) and
 `occurred_at` (ISO 8601 with a time zone).
@@ -85,6 +93,18 @@ def clinic_broker() -> RabbitBroker:
         description="Report rendered services (one or a batch of up to 500): publish to "
         "`gosmed.clinic-intake` with routing key `records.rendered-services` and `user_id`.",
     )(report)
+
+    async def answer(body: AnswerReview) -> AnswerAccepted:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(ANSWER_REVIEW_QUEUE, routing_key=ANSWER_REVIEW_QUEUE),
+        CLINIC_INTAKE,
+        title=ANSWER_REVIEW_QUEUE,
+        description="Answer a published review of the clinic (shown under it, up to 1000 "
+        "characters; a later answer replaces it): publish to `gosmed.clinic-intake` with "
+        "routing key `feedback.answer-review` and `user_id`.",
+    )(answer)
     replies = topology.clinic_queue(ORGANIZATION, topology.CLINIC_REPLIES)
     broker.publisher(
         replies,
@@ -94,8 +114,14 @@ def clinic_broker() -> RabbitBroker:
     )
     broker.publisher(
         replies,
+        title=f"{replies}:answered",
+        description="The answer to a review's answer sent with `reply_to` = this queue.",
+        schema=AnswerAccepted,
+    )
+    broker.publisher(
+        replies,
         title=f"{replies}:error",
-        description="A refused report (header `x-gosmed-reply-status: error`), every reason.",
+        description="A refused message (header `x-gosmed-reply-status: error`), every reason.",
         schema=ErrorReply,
     )
     sync = topology.clinic_queue(ORGANIZATION, topology.CLINIC_SYNC_REQUESTS)

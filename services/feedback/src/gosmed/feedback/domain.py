@@ -5,16 +5,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cache
 from uuid import UUID
 
 import phonenumbers
-from glin_profanity import Filter
 
-from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.errors import ErrorCode, ErrorDetail, ServiceError
 from gosmed.contracts.feedback.reviews import (
     MAX_TEXT,
     MODERATION_HOURS,
+    AnswerOutcome,
     CheckProblem,
     ClinicAnswer,
     ModerationItem,
@@ -22,19 +21,23 @@ from gosmed.contracts.feedback.reviews import (
     Review,
     ReviewStatus,
 )
+from gosmed.feedback.obscenity import obscene
 
 MODERATION_LIMIT = timedelta(hours=MODERATION_HOURS)
 SCORES = (1, 2, 3, 4, 5)
 
-PHONE = CheckProblem(code="phone", message="Отзыв содержит номер телефона.")
-EMAIL = CheckProblem(code="email", message="Отзыв содержит адрес электронной почты.")
-SNILS = CheckProblem(code="snils", message="Отзыв содержит СНИЛС.")
-DOCUMENT = CheckProblem(
-    code="document_number",
-    message="Отзыв содержит номер документа (паспорта, полиса или другого).",
-)
-OBSCENE = CheckProblem(code="obscene_language", message="Отзыв содержит нецензурную лексику.")
-LINK = CheckProblem(code="link", message="Отзыв содержит ссылку.")
+# What the automatic check finds, by code; the message names what was checked («Отзыв»,
+# «Ответ клиники»).
+FINDINGS = {
+    "phone": "содержит номер телефона.",
+    "email": "содержит адрес электронной почты.",
+    "snils": "содержит СНИЛС.",
+    "document_number": "содержит номер документа (паспорта, полиса или другого).",
+    "link": "содержит ссылку.",
+    "obscene_language": "содержит нецензурную лексику.",
+}
+REVIEW = "Отзыв"
+ANSWER = "Ответ клиники"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
 _SNILS = re.compile(r"(?<!\d)\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?!\d)")
@@ -44,45 +47,6 @@ _LINK = re.compile(
     r"(https?://|www\.|\b[\w-]+\.(ru|рф|com|net|org|info|su|io|me|biz|online|site)\b)",
     re.IGNORECASE | re.UNICODE,
 )
-# Entries of the library's Russian dictionary that are not obscene (мат) but plain words a
-# review of a medical service may need; they never stop a review on their own.
-NOT_OBSCENE = frozenset(
-    {
-        "бардак",
-        "бугор",
-        "голый",
-        "обнаженный",
-        "половое сношение",
-        "секс",
-        "мент",
-        "хрен",
-        "на фиг",
-        "фига",
-        "офигеть",
-        "какая разница",
-        "хапать",
-        "другой дразнится",
-    }
-)
-
-
-@cache
-def _obscenity_filter() -> Filter:
-    """glin-profanity's maintained Russian dictionary, whole words only (no «команда»)."""
-    return Filter({"languages": ["russian"]})
-
-
-def _is_cyrillic(word: str) -> bool:
-    return bool(re.fullmatch(r"[а-яё \-]+", word))
-
-
-def obscene(text: str) -> bool:
-    found = _obscenity_filter().check_profanity(text)
-    if not found.get("contains_profanity"):
-        return False
-    words = {w.lower() for w in found.get("profane_words", [])}
-    # The library reports each hit with its look-alike spellings; a real word is Cyrillic.
-    return any(_is_cyrillic(w) and w not in NOT_OBSCENE for w in words)
 
 
 def _has_phone(text: str) -> bool:
@@ -90,23 +54,23 @@ def _has_phone(text: str) -> bool:
     return any(True for _ in matcher)
 
 
-def check_text(text: str) -> tuple[CheckProblem, ...]:
+def check_text(text: str, subject: str = REVIEW) -> tuple[CheckProblem, ...]:
     """The automatic check before moderation: personal data, obscene language, links."""
-    problems: list[CheckProblem] = []
+    codes: list[str] = []
     without_emails = _EMAIL.sub(" ", text)
     if without_emails != text:
-        problems.append(EMAIL)
+        codes.append("email")
     if _SNILS.search(without_emails):
-        problems.append(SNILS)
+        codes.append("snils")
     elif _has_phone(without_emails):
-        problems.append(PHONE)
+        codes.append("phone")
     elif _DOCUMENT.search(without_emails):
-        problems.append(DOCUMENT)
+        codes.append("document_number")
     if _LINK.search(without_emails):
-        problems.append(LINK)
+        codes.append("link")
     if obscene(text):
-        problems.append(OBSCENE)
-    return tuple(problems)
+        codes.append("obscene_language")
+    return tuple(CheckProblem(code=code, message=f"{subject} {FINDINGS[code]}") for code in codes)
 
 
 def check_length(text: str) -> None:
@@ -202,6 +166,25 @@ class ReviewEntity:
         if not reason or not reason.strip():
             raise ServiceError(ErrorCode.VALIDATION_FAILED, "Укажите причину отклонения отзыва.")
         return replace(self, status=ReviewStatus.REJECTED, rejection_reason=reason.strip())
+
+    def answered(self, text: str, at: datetime) -> tuple["ReviewEntity", AnswerOutcome]:
+        """The clinic's answer `text`, written at `at`, shown under this published review: it
+        replaces an older answer; an answer as old as or older than the shown one changes
+        nothing (a re-sent or late message). A text the automatic check stops is refused with
+        every reason."""
+        if self.status is not ReviewStatus.PUBLISHED:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"Опубликованный отзыв {self.id} не найден.")
+        if problems := check_text(text, ANSWER):
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "Ответ не прошёл автоматическую проверку: "
+                + " ".join(problem.message for problem in problems),
+                tuple(ErrorDetail(field="text", code=p.code, message=p.message) for p in problems),
+            )
+        if self.answer is not None and self.answer.answered_at >= at:
+            return self, AnswerOutcome.UNCHANGED
+        outcome = AnswerOutcome.ADDED if self.answer is None else AnswerOutcome.REPLACED
+        return replace(self, answer=ClinicAnswer(text=text, answered_at=at)), outcome
 
     def moderation(self, now: datetime) -> ModerationItem:
         due = self.submitted_at + MODERATION_LIMIT

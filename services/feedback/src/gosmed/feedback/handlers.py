@@ -1,6 +1,7 @@
 """Subscribers: contract in, use case, contract out."""
 
 from gosmed.contracts.feedback.reviews import (
+    ANSWER_REVIEW_QUEUE,
     COMPARE_RATINGS,
     DECIDE,
     GET_RATING,
@@ -8,8 +9,12 @@ from gosmed.contracts.feedback.reviews import (
     LIST_REVIEWS,
     WITHDRAW_REVIEW,
     WRITE_REVIEW,
+    AnswerAccepted,
+    AnswerReview,
 )
 from gosmed.feedback.service import Reviews
+from gosmed.runtime.broker_access import vhost_of
+from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -22,3 +27,19 @@ def register(runtime: ServiceRuntime, reviews: Reviews) -> None:
     serve(LIST_REVIEWS, reviews.list_published)
     serve(GET_RATING, reviews.rating)
     serve(COMPARE_RATINGS, reviews.compare)
+    vhost = vhost_of(runtime.settings.amqp_url)
+
+    async def answer(body: AnswerReview) -> AnswerAccepted:
+        message = runtime.incoming()
+        clinic = sending_clinic(vhost, message.user_id, queues={"reply_to": message.reply_to})
+        return await reviews.answer(clinic, body)
+
+    runtime.consume(
+        ANSWER_REVIEW_QUEUE,
+        AnswerReview,
+        answer,
+        description="Clinics answer a published review of their organization, through the "
+        "exchange `gosmed.clinic-intake` with the AMQP `user_id` of the clinic.",
+        reply=AnswerAccepted,
+        from_clinics=True,
+    )

@@ -1,4 +1,5 @@
-"""Use cases of reviews: writing (patients), moderation (operators), public reading."""
+"""Use cases of reviews: writing (patients), moderation (operators), clinics' answers, public
+reading."""
 
 import logging
 from collections.abc import Callable
@@ -10,6 +11,9 @@ from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatedSubject, RatingChanged
 from gosmed.contracts.feedback.reviews import (
+    AnswerAccepted,
+    AnswerOutcome,
+    AnswerReview,
     CompareRatings,
     Decide,
     GetRating,
@@ -37,7 +41,8 @@ from gosmed.feedback.domain import (
     check_length,
     new_review,
 )
-from gosmed.feedback.repository import PublicFilter, ReviewsRepository
+from gosmed.feedback.repository import CHANGED_MEANWHILE, PublicFilter, ReviewsRepository
+from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.cursor import decode_cursor, encode_cursor
 from gosmed.runtime.outbox import OutboxEntry, Relay
 from gosmed.runtime.rpc import ServiceClient
@@ -48,6 +53,7 @@ RECORD_NOT_FOUND = "Запись об оказанной услуге не на�
 REVIEW_NOT_FOUND = "Отзыв не найден."
 NOT_COMPLETED = "Отзыв можно оставить только на завершённую услугу."
 OPERATORS_ONLY = "Модерировать отзывы могут только операторы портала."
+ANSWER_ATTEMPTS = 3
 
 
 class Reviews:
@@ -186,6 +192,45 @@ class Reviews:
         log.info("review %s %s by an operator", review.id, review.status.value)
         return review.view()
 
+    # --- clinics' answers ----------------------------------------------------------------
+
+    async def answer(self, organization_id: UUID, request: AnswerReview) -> AnswerAccepted:
+        """The clinic of `organization_id` (the door's sender) answers a published review of
+        its own organization; the review's author is told."""
+        for _ in range(ANSWER_ATTEMPTS):
+            stored = await self.reviews.get(request.review_id)
+            if stored is None or stored.review.status is not ReviewStatus.PUBLISHED:
+                raise ServiceError(
+                    ErrorCode.NOT_FOUND, f"Опубликованный отзыв {request.review_id} не найден."
+                )
+            if stored.review.organization_id != organization_id:
+                raise RefusedError(
+                    ErrorCode.FORBIDDEN,
+                    f"Отзыв {request.review_id} написан о другой организации: клиника "
+                    f"{organization_id} может отвечать только на отзывы о себе.",
+                )
+            review, outcome = stored.review.answered(request.text, request.occurred_at)
+            assert review.answer is not None
+            accepted = AnswerAccepted(
+                review_id=review.id, outcome=outcome, answered_at=review.answer.answered_at
+            )
+            if outcome is AnswerOutcome.UNCHANGED:
+                return accepted
+            try:
+                await self.reviews.replace(
+                    review,
+                    stored.revision,
+                    OutboxEntry.command(NOTIFY_QUEUE, _answer_notice(review)),
+                )
+            except ServiceError as error:
+                if error.code is ErrorCode.CONFLICT:
+                    continue  # changed meanwhile (an operator, another answer): read it again
+                raise
+            await self._flush(review.id)
+            log.info("review %s answered by its clinic: %s", review.id, outcome.value)
+            return accepted
+        raise ServiceError(ErrorCode.CONFLICT, CHANGED_MEANWHILE)
+
     # --- ratings -------------------------------------------------------------------------
 
     async def _ratings_owed(self, before: ReviewEntity, after: ReviewEntity) -> list[OutboxEntry]:
@@ -260,6 +305,17 @@ class Reviews:
         if len(found) > request.limit and page[-1].published_at is not None:
             cursor = encode_cursor(page[-1].published_at.isoformat(), str(page[-1].id))
         return ReviewsPage(items=tuple(r.public() for r in page), next_cursor=cursor)
+
+
+def _answer_notice(review: ReviewEntity) -> SendNotification:
+    assert review.answer is not None
+    return SendNotification(
+        recipient_account_id=review.patient_id,
+        title="Клиника ответила на ваш отзыв",
+        body=f"Ответ на ваш отзыв об услуге «{review.service_name}»: {review.answer.text}"[:4000],
+        category="review_answered",
+        link=f"/patients/me/services/{review.record_id}",
+    )
 
 
 def _decision_notice(review: ReviewEntity) -> SendNotification:

@@ -1,5 +1,5 @@
-"""Reviews of rendered services: writing (by the patient), moderation (by operators) and the
-public reading of published reviews and ratings."""
+"""Reviews of rendered services: writing (by the patient), moderation (by operators), clinics'
+answers (through the clinics' door) and the public reading of published reviews and ratings."""
 
 from datetime import date
 from enum import StrEnum
@@ -11,7 +11,7 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.feedback.ratings import RatedSubject
 from gosmed.contracts.rpc import Rpc
-from gosmed.contracts.topology import Service
+from gosmed.contracts.topology import Service, command_queue
 
 MAX_TEXT = 500
 # What a request may carry: longer texts are refused by the feedback service with a clear
@@ -19,6 +19,10 @@ MAX_TEXT = 500
 MAX_TEXT_SENT = 4000
 MAX_PAGE = 100
 MODERATION_HOURS = 24
+MAX_ANSWER = 1000
+ANSWER_REVIEW = "answer-review"
+ANSWER_REVIEW_QUEUE = command_queue(Service.FEEDBACK, ANSWER_REVIEW)
+"""Clinics publish `AnswerReview` to `gosmed.clinic-intake` with this routing key."""
 
 
 class ReviewStatus(StrEnum):
@@ -43,8 +47,10 @@ class CheckProblem(Contract):
 
 
 class ClinicAnswer(Contract):
+    """The clinic's answer shown under a published review (its latest one)."""
+
     text: str = Field(min_length=1, max_length=2000)
-    answered_at: AwareDatetime
+    answered_at: AwareDatetime = Field(description="The `occurred_at` of the clinic's message.")
 
 
 class Review(Contract):
@@ -116,6 +122,34 @@ class Decide(Message):
     review_id: UUID
     approve: bool
     reason: str | None = Field(default=None, max_length=500)
+
+
+class AnswerReview(Message):
+    """A clinic answers a published review of its own organization: published to the exchange
+    `gosmed.clinic-intake` with routing key `feedback.answer-review` and the clinic's AMQP
+    `user_id`. One answer per review: a later one (by `occurred_at`) replaces it. The text goes
+    through the same automatic check as reviews (personal data, links, obscene language)."""
+
+    review_id: UUID = Field(description="The `id` of a published review (`GET /reviews`).")
+    text: str = Field(min_length=1, max_length=MAX_ANSWER)
+
+
+class AnswerOutcome(StrEnum):
+    """`added`: the review's first answer; `replaced`: it replaced an older answer;
+    `unchanged`: the review already shows this answer or a later one (a re-sent or late
+    message)."""
+
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+
+
+class AnswerAccepted(Message):
+    """The answer to `AnswerReview` (sent to the clinic's `reply_to`, if given)."""
+
+    review_id: UUID
+    outcome: AnswerOutcome
+    answered_at: AwareDatetime = Field(description="When the answer now shown was written.")
 
 
 class ListReviews(Message):
