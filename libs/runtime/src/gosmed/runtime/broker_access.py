@@ -6,7 +6,8 @@ The rights below follow the topology (gosmed.contracts.topology), least privileg
 
 - A service configures and reads only its own queues (`<service>.` — its RPC, command and event
   queues and their `.dead-letter` twins), binds them to the shared exchanges it consumes from
-  (read on `gosmed.events`, `gosmed.dead-letter`, records: `gosmed.clinic-intake`), and writes
+  (read on `gosmed.events`, `gosmed.dead-letter`, records and scheduling:
+  `gosmed.clinic-intake`), and writes
   to `amq.default` (RPC calls, replies and commands to another service's queue),
   `gosmed.dead-letter` and, if it publishes events, `gosmed.events`.
 - The edge: its own `edge.` queues (the session feed of each replica and its dead-letter
@@ -65,6 +66,8 @@ EVENT_PUBLISHERS = frozenset(
     {Service.IDENTITY, Service.RECORDS, Service.REGISTRY, Service.FEEDBACK}
 )
 EVENT_CONSUMERS = frozenset({Service.RECORDS, Service.REGISTRY, EDGE})
+# Services whose queues take clinics' commands through the door `gosmed.clinic-intake`.
+CLINIC_INTAKE_READERS = frozenset({Service.RECORDS, Service.SCHEDULING})
 # Command queues one service fills for another: declared by the setup, so messages wait there
 # even before their consumer first started, and the publishers need no right to declare them.
 SHARED_COMMAND_QUEUES = (topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION),)
@@ -119,8 +122,8 @@ def service_permissions(service: Service) -> Permissions:
         write.append(EVENTS)
     if service in EVENT_CONSUMERS:
         read.append(EVENTS)
-    if service is Service.RECORDS:
-        read.append(CLINIC_INTAKE)  # binds its intake queue to the clinics' door
+    if service in CLINIC_INTAKE_READERS:
+        read.append(CLINIC_INTAKE)  # binds its intake queues to the clinics' door
     return Permissions(configure=own, write=_any(*write), read=_any(*read))
 
 

@@ -1,19 +1,9 @@
-"""The clinics' door: a report is taken only from the clinic it names, and answered only at
-that clinic's own queues.
-
-RabbitMQ refuses a message whose AMQP `user_id` is not the user of the connection that
-publishes it, so `user_id` says which broker user sent a report; a clinic's user is
-`<vhost prefix>.clinic.<organization id>` (`gosmed.runtime.broker_access`), created by
-`python -m gosmed.runtime.broker_access clinic add <organization id>`.
-"""
+"""The clinics' door for reports (the generic checks: `gosmed.runtime.door`)."""
 
 from uuid import UUID
 
-from gosmed.contracts import topology
-from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.records.intake import ReportRenderedServices
-from gosmed.runtime.broker import RefusedError
-from gosmed.runtime.broker_access import clinic_of_user
+from gosmed.runtime.door import sending_clinic
 
 
 def reporting_clinic(
@@ -21,29 +11,5 @@ def reporting_clinic(
 ) -> UUID:
     """The organization of the clinic that sent `report`; `RefusedError` (dead-lettered with the
     reason) when the sender is no clinic, another clinic, or names a queue not its own."""
-    if not user_id:
-        raise RefusedError(
-            ErrorCode.CLINIC_UNIDENTIFIED,
-            "Отчёт без свойства user_id: укажите в нём пользователя брокера вашей клиники.",
-        )
-    organization_id = clinic_of_user(vhost, user_id)
-    if organization_id is None:
-        raise RefusedError(
-            ErrorCode.CLINIC_UNKNOWN,
-            f"Пользователь брокера {user_id} не является пользователем клиники.",
-        )
-    if organization_id != report.organization_id:
-        raise RefusedError(
-            ErrorCode.ORGANIZATION_MISMATCH,
-            f"Клиника {organization_id} прислала отчёт от имени организации "
-            f"{report.organization_id}.",
-        )
-    own = topology.clinic_queue_prefix(organization_id)
-    for field, queue in (("reply_to", reply_to), ("sync_queue", report.sync_queue)):
-        if queue and not queue.startswith(own):
-            raise RefusedError(
-                ErrorCode.CLINIC_QUEUE_FORBIDDEN,
-                f"{field} {queue} не очередь клиники {organization_id}: "
-                f"допустимы только очереди {own}*.",
-            )
-    return organization_id
+    queues = {"reply_to": reply_to, "sync_queue": report.sync_queue}
+    return sending_clinic(vhost, user_id, report.organization_id, queues, what="Отчёт")
