@@ -1,0 +1,194 @@
+"""Booking end to end through the real edge and broker: a clinic publishes its schedule through
+the door, a patient sees the free slots and books one, a second booking of it is refused with
+409, the clinic hears of the booking, and cancelling frees the slot again; a parent books for a
+young child, a representative without the right learns nothing (404)."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+
+from gosmed.contracts import demo, topology
+from gosmed.contracts.scheduling.schedules import (
+    PUBLISH_SCHEDULE,
+    AppointmentBooked,
+    AppointmentCancelled,
+    ClinicSlot,
+    Preparation,
+    PublishSchedule,
+    ScheduleAccepted,
+    SlotKind,
+)
+from gosmed.identity.demo import account_id
+from gosmed.registry import demo as registry_demo
+from gosmed.runtime.testing import clinic_connection
+from tests.e2e.identity_support import DEMO_ENV, login, patient_id
+
+ORGANIZATION = registry_demo.organizations()[0]
+SPECIALISTS = [s for s in registry_demo.specialists() if s.organization_id == ORGANIZATION.id]
+QUEUE = topology.command_queue(topology.Service.SCHEDULING, PUBLISH_SCHEDULE)
+REPLIES = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_REPLIES)
+APPOINTMENTS = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_APPOINTMENTS)
+SLOTS = "/api/v1/scheduling/slots"
+
+
+@pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    return DEMO_ENV
+
+
+def slots(specialist_index: int, count: int, days_ahead: int = 3) -> tuple[ClinicSlot, ...]:
+    specialist = SPECIALISTS[specialist_index]
+    first = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(
+        days=days_ahead
+    )
+    prefix = uuid.uuid4().hex[:8]
+    return tuple(
+        ClinicSlot(
+            clinic_slot_id=f"{prefix}-{n}",
+            version=1,
+            specialist_id=specialist.id,
+            specialty=specialist.specialty,
+            department="Поликлиническое отделение",
+            starts_at=first + timedelta(minutes=20 * n),
+            ends_at=first + timedelta(minutes=20 * (n + 1)),
+            room=f"2{n:02d}",
+            service_codes=("B01.047.001",),
+            kind=SlotKind.FIRST_VISIT,
+            preparations=(Preparation(service_code="B01.047.001", text="Возьмите полис ОМС."),),
+        )
+        for n in range(count)
+    )
+
+
+def publish(amqp_url: str, *schedule: ClinicSlot) -> ScheduleAccepted:
+    """Publish as the clinic does (its own user, through the door) and wait for the answer."""
+
+    async def run() -> ScheduleAccepted:
+        async with clinic_connection(amqp_url, ORGANIZATION.id) as clinic:
+            replies = await clinic.channel.get_queue(REPLIES, ensure=False)
+            await replies.purge()
+            await (await clinic.channel.get_queue(APPOINTMENTS, ensure=False)).purge()
+            message = PublishSchedule(organization_id=ORGANIZATION.id, slots=schedule)
+            door = await clinic.channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
+            await door.publish(
+                aio_pika.Message(
+                    message.model_dump_json().encode(),
+                    message_id=str(message.message_id),
+                    user_id=clinic.user,
+                    reply_to=REPLIES,
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                QUEUE,
+            )
+            async with asyncio.timeout(30):
+                while (answer := await replies.get(fail=False, no_ack=True)) is None:
+                    await asyncio.sleep(0.1)
+            return ScheduleAccepted.model_validate_json(answer.body)
+
+    return asyncio.run(run())
+
+
+def clinic_hears(amqp_url: str, count: int) -> list[bytes]:
+    """The next `count` messages on the clinic's appointments queue."""
+
+    async def run() -> list[bytes]:
+        async with clinic_connection(amqp_url, ORGANIZATION.id) as clinic:
+            queue = await clinic.channel.get_queue(APPOINTMENTS, ensure=False)
+            bodies: list[bytes] = []
+            async with asyncio.timeout(30):
+                while len(bodies) < count:
+                    message = await queue.get(fail=False, no_ack=True)
+                    if message is None:
+                        await asyncio.sleep(0.1)
+                    else:
+                        bodies.append(message.body)
+            return bodies
+
+    return asyncio.run(run())
+
+
+def free_ids(edge: httpx.Client, headers: dict[str, str], **params: Any) -> list[str]:
+    response = edge.get(SLOTS, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_publish_see_book_refuse_the_second_and_cancel_to_free(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    schedule = slots(0, 3)
+    accepted = publish(amqp_url, *schedule)
+    assert (accepted.changed, accepted.unchanged) == (3, 0)
+    assert publish(amqp_url, *schedule).unchanged == 3  # a re-send changes nothing
+    patient = login(edge, demo.PATIENT)
+    specialist = str(SPECIALISTS[0].id)
+    page = edge.get(SLOTS, params={"specialist_id": specialist}, headers=patient).json()
+    assert [item["place"]["room"] for item in page["items"]] == ["200", "201", "202"]
+    first = page["items"][0]
+    assert first["place"]["organization_name"] == ORGANIZATION.short_name
+    assert first["place"]["doctor_name"] == SPECIALISTS[0].full_name
+
+    booked = edge.post(
+        "/api/v1/patients/me/appointments", json={"slot_id": first["id"]}, headers=patient
+    )
+    assert booked.status_code == 201, booked.text
+    card = booked.json()
+    assert card["status"] == "booked"
+    assert card["preparation"][0]["text"] == "Возьмите полис ОМС."
+    assert first["id"] not in free_ids(edge, patient, specialist_id=specialist)
+
+    other = login(edge, demo.CHILD_OVER_15)
+    again = edge.post(
+        "/api/v1/patients/me/appointments", json={"slot_id": first["id"]}, headers=other
+    )
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "conflict"
+
+    [heard] = clinic_hears(amqp_url, 1)
+    told = AppointmentBooked.model_validate_json(heard)
+    assert told.appointment_id == uuid.UUID(card["id"])
+    assert told.patient.snils == demo.PATIENT.snils
+
+    path = f"/api/v1/patients/me/appointments/{card['id']}"
+    cancelled = edge.delete(path, headers=patient)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert first["id"] in free_ids(edge, patient, specialist_id=specialist)
+    [heard] = clinic_hears(amqp_url, 1)
+    assert AppointmentCancelled.model_validate_json(heard).appointment_id == told.appointment_id
+
+    calendar = edge.get(f"{path}/calendar.ics", headers=patient)
+    assert calendar.status_code == 200
+    assert b"BEGIN:VEVENT" in calendar.content
+
+
+def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right_gets_404(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    publish(amqp_url, *slots(1, 2, days_ahead=4))
+    parent = login(edge, demo.PARENT)
+    [first, second] = free_ids(edge, parent, specialist_id=str(SPECIALISTS[1].id))
+    child = patient_id(demo.CHILD_UNDER_15)
+    booked = edge.post(
+        f"/api/v1/patients/{child}/appointments", json={"slot_id": first}, headers=parent
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["patient_id"] == child
+    listed = edge.get(f"/api/v1/patients/{child}/appointments", headers=parent).json()
+    assert [a["id"] for a in listed["items"]] == [booked.json()["id"]]
+
+    representative = login(edge, demo.REPRESENTATIVE)  # a power of attorney without booking
+    principal = str(account_id(demo.PATIENT))
+    refused = edge.post(
+        f"/api/v1/patients/{principal}/appointments",
+        json={"slot_id": second},
+        headers=representative,
+    )
+    assert refused.status_code == 404, refused.text
+    assert second in free_ids(edge, parent, specialist_id=str(SPECIALISTS[1].id))
