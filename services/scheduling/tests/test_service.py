@@ -40,6 +40,7 @@ from gosmed.contracts.scheduling.schedules import (
 )
 from gosmed.contracts.topology import Service
 from gosmed.registry import demo as registry_demo
+from gosmed.runtime.outbox import OutboxEntry
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.store import open_store
 from gosmed.runtime.testing import FakeRpc
@@ -127,13 +128,7 @@ async def stores() -> tuple[SlotsRepository, AppointmentsRepository]:
     return slots, appointments
 
 
-@pytest.fixture
-def schedules(stores: tuple[SlotsRepository, AppointmentsRepository]) -> Schedules:
-    return Schedules(stores[0])
-
-
-@pytest.fixture
-def booking(
+def new_booking(
     stores: tuple[SlotsRepository, AppointmentsRepository], rpc: FakeRpc, clock: Clock
 ) -> Booking:
     return Booking(
@@ -144,6 +139,20 @@ def booking(
         None,
         clock,
     )
+
+
+@pytest.fixture
+def booking(
+    stores: tuple[SlotsRepository, AppointmentsRepository], rpc: FakeRpc, clock: Clock
+) -> Booking:
+    return new_booking(stores, rpc, clock)
+
+
+@pytest.fixture
+def schedules(
+    stores: tuple[SlotsRepository, AppointmentsRepository], booking: Booking
+) -> Schedules:
+    return Schedules(stores[0], booking)
 
 
 def clinic_slot(number: int, **changes: object) -> ClinicSlot:
@@ -357,3 +366,82 @@ async def test_a_parent_books_for_a_child_journaled_and_a_stranger_learns_nothin
     with pytest.raises(ServiceError) as not_theirs:
         await booking.get(GetAppointment(context=other, appointment_id=appointment.id))
     assert not_theirs.value.code is ErrorCode.NOT_FOUND
+
+
+async def test_a_slot_the_clinic_withdraws_while_booked_cancels_the_appointment_with_a_notice(
+    schedules: Schedules, booking: Booking, stores: tuple[SlotsRepository, AppointmentsRepository]
+) -> None:
+    await publish(schedules, clinic_slot(1), clinic_slot(2))
+    first, second = (await booking.free_slots(ListFreeSlots())).items
+    appointment = await booking.book(BookAppointment(context=mine(), slot_id=first.id))
+    await publish(schedules, clinic_slot(1, version=2, withdrawn=True))
+    await publish(schedules, clinic_slot(2, version=2, withdrawn=True))  # free: just gone
+    after = await booking.get(GetAppointment(context=mine(), appointment_id=appointment.id))
+    assert after.status is AppointmentStatus.CANCELLED
+    assert after.cancel_reason == "withdrawn"
+    assert (await booking.free_slots(ListFreeSlots())).items == ()
+    entries = (await stores[1].outbox.pending())[0].entries
+    told = AppointmentCancelled.model_validate_json(entries[-2].body)
+    assert (told.appointment_id, told.reason) == (appointment.id, "withdrawn")
+    notice = SendNotification.model_validate_json(entries[-1].body)
+    assert "Клиника отменила приём" in notice.body
+    await publish(schedules, clinic_slot(1, version=3, withdrawn=True))  # nothing owed again
+    assert len((await stores[1].outbox.pending())[0].entries) == len(entries)
+    # the patient may book the same doctor that day again
+    await publish(schedules, clinic_slot(3))
+    third = (await booking.free_slots(ListFreeSlots())).items[0]
+    assert third.id != second.id
+    await booking.book(BookAppointment(context=mine(), slot_id=third.id))
+
+
+async def test_a_reminder_is_owed_once_by_one_of_two_workers_a_day_before_with_preparation(
+    schedules: Schedules,
+    booking: Booking,
+    stores: tuple[SlotsRepository, AppointmentsRepository],
+    rpc: FakeRpc,
+    clock: Clock,
+) -> None:
+    await publish(schedules, clinic_slot(1), clinic_slot(2, specialist_id=OTHER_SPECIALIST))
+    first, second = (await booking.free_slots(ListFreeSlots())).items
+    kept = await booking.book(BookAppointment(context=mine(), slot_id=first.id))
+    dropped = await booking.book(BookAppointment(context=mine(), slot_id=second.id))
+    await booking.cancel(CancelAppointment(context=mine(), appointment_id=dropped.id))
+    other_worker = new_booking(stores, rpc, clock)
+    clock.now = kept.starts_at - timedelta(hours=25)
+    assert await booking.remind_due() == 0  # not due yet
+    clock.now = kept.starts_at - timedelta(hours=24)
+    claimed = await asyncio.gather(booking.remind_due(), other_worker.remind_due())
+    assert sorted(claimed) == [0, 1]
+    assert await new_booking(stores, rpc, clock).remind_due() == 0  # after a restart: sent
+    owed = {o.key: o.entries for o in await stores[1].outbox.pending()}
+    sms = [
+        SendNotification.model_validate_json(e.body)
+        for e in owed[str(kept.id)]
+        if "appointment_reminder" in e.body
+    ]
+    assert len(sms) == 1
+    assert "Возьмите полис." in sms[0].body
+    assert "кабинет 214" in sms[0].body
+    assert ORGANIZATION.address.one_line in sms[0].body
+    assert not [e for e in owed[str(dropped.id)] if "appointment_reminder" in e.body]
+
+
+async def test_of_two_workers_that_saw_one_reminder_due_exactly_one_claims_it(
+    schedules: Schedules,
+    booking: Booking,
+    stores: tuple[SlotsRepository, AppointmentsRepository],
+    clock: Clock,
+) -> None:
+    await publish(schedules, clinic_slot(1))
+    slot_id = (await booking.free_slots(ListFreeSlots())).items[0].id
+    kept = await booking.book(BookAppointment(context=mine(), slot_id=slot_id))
+    clock.now = kept.starts_at - timedelta(hours=1)
+    appointments = stores[1]
+    seen = [await appointments.due_reminder(clock.now) for _ in range(2)]
+    assert [a.id for a in seen if a is not None] == [kept.id, kept.id]
+    sms = OutboxEntry.command(
+        NOTIFY_QUEUE, SendNotification(recipient_account_id=PATIENT, title="t", body="b")
+    )
+    claims = [await appointments.claim_reminder(kept.id, clock.now, sms) for _ in seen]
+    assert claims == [True, False]
+    assert await appointments.due_reminder(clock.now) is None

@@ -1,3 +1,6 @@
+import asyncio
+from datetime import timedelta
+
 from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
@@ -29,14 +32,24 @@ def create(
         Registry(ServiceClient(Service.REGISTRY, rpc)),
         runtime.relay,
         clock=utc_now,
+        reminder_lead=timedelta(seconds=settings.reminder_lead_seconds),
     )
-    handlers.register(runtime, Schedules(slots), booking)
+    handlers.register(runtime, Schedules(slots, booking), booking)
+    background: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         await rpc.connect()
         await slots.ensure_indexes()
         await appointments.ensure_indexes()
+        background.append(
+            asyncio.create_task(booking.remind_forever(settings.reminder_poll_seconds))
+        )
+
+    async def stop_background() -> None:
+        for task in background:
+            task.cancel()
 
     runtime.on_startup(start)
+    runtime.app.on_shutdown(stop_background)
     runtime.app.after_shutdown(rpc.close)
     return runtime

@@ -29,6 +29,7 @@ from gosmed.scheduling.domain import Slot, SlotStatus
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
+STORE_ONLY = frozenset({"_id", "outbox", "active_key", "remind_at", "reminded_at"})
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,7 @@ def _store_appointment(appointment: Appointment) -> Document:
 
 
 def _load_appointment(document: Mapping[str, Any]) -> Appointment:
-    fields = {
-        k: v for k, v in document.items() if k not in {"_id", "outbox", "active_key", "revision"}
-    }
+    fields = {k: v for k, v in document.items() if k not in STORE_ONLY}
     fields["starts_at"] = _aware(fields["starts_at"])
     fields["ends_at"] = _aware(fields["ends_at"])
     return Appointment.model_validate({"id": document["_id"], **fields})
@@ -149,6 +148,18 @@ class SlotsRepository:
     async def get(self, slot_id: UUID) -> Slot | None:
         document = await self._collection.find_one({"_id": str(slot_id)})
         return None if document is None else _load_slot(document)
+
+    async def booked_withdrawn(self, slot_ids: Iterable[UUID]) -> list[Slot]:
+        """Of these slots, those the clinic withdrew while a patient held them."""
+        found = self._collection.find(
+            {
+                "_id": {"$in": [str(i) for i in slot_ids]},
+                "withdrawn": True,
+                "status": SlotStatus.BOOKED,
+                "appointment_id": {"$ne": None},
+            }
+        )
+        return [_load_slot(document) async for document in found]
 
     async def take(self, slot_id: UUID, appointment_id: UUID, now: datetime) -> bool:
         """Book a free slot that has not started: true for exactly one of concurrent takers."""
@@ -213,14 +224,24 @@ class AppointmentsRepository:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("active_key", unique=True)
         await self._collection.create_index([("patient_id", ASCENDING), ("starts_at", ASCENDING)])
+        await self._collection.create_index(
+            [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]
+        )
         await self._journal.create_index([("patient_id", ASCENDING), ("at", ASCENDING)])
 
-    async def insert(self, appointment: Appointment, active_key: str, *owed: OutboxEntry) -> bool:
+    async def insert(
+        self, appointment: Appointment, active_key: str, remind_at: datetime, *owed: OutboxEntry
+    ) -> bool:
         """False when the patient already holds an active appointment under `active_key`."""
+        document = {
+            **_store_appointment(appointment),
+            "active_key": active_key,
+            "remind_at": remind_at,
+            "reminded_at": None,
+            **outbox_of(*owed),
+        }
         try:
-            await self._collection.insert_one(
-                {**_store_appointment(appointment), "active_key": active_key, **outbox_of(*owed)}
-            )
+            await self._collection.insert_one(document)
         except DuplicateKeyError:
             return False
         return True
@@ -255,6 +276,33 @@ class AppointmentsRepository:
             update |= push(*owed)
         written = await self._collection.update_one(
             {"_id": str(appointment.id), "status": AppointmentStatus.BOOKED.value}, update
+        )
+        return written.modified_count == 1
+
+    async def due_reminder(self, now: datetime) -> Appointment | None:
+        """The booked appointment whose reminder is due soonest and not yet claimed."""
+        document = await self._collection.find_one(
+            {
+                "status": AppointmentStatus.BOOKED.value,
+                "reminded_at": None,
+                "remind_at": {"$lte": now},
+                "starts_at": {"$gt": now},
+            },
+            sort=[("remind_at", ASCENDING)],
+        )
+        return None if document is None else _load_appointment(document)
+
+    async def claim_reminder(self, appointment_id: UUID, now: datetime, sms: OutboxEntry) -> bool:
+        """Mark the reminder sent and owe its SMS in one conditional write: of any number of
+        workers that saw it due, one claims it, once; a restart finds it claimed or still due
+        (a claimed reminder is in the outbox, which the relay delivers)."""
+        written = await self._collection.update_one(
+            {
+                "_id": str(appointment_id),
+                "status": AppointmentStatus.BOOKED.value,
+                "reminded_at": None,
+            },
+            {"$set": {"reminded_at": now}} | push(sms),
         )
         return written.modified_count == 1
 

@@ -1,5 +1,6 @@
 """Use cases of scheduling: clinics' schedules in, free slots, booking and cancelling."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
@@ -56,13 +57,17 @@ log = logging.getLogger(__name__)
 NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 PATIENT_NOT_FOUND = "Пациент не найден."
 BY_PATIENT = "patient"
+BY_CLINIC = "withdrawn"
+WITHDRAWN_REASON = "Клиника отменила приём в это время."
 
 
 class Schedules:
-    """Clinics' schedules, taken through the door (the organization is the sender's)."""
+    """Clinics' schedules, taken through the door (the organization is the sender's); a slot
+    withdrawn while booked cancels its appointment and tells the patient why."""
 
-    def __init__(self, slots: SlotsRepository) -> None:
+    def __init__(self, slots: SlotsRepository, booking: "Booking") -> None:
         self.slots = slots
+        self.booking = booking
 
     async def publish(self, organization_id: UUID, request: PublishSchedule) -> ScheduleAccepted:
         latest: dict[str, Slot] = {}
@@ -72,6 +77,10 @@ class Schedules:
             if held is None or held.version < slot.version:
                 latest[slot.clinic_slot_id] = slot
         changed = await self.slots.save(latest.values())
+        withdrawn = [s.id for s in latest.values() if s.withdrawn]
+        if withdrawn:
+            for slot in await self.slots.booked_withdrawn(withdrawn):
+                await self.booking.withdrawn(slot)
         log.info("schedule of %s: %d slots changed of %d", organization_id, changed, len(latest))
         return ScheduleAccepted(
             message_id=request.message_id, changed=changed, unchanged=len(request.slots) - changed
@@ -87,7 +96,9 @@ class Booking:
         registry: Registry,
         relay: Relay | None,
         clock: Callable[[], datetime],
+        reminder_lead: timedelta = timedelta(hours=24),
     ) -> None:
+        self.reminder_lead = reminder_lead
         self.slots = slots
         self.appointments = appointments
         self.identity = identity
@@ -178,7 +189,8 @@ class Booking:
         if not await self.slots.take(slot.id, appointment.id, now):
             raise ServiceError(ErrorCode.CONFLICT, SLOT_TAKEN)
         key = day_key(patient.account_id, slot.specialist_id, slot.starts_at)
-        if not await self.appointments.insert(appointment, key, *owed):
+        remind_at = slot.starts_at - self.reminder_lead
+        if not await self.appointments.insert(appointment, key, remind_at, *owed):
             await self.slots.release(slot.id, appointment.id)
             raise ServiceError(ErrorCode.CONFLICT, ONE_A_DAY)
         await self._journal(decision, "book", appointment, now)
@@ -227,6 +239,48 @@ class Booking:
         await self._flush(done.id)
         log.info("appointment %s cancelled", done.id)
         return done
+
+    async def withdrawn(self, slot: Slot) -> None:
+        """The clinic took back a booked slot: cancel its appointment, tell the patient why
+        and the clinic that it is done, and leave the slot free but withdrawn (not offered)."""
+        if slot.appointment_id is None:
+            return
+        appointment = await self.appointments.get(slot.appointment_id)
+        if appointment is not None and appointment.status is AppointmentStatus.BOOKED:
+            now = self.clock()
+            done = cancelled_appointment(appointment, now, BY_CLINIC)
+            message = AppointmentCancelled(
+                appointment_id=done.id,
+                organization_id=slot.organization_id,
+                clinic_slot_id=slot.clinic_slot_id,
+                starts_at=done.starts_at,
+                reason=BY_CLINIC,
+            )
+            owed = (
+                OutboxEntry.command(_clinic_queue(slot.organization_id), message),
+                OutboxEntry.command(NOTIFY_QUEUE, _withdrawn_notice(done)),
+            )
+            if await self.appointments.cancel(done, *owed):
+                log.info("appointment %s cancelled: the clinic withdrew its slot", done.id)
+                await self._flush(done.id)
+        await self.slots.release(slot.id, slot.appointment_id)
+
+    async def remind_due(self) -> int:
+        """Owe the SMS of every due reminder this worker claims; how many it claimed."""
+        claimed = 0
+        while (due := await self.appointments.due_reminder(now := self.clock())) is not None:
+            if await self.appointments.claim_reminder(due.id, now, _reminder(due)):
+                claimed += 1
+                await self._flush(due.id)
+        return claimed
+
+    async def remind_forever(self, every: float) -> None:
+        while True:
+            try:
+                await self.remind_due()
+            except Exception:  # the reminders must outlive any one failure
+                log.exception("reminders failed")
+            await asyncio.sleep(every)
 
     async def _journal(
         self, decision: AccessDecision, what: str, appointment: Appointment, now: datetime
@@ -291,3 +345,36 @@ def _cancelled_notice(appointment: Appointment) -> SendNotification:
         category="appointment_cancelled",
         link=f"/patients/{appointment.patient_id}/appointments/{appointment.id}",
     )
+
+
+def _withdrawn_notice(appointment: Appointment) -> SendNotification:
+    return SendNotification(
+        recipient_account_id=appointment.patient_id,
+        title="Приём отменён клиникой",
+        body=(
+            f"Запись на приём {_when(appointment)} отменена: {WITHDRAWN_REASON} "
+            f"{_where(appointment)}. Выберите другое время."
+        )[:4000],
+        channels=frozenset(
+            {NotificationChannel.INBOX, NotificationChannel.EMAIL, NotificationChannel.SMS}
+        ),
+        category="appointment_withdrawn",
+        link=f"/patients/{appointment.patient_id}/appointments/{appointment.id}",
+    )
+
+
+def _reminder(appointment: Appointment) -> OutboxEntry:
+    """The SMS the day before: date, time, address, room and the preparation."""
+    body = f"Напоминаем: приём {_when(appointment)}, {_where(appointment)}."
+    preparation = " ".join(p.text for p in appointment.preparation)
+    if preparation:
+        body += f" Подготовка: {preparation}"
+    notice = SendNotification(
+        recipient_account_id=appointment.patient_id,
+        title="Напоминание о приёме",
+        body=body[:4000],
+        channels=frozenset({NotificationChannel.SMS}),
+        category="appointment_reminder",
+        link=f"/patients/{appointment.patient_id}/appointments/{appointment.id}",
+    )
+    return OutboxEntry.command(NOTIFY_QUEUE, notice)

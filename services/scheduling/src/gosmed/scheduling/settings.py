@@ -12,3 +12,11 @@ class SchedulingSettings(ServiceSettings):
     rpc_timeout: float = Field(
         default=3.0, gt=0, le=60, description="Seconds to wait for identity and the registry."
     )
+    reminder_lead_seconds: float = Field(
+        default=86400,
+        gt=0,
+        description="How long before the start the SMS reminder goes out (24 h; tests: seconds).",
+    )
+    reminder_poll_seconds: float = Field(
+        default=30, gt=0, le=3600, description="How often due reminders are looked for."
+    )
