@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 
@@ -26,6 +25,7 @@ from gosmed.contracts.scheduling.schedules import (
 from gosmed.identity.demo import account_id
 from gosmed.registry import demo as registry_demo
 from gosmed.runtime.testing import clinic_connection
+from gosmed.scheduling import simulator
 from tests.e2e.identity_support import DEMO_ENV, login, patient_id
 
 ORGANIZATION = registry_demo.organizations()[0]
@@ -66,30 +66,15 @@ def slots(specialist_index: int, count: int, days_ahead: int = 3) -> tuple[Clini
 
 
 def publish(amqp_url: str, *schedule: ClinicSlot) -> ScheduleAccepted:
-    """Publish as the clinic does (its own user, through the door) and wait for the answer."""
+    """Publish as the clinic does (its own user, through the door) and wait for the answer;
+    the clinic's queue of appointment messages is emptied first."""
 
     async def run() -> ScheduleAccepted:
         async with clinic_connection(amqp_url, ORGANIZATION.id) as clinic:
-            replies = await clinic.channel.get_queue(REPLIES, ensure=False)
-            await replies.purge()
             await (await clinic.channel.get_queue(APPOINTMENTS, ensure=False)).purge()
-            message = PublishSchedule(organization_id=ORGANIZATION.id, slots=schedule)
-            door = await clinic.channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
-            await door.publish(
-                aio_pika.Message(
-                    message.model_dump_json().encode(),
-                    message_id=str(message.message_id),
-                    user_id=clinic.user,
-                    reply_to=REPLIES,
-                    content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                QUEUE,
-            )
-            async with asyncio.timeout(30):
-                while (answer := await replies.get(fail=False, no_ack=True)) is None:
-                    await asyncio.sleep(0.1)
-            return ScheduleAccepted.model_validate_json(answer.body)
+        message = PublishSchedule(organization_id=ORGANIZATION.id, slots=schedule)
+        [answer] = await simulator.publish(amqp_url, [message])
+        return answer
 
     return asyncio.run(run())
 
