@@ -4,8 +4,11 @@ the door, a patient sees the free slots and books one, a second booking of it is
 young child, a representative without the right learns nothing (404)."""
 
 import asyncio
+import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +27,7 @@ from gosmed.contracts.scheduling.schedules import (
 )
 from gosmed.identity.demo import account_id
 from gosmed.registry import demo as registry_demo
-from gosmed.runtime.testing import clinic_connection
+from gosmed.runtime.testing import clinic_connection, eventually
 from gosmed.scheduling import simulator
 from tests.e2e.identity_support import DEMO_ENV, login, patient_id
 
@@ -37,8 +40,19 @@ SLOTS = "/api/v1/scheduling/slots"
 
 
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
-    return DEMO_ENV
+def sms_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sms") / "outbox.jsonl"
+
+
+@pytest.fixture(scope="module")
+def stack_env(sms_outbox: Path) -> dict[str, str]:
+    return {
+        **DEMO_ENV,
+        "GOSMED_IDENTITY_SMS_OUTBOX_PATH": str(sms_outbox),
+        # Every appointment of these tests (days ahead) is due for its reminder at once.
+        "GOSMED_SCHEDULING_REMINDER_LEAD_SECONDS": str(30 * 86400),
+        "GOSMED_SCHEDULING_REMINDER_POLL_SECONDS": "0.3",
+    }
 
 
 def slots(specialist_index: int, count: int, days_ahead: int = 3) -> tuple[ClinicSlot, ...]:
@@ -177,3 +191,60 @@ def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right
     )
     assert refused.status_code == 404, refused.text
     assert second in free_ids(edge, parent, specialist_id=str(SPECIALISTS[1].id))
+
+
+def texts_to(outbox: Path, phone: str) -> list[str]:
+    if not outbox.exists():
+        return []
+    lines = [json.loads(line) for line in outbox.read_text().splitlines()]
+    return [line["text"] for line in lines if line["to"] == phone]
+
+
+def reminders_to(outbox: Path, phone: str) -> list[str]:
+    return [t for t in texts_to(outbox, phone) if t.startswith("Напоминание")]
+
+
+def test_concurrent_bookings_of_one_slot_through_the_edge_have_exactly_one_winner(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    publish(amqp_url, *slots(2, 1, days_ahead=5))
+    people = [p for p in demo.PEOPLE if p.password and p.confirmed]
+    sessions = [login(edge, person) for person in people]
+    [slot_id] = free_ids(edge, sessions[0], specialist_id=str(SPECIALISTS[2].id))
+
+    def book(headers: dict[str, str]) -> int:
+        response = edge.post(
+            "/api/v1/patients/me/appointments", json={"slot_id": slot_id}, headers=headers
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        statuses = sorted(pool.map(book, sessions))
+    assert len(statuses) >= 5
+    assert statuses == [201] + [409] * (len(statuses) - 1)
+    assert slot_id not in free_ids(edge, sessions[0], specialist_id=str(SPECIALISTS[2].id))
+
+
+def test_the_reminder_sms_carries_the_preparation_and_goes_out_once(
+    edge: httpx.Client, amqp_url: str, sms_outbox: Path
+) -> None:
+    teen = login(edge, demo.CHILD_OVER_15)
+    phone = demo.CHILD_OVER_15.phone or ""
+    for count, (index, days_ahead) in enumerate(((3, 6), (4, 7)), start=1):
+        publish(amqp_url, *slots(index, 1, days_ahead=days_ahead))
+        [slot_id] = free_ids(edge, teen, specialist_id=str(SPECIALISTS[index].id))
+        booked = edge.post(
+            "/api/v1/patients/me/appointments", json={"slot_id": slot_id}, headers=teen
+        )
+        assert booked.status_code == 201, booked.text
+
+        def reminded(count: int = count) -> bool:
+            return len(reminders_to(sms_outbox, phone)) >= count
+
+        asyncio.run(eventually(reminded, "the reminder SMS", seconds=30))
+    # The second reminder went out after the first was claimed: the first is still single.
+    reminders = reminders_to(sms_outbox, phone)
+    assert len(reminders) == 2
+    assert "кабинет 200" in reminders[0]
+    assert all("Возьмите полис ОМС." in t for t in reminders)
+    assert all(ORGANIZATION.address.one_line in t for t in reminders)
