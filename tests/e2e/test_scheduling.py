@@ -248,3 +248,28 @@ def test_the_reminder_sms_carries_the_preparation_and_goes_out_once(
     assert "кабинет 200" in reminders[0]
     assert all("Возьмите полис ОМС." in t for t in reminders)
     assert all(ORGANIZATION.address.one_line in t for t in reminders)
+
+
+def test_a_slot_the_clinic_withdraws_cancels_the_booking_and_tells_the_patient(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    [slot] = slots(5, 1, days_ahead=8)
+    publish(amqp_url, slot)
+    inspector = login(edge, demo.INSPECTOR)
+    [slot_id] = free_ids(edge, inspector, specialist_id=str(SPECIALISTS[5].id))
+    booked = edge.post(
+        "/api/v1/patients/me/appointments", json={"slot_id": slot_id}, headers=inspector
+    )
+    assert booked.status_code == 201, booked.text
+    withdrawn = slot.model_copy(update={"version": 2, "withdrawn": True})
+    assert publish(amqp_url, withdrawn).changed == 1
+    path = f"/api/v1/patients/me/appointments/{booked.json()['id']}"
+    card = edge.get(path, headers=inspector).json()
+    assert (card["status"], card["cancel_reason"]) == ("cancelled", "withdrawn")
+    assert slot_id not in free_ids(edge, inspector, specialist_id=str(SPECIALISTS[5].id))
+
+    def told() -> bool:
+        inbox = edge.get("/api/v1/me/notifications", headers=inspector).json()
+        return any(n["title"] == "Приём отменён клиникой" for n in inbox["notifications"])
+
+    asyncio.run(eventually(told, "the patient's notice of the withdrawal", seconds=30))
