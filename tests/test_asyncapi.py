@@ -28,6 +28,8 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "feedback.answer-review",
         "clinic.{organization_id}.replies",
         "clinic.{organization_id}.sync-requests",
+        "scheduling.publish-schedule",
+        "clinic.{organization_id}.appointments",
     }
     text = json.dumps(document)
     assert topology.CLINIC_INTAKE_EXCHANGE in text
@@ -39,6 +41,10 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "RequestClinicSync",
         "AnswerReview",
         "AnswerAccepted",
+        "PublishSchedule",
+        "ScheduleAccepted",
+        "AppointmentBooked",
+        "AppointmentCancelled",
     } <= set(document["components"]["schemas"])
 
 

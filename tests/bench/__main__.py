@@ -4,7 +4,7 @@ from importlib import import_module
 
 from gosmed.runtime.devstack import stop_on_sigterm
 
-BENCHMARKS = ("rpc", "registry", "records", "documents", "listpage")
+BENCHMARKS = ("rpc", "registry", "records", "documents", "listpage", "scheduling")
 
 
 def main() -> None:

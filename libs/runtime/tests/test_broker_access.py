@@ -49,7 +49,11 @@ def test_only_the_services_that_take_clinics_messages_bind_to_the_clinics_door()
         read = service_permissions(service).read
         return re.search(read, topology.CLINIC_INTAKE_EXCHANGE) is not None
 
-    assert {s for s in Service if binds_to_the_door(s)} == {Service.RECORDS, Service.FEEDBACK}
+    assert {s for s in Service if binds_to_the_door(s)} == {
+        Service.RECORDS,
+        Service.FEEDBACK,
+        Service.SCHEDULING,
+    }
 
 
 def test_user_names_carry_the_vhost_and_clinic_names_parse_back() -> None:

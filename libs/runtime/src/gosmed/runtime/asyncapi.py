@@ -29,6 +29,13 @@ from gosmed.contracts.records.intake import (
     ReportRenderedServices,
     RequestClinicSync,
 )
+from gosmed.contracts.scheduling.schedules import (
+    PUBLISH_SCHEDULE,
+    AppointmentBooked,
+    AppointmentCancelled,
+    PublishSchedule,
+    ScheduleAccepted,
+)
 from gosmed.contracts.topology import Service
 from gosmed.runtime.broker import CLINIC_INTAKE
 from gosmed.runtime.service import ServiceRuntime
@@ -45,9 +52,11 @@ operator (`python -m gosmed.runtime.broker_access clinic add <organization_id>`)
 
 - publish only to the direct exchange `gosmed.clinic-intake`, with the routing key of the
   command (`records.rendered-services`: report rendered services; `feedback.answer-review`:
-  answer a published review of the clinic), persistent, with publisher confirms;
-- read only its own queues `clinic.<organization_id>.replies` and
-  `clinic.<organization_id>.sync-requests` (created with the user).
+  answer a published review of the clinic; `scheduling.publish-schedule`: publish slots),
+  persistent, with publisher confirms;
+- read only its own queues `clinic.<organization_id>.replies`,
+  `clinic.<organization_id>.sync-requests` and `clinic.<organization_id>.appointments`
+  (created with the user).
 
 Every message must carry the AMQP property `user_id` = the clinic's broker user (RabbitMQ
 refuses a `user_id` that is not the connection's user). A report whose `organization_id` is
@@ -131,6 +140,39 @@ def clinic_broker() -> RabbitBroker:
         description="gosmed asks the clinic to re-send a patient's services (report with "
         f"`sync_queue` = `{sync}`).",
         schema=RequestClinicSync,
+    )
+    schedule = topology.command_queue(Service.SCHEDULING, PUBLISH_SCHEDULE)
+
+    async def publish_schedule(body: PublishSchedule) -> ScheduleAccepted:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(schedule, routing_key=schedule),
+        CLINIC_INTAKE,
+        title=schedule,
+        description="Publish the clinic's schedule (one slot or a batch of up to 200), "
+        "idempotent and versioned per clinic slot id: publish to `gosmed.clinic-intake` with "
+        "routing key `scheduling.publish-schedule` and `user_id`.",
+    )(publish_schedule)
+    broker.publisher(
+        replies,
+        title=f"{replies}:schedule-accepted",
+        description="The answer to a schedule sent with `reply_to` = this queue.",
+        schema=ScheduleAccepted,
+    )
+    appointments = topology.clinic_queue(ORGANIZATION, topology.CLINIC_APPOINTMENTS)
+    broker.publisher(
+        appointments,
+        title=f"{appointments}:booked",
+        description="A patient booked one of the clinic's slots (persistent, sent until "
+        "the broker confirms it).",
+        schema=AppointmentBooked,
+    )
+    broker.publisher(
+        appointments,
+        title=f"{appointments}:cancelled",
+        description="An appointment at the clinic was cancelled; its slot is free again.",
+        schema=AppointmentCancelled,
     )
     return broker
 

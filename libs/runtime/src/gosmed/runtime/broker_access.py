@@ -6,8 +6,9 @@ The rights below follow the topology (gosmed.contracts.topology), least privileg
 
 - A service configures and reads only its own queues (`<service>.` — its RPC, command and event
   queues and their `.dead-letter` twins), binds them to the shared exchanges it consumes from
-  (read on `gosmed.events`, `gosmed.dead-letter`, records and feedback: `gosmed.clinic-intake`),
-  and writes to `amq.default` (RPC calls, replies and commands to another service's queue),
+  (read on `gosmed.events`, `gosmed.dead-letter`, records, feedback and scheduling:
+  `gosmed.clinic-intake`), and writes to `amq.default` (RPC calls, replies and commands to
+  another service's queue),
   `gosmed.dead-letter` and, if it publishes events, `gosmed.events`.
 - The edge: its own `edge.` queues (the session feed of each replica and its dead-letter
   queue), `amq.default` (RPCs, the feed's barrier marker), reads `gosmed.events`.
@@ -67,7 +68,7 @@ EVENT_PUBLISHERS = frozenset(
 )
 EVENT_CONSUMERS = frozenset({Service.RECORDS, Service.REGISTRY, EDGE})
 # Services that take clinics' messages: they bind a queue to the clinics' door.
-CLINIC_CONSUMERS = frozenset({Service.RECORDS, Service.FEEDBACK})
+CLINIC_CONSUMERS = frozenset({Service.RECORDS, Service.FEEDBACK, Service.SCHEDULING})
 # Command queues one service fills for another: declared by the setup, so messages wait there
 # even before their consumer first started, and the publishers need no right to declare them.
 SHARED_COMMAND_QUEUES = (topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION),)

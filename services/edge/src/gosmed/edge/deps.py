@@ -54,6 +54,7 @@ RecordsDep = Annotated[ServiceClient, Depends(_client(topology.Service.RECORDS))
 RegistryDep = Annotated[ServiceClient, Depends(_client(topology.Service.REGISTRY))]
 DocumentsDep = Annotated[ServiceClient, Depends(_client(topology.Service.DOCUMENTS))]
 FeedbackDep = Annotated[ServiceClient, Depends(_client(topology.Service.FEEDBACK))]
+SchedulingDep = Annotated[ServiceClient, Depends(_client(topology.Service.SCHEDULING))]
 
 
 async def _principal(

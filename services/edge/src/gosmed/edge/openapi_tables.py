@@ -61,6 +61,13 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("put", "/patients/{patient_id}/services/{record_id}/review"): {
         409: "The review changed at the same time; repeat.",
     },
+    ("post", "/patients/{patient_id}/appointments"): {
+        409: "The slot was taken meanwhile, has started, or the patient already has an "
+        "appointment with this specialist that day.",
+    },
+    ("delete", "/patients/{patient_id}/appointments/{appointment_id}"): {
+        409: "The appointment is already cancelled or has started.",
+    },
     ("get", "/moderation/reviews"): {403: "Only operators moderate reviews."},
     ("post", "/moderation/reviews/{review_id}/approve"): {
         403: "Only operators moderate reviews.",

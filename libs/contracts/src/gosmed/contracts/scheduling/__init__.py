@@ -1,0 +1,1 @@
+"""Scheduling: clinics' schedules, free slots, appointments."""
