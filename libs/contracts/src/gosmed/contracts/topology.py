@@ -26,6 +26,7 @@ DEAD_LETTER_SUFFIX = ".dead-letter"
 CLINIC_INTAKE_EXCHANGE = "gosmed.clinic-intake"
 CLINIC_REPLIES = "replies"
 CLINIC_SYNC_REQUESTS = "sync-requests"
+CLINIC_CORRECTIONS = "corrections"
 
 # Message headers set by gosmed on top of AMQP's own properties.
 HEADER_ERROR_CODE = "x-gosmed-error-code"
@@ -82,8 +83,9 @@ def clinic_queue(organization_id: UUID | str, name: str) -> str:
 
 
 def clinic_queues(organization_id: UUID) -> tuple[str, ...]:
-    """The queues created with a clinic's user: its replies and its sync requests."""
-    return tuple(clinic_queue(organization_id, n) for n in (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS))
+    """The queues created with a clinic's user: its replies, sync and correction requests."""
+    names = (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS, CLINIC_CORRECTIONS)
+    return tuple(clinic_queue(organization_id, n) for n in names)
 
 
 def clinic_of_user_name(user_id: str | None) -> UUID | None:
