@@ -49,7 +49,17 @@ def correction_number(ident: UUID, filed_at: datetime) -> str:
     return f"И-{moscow_day(filed_at):%Y%m%d}-{ident.hex[:6].upper()}"
 
 
-def proposed_changes(changes: CorrectionChanges, current: dict[str, Any]) -> list[ChangeView]:
+def current_values(record: dict[str, Any]) -> dict[str, JsonValue]:
+    """The record's fields as JSON, named as `CorrectionChanges` names them."""
+    values: dict[str, JsonValue] = {
+        name: record.get(name) for name in CorrectionChanges.model_fields if name != "diagnosis"
+    }
+    if record.get("diagnosis_code"):
+        values["diagnosis"] = {"code": record["diagnosis_code"], "text": record["diagnosis_text"]}
+    return values
+
+
+def proposed_changes(changes: CorrectionChanges, current: dict[str, JsonValue]) -> list[ChangeView]:
     """Each proposed field beside the record's value (as JSON); a proposal equal to the
     current value is no change and is dropped."""
     rows = []

@@ -10,6 +10,8 @@ from gosmed.contracts.topology import Service
 from gosmed.records import handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
+from gosmed.records.corrections import Corrections
+from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
@@ -53,7 +55,10 @@ def create(
             sync_answer_within=timedelta(seconds=settings.sync_answer_seconds),
         ),
     )
-    handlers.register(runtime, Intake(records, syncs, runtime.relay), reading, cards)
+    corrections_store = CorrectionsRepository(database)
+    corrections = Corrections(corrections_store, records, reading, runtime.relay)
+    intake = Intake(records, syncs, runtime.relay)
+    handlers.register(runtime, intake, reading, cards, corrections)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -63,6 +68,7 @@ def create(
         await records.count_all()
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
+        await corrections_store.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
