@@ -55,6 +55,12 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     },
     ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
     ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
+        409: "The record already has an open correction request.",
+    },
+    ("post", "/patients/{patient_id}/corrections/{correction_id}/withdraw"): {
+        409: "The request is no longer open (answered or withdrawn).",
+    },
     ("post", "/patients/{patient_id}/services/{record_id}/review"): {
         409: "The record already has a review, or the service is not completed.",
     },
