@@ -22,6 +22,12 @@ from faststream.specification import AsyncAPI
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorReply
+from gosmed.contracts.records.corrections import (
+    CORRECTION_ANSWERS,
+    AnswerCorrection,
+    CorrectionAnswered,
+    CorrectionRequested,
+)
 from gosmed.contracts.records.intake import (
     RENDERED_SERVICES,
     ReportAccepted,
@@ -105,6 +111,36 @@ def clinic_broker() -> RabbitBroker:
         description="gosmed asks the clinic to re-send a patient's services (report with "
         f"`sync_queue` = `{sync}`).",
         schema=RequestClinicSync,
+    )
+    corrections = topology.clinic_queue(ORGANIZATION, topology.CLINIC_CORRECTIONS)
+    broker.publisher(
+        corrections,
+        title=corrections,
+        description="A patient disputes a record of the clinic: check it and answer with "
+        "`AnswerCorrection` by `due_on` (5 working days); when accepting, first send the "
+        "corrected record with a higher `version` through `records.rendered-services`.",
+        schema=CorrectionRequested,
+    )
+    answers = topology.command_queue(Service.RECORDS, CORRECTION_ANSWERS)
+
+    async def answer(body: AnswerCorrection) -> CorrectionAnswered:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(answers, routing_key=answers),
+        CLINIC_INTAKE,
+        title=answers,
+        description="Answer a correction request (accepted, or rejected with a reason): "
+        "publish to `gosmed.clinic-intake` with routing key `records.correction-answers` and "
+        "`user_id`; only the clinic of the record may answer, any other answer is "
+        "dead-lettered with its reason. With `reply_to` = your replies queue you get "
+        "`CorrectionAnswered`.",
+    )(answer)
+    broker.publisher(
+        replies,
+        title=f"{replies}:correction-answered",
+        description="The answer to `AnswerCorrection` sent with `reply_to` = this queue.",
+        schema=CorrectionAnswered,
     )
     return broker
 
