@@ -3,6 +3,7 @@ what goes to the clinic), the clinic's answer (only the record's clinic, the pat
 notice), reading and withdrawing, and the overdue flag on a moved clock."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -317,3 +318,21 @@ async def test_an_unanswered_request_is_overdue_on_a_moved_clock(harness: Harnes
     assert not (await harness.corrections.get(query)).overdue
     harness.clock.now = datetime(2025, 11, 7, 6, tzinfo=UTC)
     assert (await harness.corrections.get(query)).overdue
+
+
+async def test_the_store_keeps_one_open_request_per_record_under_a_race(
+    harness: Harness,
+) -> None:
+    """Two filings that both found no open request: the unique index refuses the second."""
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+    stored = await harness.corrections.corrections.get(filed.id)
+    assert stored is not None
+    twin = replace(stored, id=uuid4(), status=CorrectionStatus.FILED)
+    with pytest.raises(ServiceError) as refused:
+        await harness.corrections.corrections.insert(twin)
+    assert refused.value.code == ErrorCode.CONFLICT
+    withdrawn = await harness.corrections.withdraw(
+        WithdrawCorrection(context=MINE, correction_id=filed.id)
+    )
+    assert withdrawn.status == CorrectionStatus.WITHDRAWN
+    await harness.corrections.corrections.insert(twin)  # closed: the record is free again
