@@ -13,12 +13,16 @@ from gosmed.contracts.identity.access import AUTHENTICATE, ConfirmationLevel, Pr
 from gosmed.contracts.records.corrections import (
     FILE_CORRECTION,
     GET_CORRECTION,
+    GET_CORRECTION_STATS,
     LIST_CORRECTIONS,
+    LIST_OPERATOR_CORRECTIONS,
     WITHDRAW_CORRECTION,
     ChangeView,
     CorrectionsPage,
+    CorrectionStats,
     CorrectionStatus,
     CorrectionView,
+    OperatorFilter,
 )
 from gosmed.edge.main import create_app
 from gosmed.edge.settings import EdgeSettings
@@ -137,3 +141,46 @@ async def test_list_get_and_withdraw(client: httpx.AsyncClient, rpc: FakeRpc) ->
 async def test_filing_needs_a_login(client: httpx.AsyncClient) -> None:
     response = await client.post(PATH, json={"comment": "x"})
     assert response.status_code == 401
+
+
+async def test_operator_routes_pass_the_callers_roles(
+    client: httpx.AsyncClient, rpc: FakeRpc
+) -> None:
+    organization_id = uuid4()
+    rpc.reply(LIST_OPERATOR_CORRECTIONS, CorrectionsPage(items=(view(),)))
+    rpc.reply(
+        GET_CORRECTION_STATS,
+        CorrectionStats(
+            organization_id=organization_id,
+            requests=3,
+            open=1,
+            accepted=1,
+            rejected=1,
+            withdrawn=0,
+            overdue=1,
+            answered_late=0,
+            median_answer_working_days=2.5,
+        ),
+    )
+    listed = await client.get(
+        "/api/v1/operator/corrections",
+        params={"status": "overdue", "organization_id": str(organization_id)},
+        headers=BEARER,
+    )
+    stats = await client.get(
+        f"/api/v1/operator/organizations/{organization_id}/corrections-stats", headers=BEARER
+    )
+    assert listed.status_code == 200, listed.text
+    assert stats.json()["median_answer_working_days"] == 2.5
+    [sent] = rpc.sent(LIST_OPERATOR_CORRECTIONS)
+    assert (sent.status, sent.organization_id, sent.context.roles) == (
+        OperatorFilter.OVERDUE,
+        organization_id,
+        PRINCIPAL.roles,
+    )
+    assert rpc.sent(GET_CORRECTION_STATS)[0].organization_id == organization_id
+    rpc.fail(LIST_OPERATOR_CORRECTIONS, ServiceError(ErrorCode.FORBIDDEN, "Только операторам."))
+    refused = await client.get("/api/v1/operator/corrections", headers=BEARER)
+    assert refused.status_code == 403
+    wrong = await client.get("/api/v1/operator/corrections?status=all", headers=BEARER)
+    assert wrong.status_code == 422

@@ -1,6 +1,7 @@
 """Rules of corrections: the due day on the Russian production calendar, the status flow and
 the overdue flag on a given clock."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -12,7 +13,9 @@ from gosmed.contracts.records.corrections import CorrectionChanges, CorrectionSt
 from gosmed.records.correction_rules import (
     Correction,
     answer_notice,
+    answer_working_days,
     correction_number,
+    correction_stats,
     due_on,
     moscow_day,
     proposed_changes,
@@ -121,3 +124,33 @@ def test_the_answer_notice_goes_to_inbox_and_email_with_the_reason() -> None:
     assert "отклонено" in notice.title
     assert "Услуга оказана в этот день" in notice.body
     assert "принято" in answer_notice(_correction().answered(True, None, now)).title
+
+
+def test_answer_working_days_skip_days_off_and_holidays() -> None:
+    assert answer_working_days(date(2025, 10, 29), date(2025, 10, 29)) == 0
+    # Thu 30, Fri 31 Oct, the working Saturday 1 Nov, then (3-4 Nov off) Wed 5 Nov
+    assert answer_working_days(date(2025, 10, 29), date(2025, 11, 5)) == 4
+    # Tue 30 Dec, then nothing until Mon 12 Jan 2026
+    assert answer_working_days(date(2025, 12, 29), date(2026, 1, 12)) == 2
+
+
+def test_a_clinics_figures() -> None:
+    now = datetime(2025, 11, 20, 9, tzinfo=UTC)
+    base = _correction()  # filed Wed 29 Oct 2025, due Thu 6 Nov
+    on_time = base.answered(True, None, datetime(2025, 10, 30, 9, tzinfo=UTC))  # 1 day
+    late = replace(base, id=uuid4()).answered(False, "нет", datetime(2025, 11, 10, 9, tzinfo=UTC))
+    open_late = replace(base, id=uuid4())
+    withdrawn = replace(base, id=uuid4()).withdrawn(now)
+    stats = correction_stats(base.organization_id, [on_time, late, open_late, withdrawn], now)
+    assert (stats.requests, stats.open, stats.accepted, stats.rejected, stats.withdrawn) == (
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert (stats.overdue, stats.answered_late) == (1, 1)
+    # 1 working day, and 30, 31 Oct, 1, 5, 6, 7, 10 Nov = 7: the median of 1 and 7
+    assert stats.median_answer_working_days == 4.0
+    empty = correction_stats(base.organization_id, [], now)
+    assert (empty.requests, empty.median_answer_working_days) == (0, None)

@@ -11,7 +11,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 
 from gosmed.contracts import topology
-from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts.access import AccessContext, LegalBasis, Role
 from gosmed.contracts.demo import PATIENT
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
@@ -23,7 +23,10 @@ from gosmed.contracts.records.corrections import (
     CorrectionStatus,
     FileCorrection,
     GetCorrection,
+    GetCorrectionStats,
     ListCorrections,
+    ListOperatorCorrections,
+    OperatorFilter,
     WithdrawCorrection,
 )
 from gosmed.contracts.records.details import GetRenderedService
@@ -336,3 +339,34 @@ async def test_the_store_keeps_one_open_request_per_record_under_a_race(
     )
     assert withdrawn.status == CorrectionStatus.WITHDRAWN
     await harness.corrections.corrections.insert(twin)  # closed: the record is free again
+
+
+OPERATOR = AccessContext(actor_id=UUID(int=9), roles=frozenset({Role.OPERATOR}))
+
+
+async def test_operators_list_overdue_requests_and_a_clinics_figures(harness: Harness) -> None:
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+    overdue = ListOperatorCorrections(context=OPERATOR, status=OperatorFilter.OVERDUE)
+    open_ones = ListOperatorCorrections(context=OPERATOR, status=OperatorFilter.OPEN)
+
+    assert (await harness.corrections.overdue(overdue)).items == ()
+    assert [c.id for c in (await harness.corrections.overdue(open_ones)).items] == [filed.id]
+    harness.clock.now = datetime(2025, 11, 7, 9, tzinfo=UTC)  # the day after it was due
+    [late] = (await harness.corrections.overdue(overdue)).items
+    assert (late.id, late.overdue) == (filed.id, True)
+    other = ListOperatorCorrections(context=OPERATOR, organization_id=uuid4())
+    assert (await harness.corrections.overdue(other)).items == ()
+
+    stats = await harness.corrections.stats(
+        GetCorrectionStats(context=OPERATOR, organization_id=harness.organization_id)
+    )
+    assert (stats.requests, stats.open, stats.overdue) == (1, 1, 1)
+
+
+async def test_a_citizen_gets_no_operator_figures(harness: Harness) -> None:
+    with pytest.raises(ServiceError) as refused:
+        await harness.corrections.overdue(ListOperatorCorrections(context=MINE))
+    assert refused.value.code == ErrorCode.FORBIDDEN
+    with pytest.raises(ServiceError) as stats:
+        await harness.corrections.stats(GetCorrectionStats(context=MINE, organization_id=uuid4()))
+    assert stats.value.code == ErrorCode.FORBIDDEN

@@ -58,6 +58,10 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
         409: "The record already has an open correction request.",
     },
+    ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
+    ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
+        403: "Only operators see the corrections of clinics.",
+    },
     ("post", "/patients/{patient_id}/corrections/{correction_id}/withdraw"): {
         409: "The request is no longer open (answered or withdrawn).",
     },

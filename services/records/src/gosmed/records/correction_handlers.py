@@ -8,7 +8,9 @@ from gosmed.contracts.records.corrections import (
     CORRECTION_ANSWERS,
     FILE_CORRECTION,
     GET_CORRECTION,
+    GET_CORRECTION_STATS,
     LIST_CORRECTIONS,
+    LIST_OPERATOR_CORRECTIONS,
     WITHDRAW_CORRECTION,
     AnswerCorrection,
     CorrectionAnswered,
@@ -62,3 +64,5 @@ def register(runtime: ServiceRuntime, corrections: Corrections) -> None:
     runtime.serve(LIST_CORRECTIONS, corrections.list_of_patient)
     runtime.serve(GET_CORRECTION, corrections.get)
     runtime.serve(WITHDRAW_CORRECTION, corrections.withdraw)
+    runtime.serve(LIST_OPERATOR_CORRECTIONS, corrections.overdue)
+    runtime.serve(GET_CORRECTION_STATS, corrections.stats)

@@ -2,9 +2,12 @@
 calendar, transferred days off included), the status flow, the overdue flag, and what the
 patient proposes beside what the record says. No I/O here."""
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from statistics import median
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,10 +22,12 @@ from gosmed.contracts.records.corrections import (
     WORKING_DAYS_TO_ANSWER,
     ChangeView,
     CorrectionChanges,
+    CorrectionStats,
     CorrectionStatus,
     CorrectionView,
 )
 
+ANSWERED_STATUSES = frozenset({CorrectionStatus.ACCEPTED, CorrectionStatus.REJECTED})
 MOSCOW = ZoneInfo("Europe/Moscow")
 """The portal's calendar day: a request filed at 23:30 Moscow time is filed that Moscow day."""
 
@@ -38,6 +43,42 @@ def due_on(filed_on: date, working_days: int = WORKING_DAYS_TO_ANSWER) -> date:
     """The `working_days`-th working day after `filed_on` (the filing day itself not counted)."""
     answer: date = _calendar().get_nth_working_day(filed_on, working_days)
     return answer
+
+
+def answer_working_days(filed_on: date, answered_on: date) -> int:
+    """Working days from the day after filing to the answer's day (0: answered the same day)."""
+    if answered_on <= filed_on:
+        return 0
+    count: int = _calendar().get_working_days_count(filed_on + timedelta(days=1), answered_on)
+    return count
+
+
+def correction_stats(
+    organization_id: UUID, corrections: Sequence["Correction"], now: datetime
+) -> CorrectionStats:
+    """The figures of a clinic's requests at `now`."""
+    statuses = Counter(c.status for c in corrections)
+    answered = [
+        c for c in corrections if c.answered_at is not None and c.status in ANSWERED_STATUSES
+    ]
+    days = [
+        answer_working_days(moscow_day(c.filed_at), moscow_day(c.answered_at))
+        for c in answered
+        if c.answered_at is not None
+    ]
+    return CorrectionStats(
+        organization_id=organization_id,
+        requests=len(corrections),
+        open=sum(1 for c in corrections if c.open),
+        accepted=statuses[CorrectionStatus.ACCEPTED],
+        rejected=statuses[CorrectionStatus.REJECTED],
+        withdrawn=statuses[CorrectionStatus.WITHDRAWN],
+        overdue=sum(1 for c in corrections if c.overdue(now)),
+        answered_late=sum(
+            1 for c in answered if c.answered_at and moscow_day(c.answered_at) > c.due_on
+        ),
+        median_answer_working_days=float(median(days)) if days else None,
+    )
 
 
 def moscow_day(moment: datetime) -> date:

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import Action
@@ -15,11 +16,15 @@ from gosmed.contracts.records.corrections import (
     CorrectionAnswered,
     CorrectionRequested,
     CorrectionsPage,
+    CorrectionStats,
     CorrectionStatus,
     CorrectionView,
     FileCorrection,
     GetCorrection,
+    GetCorrectionStats,
     ListCorrections,
+    ListOperatorCorrections,
+    OperatorFilter,
     WithdrawCorrection,
 )
 from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
@@ -27,6 +32,7 @@ from gosmed.records.correction_rules import (
     Correction,
     answer_notice,
     correction_number,
+    correction_stats,
     current_values,
     due_on,
     moscow_day,
@@ -38,6 +44,7 @@ from gosmed.records.service import RECORD_NOT_FOUND, Reading, _patient
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.outbox import OutboxEntry, Relay
 
+OPERATORS_ONLY = "Сводки по заявлениям об исправлении доступны только операторам портала."
 CORRECTION_NOT_FOUND = "Заявление об исправлении не найдено."
 
 
@@ -169,8 +176,26 @@ class Corrections:
             update={"corrections": tuple(await self.of_record(query.record_id))}
         )
 
+    async def overdue(self, query: ListOperatorCorrections) -> CorrectionsPage:
+        """Operators: open requests of every clinic (only the overdue ones by default)."""
+        _operator(query.context)
+        now = self.clock()
+        due_before = moscow_day(now) if query.status == OperatorFilter.OVERDUE else None
+        found = await self.corrections.open_ones(due_before, query.organization_id, query.limit)
+        return CorrectionsPage(items=tuple(c.view(now) for c in found))
+
+    async def stats(self, query: GetCorrectionStats) -> CorrectionStats:
+        _operator(query.context)
+        found = await self.corrections.of_organization(query.organization_id)
+        return correction_stats(query.organization_id, found, self.clock())
+
     async def _own(self, patient_snils: str, ident: UUID) -> Correction:
         correction = await self.corrections.get(ident)
         if correction is None or correction.patient_snils != patient_snils:
             raise ServiceError(ErrorCode.NOT_FOUND, CORRECTION_NOT_FOUND)
         return correction
+
+
+def _operator(context: AccessContext) -> None:
+    if Role.OPERATOR not in context.roles:
+        raise ServiceError(ErrorCode.FORBIDDEN, OPERATORS_ONLY)

@@ -31,6 +31,10 @@ class CorrectionsRepository:
             [("patient_snils", ASCENDING), ("filed_at", DESCENDING)]
         )
         await self.corrections.create_index([("record_id", ASCENDING)])
+        await self.corrections.create_index([("organization_id", ASCENDING)])
+        await self.corrections.create_index(
+            [("due_on", ASCENDING)], partialFilterExpression={"open_record": {"$exists": True}}
+        )
         await self.outbox.ensure_index()
 
     async def insert(self, correction: Correction, *entries: OutboxEntry) -> None:
@@ -57,6 +61,22 @@ class CorrectionsRepository:
 
     async def of_record(self, record_id: UUID) -> list[Correction]:
         found = self.corrections.find({"record_id": str(record_id)}).sort("filed_at", -1)
+        return [_correction(doc) async for doc in found]
+
+    async def open_ones(
+        self, due_before: date | None, organization_id: UUID | None, limit: int
+    ) -> list[Correction]:
+        """Open requests (due before `due_before` when given: overdue), the oldest due first."""
+        query: Document = {"open_record": {"$exists": True}}
+        if due_before is not None:
+            query["due_on"] = {"$lt": due_before.isoformat()}
+        if organization_id is not None:
+            query["organization_id"] = str(organization_id)
+        found = self.corrections.find(query).sort([("due_on", 1), ("filed_at", 1)]).limit(limit)
+        return [_correction(doc) async for doc in found]
+
+    async def of_organization(self, organization_id: UUID) -> list[Correction]:
+        found = self.corrections.find({"organization_id": str(organization_id)})
         return [_correction(doc) async for doc in found]
 
     async def sent(self, ident: UUID) -> None:

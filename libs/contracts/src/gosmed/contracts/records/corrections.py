@@ -22,6 +22,7 @@ CORRECTION_ANSWERS = "correction-answers"
 WORKING_DAYS_TO_ANSWER = 5
 MAX_COMMENT = 2000
 MAX_REASON = 1000
+MAX_OPERATOR_PAGE = 500
 
 
 class CorrectionStatus(StrEnum):
@@ -168,9 +169,50 @@ class CorrectionAnswered(Message):
     status: CorrectionStatus
 
 
+class OperatorFilter(StrEnum):
+    OVERDUE = "overdue"
+    OPEN = "open"
+
+
+class ListOperatorCorrections(Message):
+    """Operators (role `operator`): open or overdue requests of every clinic, oldest due first."""
+
+    context: AccessContext
+    status: OperatorFilter = OperatorFilter.OVERDUE
+    organization_id: UUID | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_OPERATOR_PAGE)
+
+
+class GetCorrectionStats(Message):
+    context: AccessContext
+    organization_id: UUID
+
+
+class CorrectionStats(Contract):
+    """A clinic's figures for operators: how many requests, how they ended, how fast."""
+
+    organization_id: UUID
+    requests: int
+    open: int
+    accepted: int
+    rejected: int
+    withdrawn: int
+    overdue: int = Field(description="Open now and past `due_on`.")
+    answered_late: int = Field(description="Answered after `due_on`.")
+    median_answer_working_days: float | None = Field(
+        default=None, description="Median working days from filing to the clinic's answer."
+    )
+
+
 FILE_CORRECTION = Rpc(Service.RECORDS, "file-correction", FileCorrection, CorrectionView)
 LIST_CORRECTIONS = Rpc(Service.RECORDS, "list-corrections", ListCorrections, CorrectionsPage)
 GET_CORRECTION = Rpc(Service.RECORDS, "get-correction", GetCorrection, CorrectionView)
 WITHDRAW_CORRECTION = Rpc(
     Service.RECORDS, "withdraw-correction", WithdrawCorrection, CorrectionView
+)
+LIST_OPERATOR_CORRECTIONS = Rpc(
+    Service.RECORDS, "list-operator-corrections", ListOperatorCorrections, CorrectionsPage
+)
+GET_CORRECTION_STATS = Rpc(
+    Service.RECORDS, "get-correction-stats", GetCorrectionStats, CorrectionStats
 )

@@ -1,24 +1,33 @@
 """Edge routes of corrections (served by records): the patient disputes a record
 («Редактировать»), follows and withdraws the request."""
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
 from gosmed.contracts.records.corrections import (
     FILE_CORRECTION,
     GET_CORRECTION,
+    GET_CORRECTION_STATS,
     LIST_CORRECTIONS,
+    LIST_OPERATOR_CORRECTIONS,
     MAX_COMMENT,
+    MAX_OPERATOR_PAGE,
     WITHDRAW_CORRECTION,
     CorrectionChanges,
     CorrectionsPage,
+    CorrectionStats,
     CorrectionView,
     FileCorrection,
     GetCorrection,
+    GetCorrectionStats,
     ListCorrections,
+    ListOperatorCorrections,
+    OperatorFilter,
     WithdrawCorrection,
 )
 from gosmed.edge.deps import PrincipalDep, RecordsDep, patient_context
@@ -105,3 +114,44 @@ async def withdraw_correction(
         context=patient_context(principal, patient_id), correction_id=correction_id
     )
     return await records.call(WITHDRAW_CORRECTION, request)
+
+
+def _operator_context(principal: PrincipalDep) -> AccessContext:
+    return AccessContext(
+        actor_id=principal.account_id, session_id=principal.session_id, roles=principal.roles
+    )
+
+
+@router.get(
+    "/operator/corrections",
+    response_model=CorrectionsPage,
+    summary="Операторам: заявления об исправлении без ответа в срок (или все открытые)",
+)
+async def operator_corrections(
+    principal: PrincipalDep,
+    records: RecordsDep,
+    correction_status: Annotated[OperatorFilter, Query(alias="status")] = OperatorFilter.OVERDUE,
+    organization_id: Annotated[UUID | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_OPERATOR_PAGE)] = 100,
+) -> CorrectionsPage:
+    request = ListOperatorCorrections(
+        context=_operator_context(principal),
+        status=correction_status,
+        organization_id=organization_id,
+        limit=limit,
+    )
+    return await records.call(LIST_OPERATOR_CORRECTIONS, request)
+
+
+@router.get(
+    "/operator/organizations/{organization_id}/corrections-stats",
+    response_model=CorrectionStats,
+    summary="Операторам: заявления об исправлении по клинике, исходы, медиана срока ответа",
+)
+async def correction_stats(
+    organization_id: UUID, principal: PrincipalDep, records: RecordsDep
+) -> CorrectionStats:
+    request = GetCorrectionStats(
+        context=_operator_context(principal), organization_id=organization_id
+    )
+    return await records.call(GET_CORRECTION_STATS, request)
