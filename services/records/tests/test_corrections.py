@@ -370,3 +370,30 @@ async def test_a_citizen_gets_no_operator_figures(harness: Harness) -> None:
     with pytest.raises(ServiceError) as stats:
         await harness.corrections.stats(GetCorrectionStats(context=MINE, organization_id=uuid4()))
     assert stats.value.code == ErrorCode.FORBIDDEN
+
+
+async def test_a_late_request_is_escalated_once_with_a_notice_to_the_patient(
+    harness: Harness,
+) -> None:
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+
+    assert await harness.corrections.escalate_overdue() == 0  # not due yet
+    harness.clock.now = datetime(2025, 11, 7, 9, tzinfo=UTC)
+    assert await harness.corrections.escalate_overdue() == 1
+    assert await harness.corrections.escalate_overdue() == 0  # once
+
+    [notice] = harness.notices()
+    assert "срок ответа истёк" in notice.title
+    assert notice.recipient_snils == PATIENT.snils
+    view = await harness.corrections.get(GetCorrection(context=MINE, correction_id=filed.id))
+    assert (view.overdue, view.escalated_at) == (True, harness.clock.now)
+
+
+async def test_an_answered_request_is_never_escalated(harness: Harness) -> None:
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+    await harness.corrections.answer(
+        harness.organization_id, AnswerCorrection(correction_id=filed.id, accepted=True)
+    )
+    harness.clock.now = datetime(2025, 11, 7, 9, tzinfo=UTC)
+    assert await harness.corrections.escalate_overdue() == 0
+    assert [n.category for n in harness.notices()] == ["correction_answered"]

@@ -127,6 +127,7 @@ class Correction:
     due_on: date
     answered_at: datetime | None = None
     reason: str | None = None
+    escalated_at: datetime | None = None
 
     @property
     def open(self) -> bool:
@@ -170,6 +171,7 @@ class Correction:
             overdue=self.overdue(now),
             answered_at=self.answered_at,
             reason=self.reason,
+            escalated_at=self.escalated_at,
         )
 
 
@@ -194,5 +196,19 @@ def answer_notice(correction: Correction) -> SendNotification:
         body=body,
         channels=frozenset({NotificationChannel.INBOX, NotificationChannel.EMAIL}),
         category="correction_answered",
+        link=f"/patients/me/corrections/{correction.id}",
+    )
+
+
+def late_notice(correction: Correction) -> SendNotification:
+    """What the patient gets once when the clinic has not answered by `due_on`."""
+    return SendNotification(
+        recipient_snils=correction.patient_snils,
+        title=f"Заявление об исправлении № {correction.number}: срок ответа истёк",
+        body=f"Медицинская организация не ответила на заявление № {correction.number} до "
+        f"{correction.due_on:%d.%m.%Y}. Заявление передано операторам портала для контроля; "
+        "о результате мы сообщим.",
+        channels=frozenset({NotificationChannel.INBOX, NotificationChannel.EMAIL}),
+        category="correction_overdue",
         link=f"/patients/me/corrections/{correction.id}",
     )

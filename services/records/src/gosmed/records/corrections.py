@@ -35,6 +35,7 @@ from gosmed.records.correction_rules import (
     correction_stats,
     current_values,
     due_on,
+    late_notice,
     moscow_day,
     proposed_changes,
 )
@@ -188,6 +189,16 @@ class Corrections:
         _operator(query.context)
         found = await self.corrections.of_organization(query.organization_id)
         return correction_stats(query.organization_id, found, self.clock())
+
+    async def escalate_overdue(self) -> int:
+        """Tell each patient whose request is past its due day without an answer, once (the
+        operators' list shows these requests); how many were escalated."""
+        now = self.clock()
+        marked = await self.corrections.escalate(
+            moscow_day(now), now, lambda c: OutboxEntry.command(NOTIFY_QUEUE, late_notice(c))
+        )
+        await self.relay.flush(self.corrections.outbox, *marked)
+        return len(marked)
 
     async def _own(self, patient_snils: str, ident: UUID) -> Correction:
         correction = await self.corrections.get(ident)

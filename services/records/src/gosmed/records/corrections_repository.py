@@ -3,6 +3,7 @@ for the clinic in its outbox, and an answer is written with the patient's notice
 update (`gosmed.runtime.outbox`). At most one open request per record: `open_record` is set
 only while a request is open, under a unique sparse index."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -75,6 +76,27 @@ class CorrectionsRepository:
         found = self.corrections.find(query).sort([("due_on", 1), ("filed_at", 1)]).limit(limit)
         return [_correction(doc) async for doc in found]
 
+    async def escalate(
+        self, due_before: date, now: datetime, notice: Callable[[Correction], OutboxEntry]
+    ) -> list[str]:
+        """Mark each open request due before `due_before` and not yet escalated, with its
+        `notice` in the same write; the keys of those marked."""
+        query: Document = {
+            "open_record": {"$exists": True},
+            "due_on": {"$lt": due_before.isoformat()},
+            "escalated_at": None,
+        }
+        marked = []
+        async for doc in self.corrections.find(query):
+            correction = _correction(doc)
+            done = await self.corrections.update_one(
+                {"_id": doc["_id"], "escalated_at": None, "open_record": {"$exists": True}},
+                {"$set": {"escalated_at": now}} | push(notice(correction)),
+            )
+            if done.modified_count:
+                marked.append(doc["_id"])
+        return marked
+
     async def of_organization(self, organization_id: UUID) -> list[Correction]:
         found = self.corrections.find({"organization_id": str(organization_id)})
         return [_correction(doc) async for doc in found]
@@ -123,6 +145,7 @@ def _document(c: Correction) -> Document:
         "due_on": c.due_on.isoformat(),
         "answered_at": c.answered_at,
         "reason": c.reason,
+        "escalated_at": c.escalated_at,
     }
 
 
@@ -140,6 +163,7 @@ def _correction(doc: Document) -> Correction:
         due_on=date.fromisoformat(doc["due_on"]),
         answered_at=_aware(doc["answered_at"]) if doc.get("answered_at") else None,
         reason=doc.get("reason"),
+        escalated_at=_aware(doc["escalated_at"]) if doc.get("escalated_at") else None,
     )
 
 

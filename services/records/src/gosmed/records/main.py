@@ -72,6 +72,9 @@ def create(
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
+        backfill.append(
+            asyncio.create_task(_sweep_overdue(corrections, settings.correction_sweep_seconds))
+        )
 
     async def stop_backfill() -> None:
         for task in backfill:
@@ -92,3 +95,13 @@ async def _copy_cards(cards: Cards) -> None:
         await cards.backfill()
     except Exception:  # the service runs on without it
         log.exception("copying the registry's cards failed; pages ask for missing ones")
+
+
+async def _sweep_overdue(corrections: Corrections, every_seconds: float) -> None:
+    """Escalate requests past their due day, now and every `every_seconds`."""
+    while True:
+        try:
+            await corrections.escalate_overdue()
+        except Exception:  # the next round tries again
+            log.exception("escalating overdue corrections failed")
+        await asyncio.sleep(every_seconds)

@@ -21,3 +21,9 @@ class RecordsSettings(ServiceSettings):
     sync_answer_seconds: int = Field(
         default=600, ge=1, description="After this, a clinic that has not re-sent is named."
     )
+    correction_sweep_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="How often requests past their due day are looked for, to tell the "
+        "patient once that the clinic is late.",
+    )

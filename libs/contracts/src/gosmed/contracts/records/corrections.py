@@ -107,6 +107,9 @@ class CorrectionView(Contract):
     overdue: bool = Field(description="Not answered by `due_on`.")
     answered_at: AwareDatetime | None = None
     reason: str | None = Field(default=None, description="Why the clinic rejected it.")
+    escalated_at: AwareDatetime | None = Field(
+        default=None, description="When the patient was told the clinic is late."
+    )
 
 
 class CorrectionsPage(Contract):
