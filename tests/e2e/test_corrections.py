@@ -4,13 +4,19 @@ version of the record, or rejecting with a reason); the patient reads the outcom
 the record's detail and the inbox."""
 
 import asyncio
+import time
 import uuid
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
 import aio_pika
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.records.corrections import (
@@ -22,17 +28,55 @@ from gosmed.contracts.records.intake import ReportRenderedServices
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.testing import clinic_connection
+from tests.conftest import free_port
 from tests.e2e.identity_support import DEMO_ENV, login, patient_id
 
 CATALOGUE = Catalogue.demo()
 CLINIC, OTHER_CLINIC = CATALOGUE.clinics[0].id, CATALOGUE.clinics[1].id
 ANSWERS = topology.command_queue(topology.Service.RECORDS, CORRECTION_ANSWERS)
 REQUESTS = topology.clinic_queue(CLINIC, topology.CLINIC_CORRECTIONS)
+SMTP_PORT = free_port()
+
+
+class Mailbox:
+    """An SMTP server's letters, as identity delivers them."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        letter = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(letter, EmailMessage)
+        self.messages.append(letter)
+        return "250 OK"
 
 
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
-    return DEMO_ENV
+def mailbox() -> Iterator[Mailbox]:
+    found = Mailbox()
+    controller = Controller(found, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield found
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def stack_env(mailbox: Mailbox) -> dict[str, str]:
+    return {
+        **DEMO_ENV,
+        "GOSMED_IDENTITY_SMTP_PORT": str(SMTP_PORT),
+        "GOSMED_IDENTITY_DELIVERY_POLL_SECONDS": "0.2",
+    }
+
+
+def letter_about(mailbox: Mailbox, number: str) -> EmailMessage:
+    """The e-mail whose subject names the request `number` (delivery is asynchronous)."""
+    deadline = time.monotonic() + 15
+    while not (found := [m for m in mailbox.messages if number in str(m["Subject"])]):
+        assert time.monotonic() < deadline, f"no e-mail about {number}"
+        time.sleep(0.1)  # polling the SMTP server's mailbox, as `eventually` polls
+    return found[-1]
 
 
 def report_one(amqp_url: str) -> ReportRenderedServices:
@@ -108,7 +152,9 @@ def correction(edge: httpx.Client, ident: str, until: str) -> dict[str, Any]:
     raise AssertionError(f"the request did not become {until}")
 
 
-def test_file_then_the_clinic_accepts_with_a_new_version(edge: httpx.Client, amqp_url: str) -> None:
+def test_file_then_the_clinic_accepts_with_a_new_version(
+    edge: httpx.Client, amqp_url: str, mailbox: Mailbox
+) -> None:
     report = report_one(amqp_url)
     wrong = report.services[0]
     headers = login(edge, demo.PATIENT)
@@ -169,10 +215,13 @@ def test_file_then_the_clinic_accepts_with_a_new_version(edge: httpx.Client, amq
     assert any(
         view["number"] in n["title"] and "принято" in n["title"] for n in inbox["notifications"]
     )
+    letter = letter_about(mailbox, view["number"])
+    assert letter["To"] == demo.PATIENT.email
+    assert "принято" in str(letter["Subject"])
 
 
 def test_a_rejection_carries_its_reason_and_an_open_request_may_be_withdrawn(
-    edge: httpx.Client, amqp_url: str
+    edge: httpx.Client, amqp_url: str, mailbox: Mailbox
 ) -> None:
     report = report_one(amqp_url)
     headers = login(edge, demo.PATIENT)
@@ -187,6 +236,7 @@ def test_a_rejection_carries_its_reason_and_an_open_request_may_be_withdrawn(
     assert rejected["reason"] == reason
     inbox = edge.get("/api/v1/me/notifications", headers=headers).json()
     assert any(reason in n["body"] for n in inbox["notifications"])
+    assert reason in letter_about(mailbox, filed["number"]).get_content()
 
     again = edge.post(url, json={"changes": {"service_name": "Другая услуга"}}, headers=headers)
     assert again.status_code == 201, again.text  # the rejected one is closed
