@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,7 @@ CLINIC, OTHER_CLINIC = CATALOGUE.clinics[0].id, CATALOGUE.clinics[1].id
 ANSWERS = topology.command_queue(topology.Service.RECORDS, CORRECTION_ANSWERS)
 REQUESTS = topology.clinic_queue(CLINIC, topology.CLINIC_CORRECTIONS)
 SMTP_PORT = free_port()
+CLOCK_FILE = Path(f"/tmp/gosmed-corrections-clock-{uuid.uuid4().hex[:8]}")
 
 
 class Mailbox:
@@ -61,12 +63,22 @@ def mailbox() -> Iterator[Mailbox]:
     controller.stop()
 
 
+@pytest.fixture
+def moved_clock() -> Iterator[Path]:
+    """The clock of corrections, moved by the seconds written to the file; back after."""
+    CLOCK_FILE.write_text("0")
+    yield CLOCK_FILE
+    CLOCK_FILE.write_text("0")
+
+
 @pytest.fixture(scope="module")
 def stack_env(mailbox: Mailbox) -> dict[str, str]:
     return {
         **DEMO_ENV,
         "GOSMED_IDENTITY_SMTP_PORT": str(SMTP_PORT),
         "GOSMED_IDENTITY_DELIVERY_POLL_SECONDS": "0.2",
+        "GOSMED_RECORDS_CORRECTION_CLOCK_OFFSET_FILE": str(CLOCK_FILE),
+        "GOSMED_RECORDS_CORRECTION_SWEEP_SECONDS": "0.5",
     }
 
 
@@ -248,3 +260,41 @@ def test_a_rejection_carries_its_reason_and_an_open_request_may_be_withdrawn(
     statuses = {i["id"]: i["status"] for i in listed["items"]}
     assert statuses[filed["id"]] == "rejected"
     assert statuses[again.json()["id"]] == "withdrawn"
+
+
+def test_an_unanswered_request_becomes_overdue_on_a_moved_clock(
+    edge: httpx.Client, amqp_url: str, moved_clock: Path, mailbox: Mailbox
+) -> None:
+    report = report_one(amqp_url)
+    headers = login(edge, demo.PATIENT)
+    filed = edge.post(
+        f"{path_of(report)}/corrections", json={"comment": "Не было"}, headers=headers
+    ).json()
+    url = f"/api/v1/patients/me/corrections/{filed['id']}"
+    operator = login(edge, demo.OPERATOR)
+    overdue = "/api/v1/operator/corrections?status=overdue"
+    assert edge.get(url, headers=headers).json()["overdue"] is False
+    assert filed["id"] not in {i["id"] for i in edge.get(overdue, headers=operator).json()["items"]}
+
+    moved_clock.write_text(str(20 * 24 * 3600))  # 20 days on: past any 5 working days
+
+    assert edge.get(url, headers=headers).json()["overdue"] is True
+    listed = edge.get(overdue, headers=operator)
+    assert listed.status_code == 200, listed.text
+    assert filed["id"] in {i["id"] for i in listed.json()["items"]}
+    stats = edge.get(
+        f"/api/v1/operator/organizations/{CLINIC}/corrections-stats", headers=operator
+    ).json()
+    assert stats["overdue"] >= 1
+    assert edge.get(overdue, headers=headers).status_code == 403  # a citizen
+    # the sweep tells the patient once that the clinic is late
+    deadline = time.monotonic() + 15
+    while not (late := edge.get(url, headers=headers).json())["escalated_at"]:
+        assert time.monotonic() < deadline, "not escalated"
+        time.sleep(0.1)  # polling the edge, as `eventually` polls
+    inbox = edge.get("/api/v1/me/notifications", headers=headers).json()
+    assert any(
+        late["number"] in n["title"] and "срок ответа истёк" in n["title"]
+        for n in inbox["notifications"]
+    )
+    assert "срок ответа истёк" in str(letter_about(mailbox, filed["number"])["Subject"])

@@ -1,7 +1,9 @@
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -56,7 +58,13 @@ def create(
         ),
     )
     corrections_store = CorrectionsRepository(database)
-    corrections = Corrections(corrections_store, records, reading, runtime.relay)
+    corrections = Corrections(
+        corrections_store,
+        records,
+        reading,
+        runtime.relay,
+        clock=moved_clock(settings.correction_clock_offset_file),
+    )
     intake = Intake(records, syncs, runtime.relay)
     handlers.register(runtime, intake, reading, cards, corrections)
     backfill: list[asyncio.Task[None]] = []
@@ -95,6 +103,18 @@ async def _copy_cards(cards: Cards) -> None:
         await cards.backfill()
     except Exception:  # the service runs on without it
         log.exception("copying the registry's cards failed; pages ask for missing ones")
+
+
+def moved_clock(offset_file: Path | None) -> Callable[[], datetime]:
+    """The time, moved by the seconds in `offset_file` when there is one (read at each use)."""
+
+    def clock() -> datetime:
+        now = utc_now()
+        if offset_file is not None and offset_file.exists():
+            now += timedelta(seconds=float(offset_file.read_text().strip() or 0))
+        return now
+
+    return clock
 
 
 async def _sweep_overdue(corrections: Corrections, every_seconds: float) -> None:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -26,4 +28,9 @@ class RecordsSettings(ServiceSettings):
         gt=0,
         description="How often requests past their due day are looked for, to tell the "
         "patient once that the clinic is late.",
+    )
+    correction_clock_offset_file: Path | None = Field(
+        default=None,
+        description="A file holding seconds to move the clock of corrections by (due days, "
+        "overdue), read at each use: end-to-end tests and demonstrations, never production.",
     )
