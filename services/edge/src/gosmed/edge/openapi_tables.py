@@ -116,6 +116,18 @@ LINKS: dict[tuple[str, str], dict[str, Target]] = {
             {"specialist_id": "$response.body#/items/0/specialist_id"},
         ),
     },
+    ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
+        "GetCorrection": (
+            "get",
+            "/patients/{patient_id}/corrections/{correction_id}",
+            {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
+        ),
+        "WithdrawCorrection": (
+            "post",
+            "/patients/{patient_id}/corrections/{correction_id}/withdraw",
+            {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
+        ),
+    },
     ("get", "/organizations"): {
         "GetOrganization": (
             "get",

@@ -40,6 +40,8 @@ class ChangesBody(CorrectionChanges):
 
 
 class CorrectionBody(BaseModel):
+    """At least one change that differs from the record, or a comment (else 422)."""
+
     model_config = ConfigDict(extra="forbid")
 
     changes: ChangesBody = Field(
