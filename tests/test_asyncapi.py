@@ -30,6 +30,8 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "clinic.{organization_id}.sync-requests",
         "scheduling.publish-schedule",
         "clinic.{organization_id}.appointments",
+        "clinic.{organization_id}.corrections",
+        "records.correction-answers",
     }
     text = json.dumps(document)
     assert topology.CLINIC_INTAKE_EXCHANGE in text
@@ -45,6 +47,9 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "ScheduleAccepted",
         "AppointmentBooked",
         "AppointmentCancelled",
+        "CorrectionRequested",
+        "AnswerCorrection",
+        "CorrectionAnswered",
     } <= set(document["components"]["schemas"])
 
 

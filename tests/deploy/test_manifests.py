@@ -182,11 +182,13 @@ def test_the_files_services_read_or_write_are_the_known_ones() -> None:
             "health_dir",
         },
         "documents": {"signing_key_path", "health_dir"},
-        "feedback": {"clock_offset_file", "health_dir"},  # unset in deployments (tests only)
+        # unset in deployments (tests only; refused in production)
+        "feedback": {"clock_offset_file", "health_dir"},
+        "records": {"correction_clock_offset_file", "health_dir"},
         **{
             name: {"health_dir"}
             for name in BROKER_SERVICES
-            if name not in KEY_SETTINGS and name != "feedback"
+            if name not in KEY_SETTINGS and name not in {"feedback", "records"}
         },
     }
     for name, field in KEY_SETTINGS.items():

@@ -27,6 +27,7 @@ CLINIC_INTAKE_EXCHANGE = "gosmed.clinic-intake"
 CLINIC_REPLIES = "replies"
 CLINIC_SYNC_REQUESTS = "sync-requests"
 CLINIC_APPOINTMENTS = "appointments"
+CLINIC_CORRECTIONS = "corrections"
 
 # Message headers set by gosmed on top of AMQP's own properties.
 HEADER_ERROR_CODE = "x-gosmed-error-code"
@@ -83,9 +84,9 @@ def clinic_queue(organization_id: UUID | str, name: str) -> str:
 
 
 def clinic_queues(organization_id: UUID) -> tuple[str, ...]:
-    """The queues created with a clinic's user: its replies, its sync requests and the
-    bookings and cancellations of its appointments."""
-    names = (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS, CLINIC_APPOINTMENTS)
+    """The queues created with a clinic's user: its replies, its sync requests, the bookings
+    and cancellations of its appointments and the correction requests of its patients."""
+    names = (CLINIC_REPLIES, CLINIC_SYNC_REQUESTS, CLINIC_APPOINTMENTS, CLINIC_CORRECTIONS)
     return tuple(clinic_queue(organization_id, n) for n in names)
 
 

@@ -23,6 +23,12 @@ from faststream.specification import AsyncAPI
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorReply
 from gosmed.contracts.feedback.reviews import ANSWER_REVIEW_QUEUE, AnswerAccepted, AnswerReview
+from gosmed.contracts.records.corrections import (
+    CORRECTION_ANSWERS,
+    AnswerCorrection,
+    CorrectionAnswered,
+    CorrectionRequested,
+)
 from gosmed.contracts.records.intake import (
     RENDERED_SERVICES,
     ReportAccepted,
@@ -103,7 +109,7 @@ def clinic_broker() -> RabbitBroker:
         "`gosmed.clinic-intake` with routing key `records.rendered-services` and `user_id`.",
     )(report)
 
-    async def answer(body: AnswerReview) -> AnswerAccepted:
+    async def answer_review(body: AnswerReview) -> AnswerAccepted:
         raise NotImplementedError  # documentation only
 
     broker.subscriber(
@@ -113,7 +119,7 @@ def clinic_broker() -> RabbitBroker:
         description="Answer a published review of the clinic (shown under it, up to 1000 "
         "characters; a later answer replaces it): publish to `gosmed.clinic-intake` with "
         "routing key `feedback.answer-review` and `user_id`.",
-    )(answer)
+    )(answer_review)
     replies = topology.clinic_queue(ORGANIZATION, topology.CLINIC_REPLIES)
     broker.publisher(
         replies,
@@ -173,6 +179,36 @@ def clinic_broker() -> RabbitBroker:
         title=f"{appointments}:cancelled",
         description="An appointment at the clinic was cancelled; its slot is free again.",
         schema=AppointmentCancelled,
+    )
+    corrections = topology.clinic_queue(ORGANIZATION, topology.CLINIC_CORRECTIONS)
+    broker.publisher(
+        corrections,
+        title=corrections,
+        description="A patient disputes a record of the clinic: check it and answer with "
+        "`AnswerCorrection` by `due_on` (5 working days); when accepting, first send the "
+        "corrected record with a higher `version` through `records.rendered-services`.",
+        schema=CorrectionRequested,
+    )
+    answers = topology.command_queue(Service.RECORDS, CORRECTION_ANSWERS)
+
+    async def answer_correction(body: AnswerCorrection) -> CorrectionAnswered:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(answers, routing_key=answers),
+        CLINIC_INTAKE,
+        title=answers,
+        description="Answer a correction request (accepted, or rejected with a reason): "
+        "publish to `gosmed.clinic-intake` with routing key `records.correction-answers` and "
+        "`user_id`; only the clinic of the record may answer, any other answer is "
+        "dead-lettered with its reason. With `reply_to` = your replies queue you get "
+        "`CorrectionAnswered`.",
+    )(answer_correction)
+    broker.publisher(
+        replies,
+        title=f"{replies}:correction-answered",
+        description="The answer to `AnswerCorrection` sent with `reply_to` = this queue.",
+        schema=CorrectionAnswered,
     )
     return broker
 

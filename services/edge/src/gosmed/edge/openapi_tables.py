@@ -55,6 +55,16 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     },
     ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
     ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
+        409: "The record already has an open correction request.",
+    },
+    ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
+    ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
+        403: "Only operators see the corrections of clinics.",
+    },
+    ("post", "/patients/{patient_id}/corrections/{correction_id}/withdraw"): {
+        409: "The request is no longer open (answered or withdrawn).",
+    },
     ("post", "/patients/{patient_id}/services/{record_id}/review"): {
         409: "The record already has a review, or the service is not completed.",
     },
@@ -111,6 +121,18 @@ LINKS: dict[tuple[str, str], dict[str, Target]] = {
             "get",
             "/specialists/{specialist_id}",
             {"specialist_id": "$response.body#/items/0/specialist_id"},
+        ),
+    },
+    ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
+        "GetCorrection": (
+            "get",
+            "/patients/{patient_id}/corrections/{correction_id}",
+            {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
+        ),
+        "WithdrawCorrection": (
+            "post",
+            "/patients/{patient_id}/corrections/{correction_id}/withdraw",
+            {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
         ),
     },
     ("get", "/organizations"): {

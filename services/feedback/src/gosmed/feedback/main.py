@@ -1,44 +1,33 @@
-from datetime import datetime, timedelta
-
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.trace import TracerProvider
 
-from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
 from gosmed.feedback import demo, handlers
 from gosmed.feedback.repository import ReviewsRepository
 from gosmed.feedback.service import Reviews
 from gosmed.feedback.settings import FeedbackSettings
+from gosmed.runtime.clock import moved_clock
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
-from gosmed.runtime.settings import ConfigurationError
 
 
 def create(
     tracer_provider: TracerProvider | None = None, settings: FeedbackSettings | None = None
 ) -> ServiceRuntime:
     settings = settings or FeedbackSettings()
-    if settings.production and (settings.clock_offset_seconds or settings.clock_offset_file):
-        raise ConfigurationError(
-            "GOSMED_FEEDBACK_CLOCK_OFFSET_SECONDS / _FILE move the clock for tests and "
-            "demonstrations only: unset them in production (GOSMED_ENV=production)"
-        )
+    clock = moved_clock(
+        settings.clock_offset_file,
+        setting="GOSMED_FEEDBACK_CLOCK_OFFSET_SECONDS / _FILE",
+        production=settings.production,
+        offset_seconds=settings.clock_offset_seconds,
+    )
     runtime = build_service(Service.FEEDBACK, settings, tracer_provider=tracer_provider)
     repository = ReviewsRepository(runtime.store.database)
     runtime.relay.add(repository.outbox)
     rpc = RpcClient(
         settings.amqp_url, timeout=settings.rpc_timeout, tracer_provider=tracer_provider
     )
-    offset = timedelta(seconds=settings.clock_offset_seconds)
-
-    def clock() -> datetime:
-        moved = utc_now() + offset
-        path = settings.clock_offset_file
-        if path is not None and path.exists():
-            moved += timedelta(seconds=float(path.read_text().strip() or 0))
-        return moved
-
     reviews = Reviews(
         repository,
         ServiceClient(Service.IDENTITY, rpc),

@@ -13,14 +13,22 @@ from gosmed.contracts.records.queries import EXPORT_SERVICES, LIST_SERVICES
 from gosmed.contracts.records.sync import REFRESH_SERVICES
 from gosmed.contracts.registry.organizations import ORGANIZATION_UPDATED, OrganizationUpdated
 from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, SpecialistUpdated
+from gosmed.records import correction_handlers
 from gosmed.records.cards import Cards
+from gosmed.records.corrections import Corrections
 from gosmed.records.door import reporting_clinic
 from gosmed.records.service import Intake, Reading
 from gosmed.runtime.broker_access import vhost_of
 from gosmed.runtime.service import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, intake: Intake, reading: Reading, cards: Cards) -> None:
+def register(
+    runtime: ServiceRuntime,
+    intake: Intake,
+    reading: Reading,
+    cards: Cards,
+    corrections: Corrections,
+) -> None:
     vhost = vhost_of(runtime.settings.amqp_url)
 
     async def report(body: ReportRenderedServices) -> ReportAccepted:
@@ -39,7 +47,7 @@ def register(runtime: ServiceRuntime, intake: Intake, reading: Reading, cards: C
     )
     serve = runtime.serve
     serve(LIST_SERVICES, reading.list_services)
-    serve(GET_SERVICE, reading.get_service)
+    serve(GET_SERVICE, corrections.detail)  # the detail with the record's corrections
     serve(EXPORT_SERVICES, reading.export_services)
     serve(REFRESH_SERVICES, reading.refresh)
     serve(GET_CONSENT, reading.consent)
@@ -59,3 +67,4 @@ def register(runtime: ServiceRuntime, intake: Intake, reading: Reading, cards: C
         description="Keep the name and specialty of a specialist that lists show.",
         routing_key=SPECIALIST_UPDATED,
     )
+    correction_handlers.register(runtime, corrections)

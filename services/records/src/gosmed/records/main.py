@@ -10,6 +10,8 @@ from gosmed.contracts.topology import Service
 from gosmed.records import handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
+from gosmed.records.corrections import Corrections
+from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
@@ -19,6 +21,7 @@ from gosmed.records.repository import (
 )
 from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
+from gosmed.runtime.clock import moved_clock
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -53,7 +56,20 @@ def create(
             sync_answer_within=timedelta(seconds=settings.sync_answer_seconds),
         ),
     )
-    handlers.register(runtime, Intake(records, syncs, runtime.relay), reading, cards)
+    corrections_store = CorrectionsRepository(database)
+    corrections = Corrections(
+        corrections_store,
+        records,
+        reading,
+        runtime.relay,
+        clock=moved_clock(
+            settings.correction_clock_offset_file,
+            setting="GOSMED_RECORDS_CORRECTION_CLOCK_OFFSET_FILE",
+            production=settings.production,
+        ),
+    )
+    intake = Intake(records, syncs, runtime.relay)
+    handlers.register(runtime, intake, reading, cards, corrections)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -63,9 +79,13 @@ def create(
         await records.count_all()
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
+        await corrections_store.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
+        backfill.append(
+            asyncio.create_task(_sweep_overdue(corrections, settings.correction_sweep_seconds))
+        )
 
     async def stop_backfill() -> None:
         for task in backfill:
@@ -86,3 +106,13 @@ async def _copy_cards(cards: Cards) -> None:
         await cards.backfill()
     except Exception:  # the service runs on without it
         log.exception("copying the registry's cards failed; pages ask for missing ones")
+
+
+async def _sweep_overdue(corrections: Corrections, every_seconds: float) -> None:
+    """Escalate requests past their due day, now and every `every_seconds`."""
+    while True:
+        try:
+            await corrections.escalate_overdue()
+        except Exception:  # the next round tries again
+            log.exception("escalating overdue corrections failed")
+        await asyncio.sleep(every_seconds)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -20,4 +22,15 @@ class RecordsSettings(ServiceSettings):
     )
     sync_answer_seconds: int = Field(
         default=600, ge=1, description="After this, a clinic that has not re-sent is named."
+    )
+    correction_sweep_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="How often requests past their due day are looked for, to tell the "
+        "patient once that the clinic is late.",
+    )
+    correction_clock_offset_file: Path | None = Field(
+        default=None,
+        description="A file holding seconds to move the clock of corrections by (due days, "
+        "overdue), read at each use: end-to-end tests and demonstrations, never production.",
     )

@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, Field
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.records.corrections import CorrectionView
 from gosmed.contracts.records.queries import Notice
 from gosmed.contracts.records.views import Cost, RenderedServiceView
 from gosmed.contracts.registry.organizations import OrganizationCard
@@ -57,6 +58,9 @@ class RenderedServiceDetail(Contract):
     specialist: SpecialistCard | None = None
     notices: tuple[Notice, ...] = ()
     basis_label: str = ""
+    corrections: tuple[CorrectionView, ...] = Field(
+        default=(), description="Correction requests of this record, open ones first."
+    )
 
 
 GET_SERVICE = Rpc(Service.RECORDS, "get-service", GetRenderedService, RenderedServiceDetail)

@@ -2,12 +2,21 @@
 
 from fastapi import APIRouter
 
-from gosmed.edge.routes import documents, feedback, identity, records, registry, scheduling
+from gosmed.edge.routes import (
+    corrections,
+    documents,
+    feedback,
+    identity,
+    records,
+    registry,
+    scheduling,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     identity.router,
     registry.router,
     records.router,
+    corrections.router,
     documents.router,
     scheduling.router,
     feedback.router,

@@ -1,0 +1,212 @@
+"""Use cases of corrections: the patient files, reads and withdraws requests on their own
+rights (`file_corrections`, `read_services`); the clinic that reported the record answers
+through the clinics' door."""
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext, Role
+from gosmed.contracts.base import utc_now
+from gosmed.contracts.errors import ErrorCode, ServiceError
+from gosmed.contracts.identity.access import Action
+from gosmed.contracts.records.corrections import (
+    AnswerCorrection,
+    CorrectionAnswered,
+    CorrectionRequested,
+    CorrectionsPage,
+    CorrectionStats,
+    CorrectionStatus,
+    CorrectionView,
+    FileCorrection,
+    GetCorrection,
+    GetCorrectionStats,
+    ListCorrections,
+    ListOperatorCorrections,
+    OperatorFilter,
+    WithdrawCorrection,
+)
+from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
+from gosmed.records.correction_rules import (
+    Correction,
+    answer_notice,
+    correction_number,
+    correction_stats,
+    current_values,
+    due_on,
+    late_notice,
+    moscow_day,
+    proposed_changes,
+)
+from gosmed.records.corrections_repository import CorrectionsRepository
+from gosmed.records.repository import NOTIFY_QUEUE, RecordsRepository
+from gosmed.records.service import RECORD_NOT_FOUND, Reading, _patient
+from gosmed.runtime.broker import RefusedError
+from gosmed.runtime.outbox import OutboxEntry, Relay
+
+OPERATORS_ONLY = "Сводки по заявлениям об исправлении доступны только операторам портала."
+CORRECTION_NOT_FOUND = "Заявление об исправлении не найдено."
+
+
+class Corrections:
+    def __init__(
+        self,
+        corrections: CorrectionsRepository,
+        records: RecordsRepository,
+        reading: Reading,
+        relay: Relay,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.corrections = corrections
+        self.records = records
+        self.reading = reading
+        self.relay = relay
+        self.clock = clock
+        relay.add(corrections.outbox)
+
+    async def file(self, command: FileCorrection) -> CorrectionView:
+        """Store the request with its CorrectionRequested for the clinic, then send it (or
+        leave it to the relay); a stranger learns nothing (404), a second open one is 409."""
+        decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
+        patient = _patient(decision)
+        try:
+            _, record = await self.records.get(patient.snils, command.record_id)
+        except KeyError:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND) from None
+        if record["restricted"] and not decision.sees_restricted_categories:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        changes = proposed_changes(command.changes, current_values(record))
+        if not changes and not (command.comment or "").strip():
+            raise ServiceError(
+                ErrorCode.VALIDATION_FAILED,
+                "Предложенные значения совпадают с записью: укажите исправление или комментарий.",
+            )
+        if await self.corrections.open_of(command.record_id) is not None:
+            raise ServiceError(ErrorCode.CONFLICT, "По этой записи уже есть открытое заявление.")
+        now, ident = self.clock(), uuid4()
+        organization_id = UUID(record["organization_id"])
+        correction = Correction(
+            id=ident,
+            number=correction_number(ident, now),
+            record_id=command.record_id,
+            organization_id=organization_id,
+            patient_snils=patient.snils,
+            status=CorrectionStatus.FILED,
+            changes=tuple(changes),
+            comment=(command.comment or "").strip() or None,
+            filed_at=now,
+            due_on=due_on(moscow_day(now)),
+        )
+        request = CorrectionRequested(
+            correction_id=ident,
+            number=correction.number,
+            organization_id=organization_id,
+            record_id=command.record_id,
+            clinic_record_id=record["clinic_record_id"],
+            version=record["version"],
+            patient_snils=patient.snils,
+            changes=command.changes,
+            comment=correction.comment,
+            due_on=correction.due_on,
+        )
+        queue = topology.clinic_queue(organization_id, topology.CLINIC_CORRECTIONS)
+        await self.corrections.insert(correction, OutboxEntry.command(queue, request))
+        await self.relay.flush(self.corrections.outbox, str(ident))
+        if not await self.corrections.outbox.pending([str(ident)]):
+            await self.corrections.sent(ident)
+            correction = correction.sent()
+        return correction.view(self.clock())
+
+    async def list_of_patient(self, query: ListCorrections) -> CorrectionsPage:
+        decision = await self.reading.authorize(query.context, Action.READ_SERVICES)
+        found = await self.corrections.of_patient(_patient(decision).snils)
+        now = self.clock()
+        return CorrectionsPage(items=tuple(c.view(now) for c in found))
+
+    async def get(self, query: GetCorrection) -> CorrectionView:
+        decision = await self.reading.authorize(query.context, Action.READ_SERVICES)
+        return (await self._own(_patient(decision).snils, query.correction_id)).view(self.clock())
+
+    async def withdraw(self, command: WithdrawCorrection) -> CorrectionView:
+        decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
+        correction = await self._own(_patient(decision).snils, command.correction_id)
+        now = self.clock()
+        withdrawn = correction.withdrawn(now)
+        if not await self.corrections.close(correction, withdrawn):
+            raise ServiceError(ErrorCode.CONFLICT, "Заявление уже закрыто.")
+        return withdrawn.view(now)
+
+    async def of_record(self, record_id: UUID) -> list[CorrectionView]:
+        """A record's requests for its detail, the open one first."""
+        now = self.clock()
+        found = await self.corrections.of_record(record_id)
+        return [c.view(now) for c in sorted(found, key=lambda c: not c.open)]
+
+    async def answer(self, organization_id: UUID, answer: AnswerCorrection) -> CorrectionAnswered:
+        """The answer of the clinic `organization_id` (known from the door); only the clinic
+        of the record may answer. A redelivered answer changes nothing."""
+        correction = await self.corrections.get(answer.correction_id)
+        if correction is None:
+            raise RefusedError(ErrorCode.NOT_FOUND, f"Заявления {answer.correction_id} нет.")
+        if correction.organization_id != organization_id:
+            raise RefusedError(
+                ErrorCode.ORGANIZATION_MISMATCH,
+                f"Заявление {correction.number} адресовано не клинике {organization_id}: "
+                "ответить может только клиника, передавшая запись.",
+            )
+        answered_as = CorrectionStatus.ACCEPTED if answer.accepted else CorrectionStatus.REJECTED
+        if not correction.open:
+            if correction.status == answered_as:  # a redelivery, or the clinic sent it twice
+                return CorrectionAnswered(correction_id=correction.id, status=correction.status)
+            raise RefusedError(
+                ErrorCode.CONFLICT,
+                f"Заявление {correction.number} уже закрыто ({correction.status.value}).",
+            )
+        closed = correction.answered(answer.accepted, answer.reason, self.clock())
+        notice = OutboxEntry.command(NOTIFY_QUEUE, answer_notice(closed))
+        if not await self.corrections.close(correction, closed, notice):
+            return await self.answer(organization_id, answer)  # closed meanwhile: look again
+        await self.relay.flush(self.corrections.outbox, str(correction.id))
+        return CorrectionAnswered(correction_id=closed.id, status=closed.status)
+
+    async def detail(self, query: GetRenderedService) -> RenderedServiceDetail:
+        """The record's detail (decided and journaled by `Reading`) with its requests."""
+        detail = await self.reading.get_service(query)
+        return detail.model_copy(
+            update={"corrections": tuple(await self.of_record(query.record_id))}
+        )
+
+    async def overdue(self, query: ListOperatorCorrections) -> CorrectionsPage:
+        """Operators: open requests of every clinic (only the overdue ones by default)."""
+        _operator(query.context)
+        now = self.clock()
+        due_before = moscow_day(now) if query.status == OperatorFilter.OVERDUE else None
+        found = await self.corrections.open_ones(due_before, query.organization_id, query.limit)
+        return CorrectionsPage(items=tuple(c.view(now) for c in found))
+
+    async def stats(self, query: GetCorrectionStats) -> CorrectionStats:
+        _operator(query.context)
+        found = await self.corrections.of_organization(query.organization_id)
+        return correction_stats(query.organization_id, found, self.clock())
+
+    async def escalate_overdue(self) -> int:
+        """Tell each patient whose request is past its due day without an answer, once (the
+        operators' list shows these requests); how many were escalated."""
+        now = self.clock()
+        marked = await self.corrections.escalate(
+            moscow_day(now), now, lambda c: OutboxEntry.command(NOTIFY_QUEUE, late_notice(c))
+        )
+        await self.relay.flush(self.corrections.outbox, *marked)
+        return len(marked)
+
+    async def _own(self, patient_snils: str, ident: UUID) -> Correction:
+        correction = await self.corrections.get(ident)
+        if correction is None or correction.patient_snils != patient_snils:
+            raise ServiceError(ErrorCode.NOT_FOUND, CORRECTION_NOT_FOUND)
+        return correction
+
+
+def _operator(context: AccessContext) -> None:
+    if Role.OPERATOR not in context.roles:
+        raise ServiceError(ErrorCode.FORBIDDEN, OPERATORS_ONLY)
