@@ -1,7 +1,6 @@
 """Edge routes served by the scheduling service: free slots, booking, appointments and their
 calendar event."""
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from gosmed.contracts.scheduling.appointments import (
     ListFreeSlots,
     SlotsPage,
 )
+from gosmed.contracts.types import IsoDate
 from gosmed.edge.deps import PrincipalDep, SchedulingDep, patient_context
 
 router = APIRouter(tags=["scheduling"])
@@ -56,8 +56,8 @@ async def free_slots(
     specialist_id: UUID | None = None,
     specialty: Specialty | None = None,
     service_code: Annotated[str | None, Query(max_length=50)] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
 ) -> SlotsPage:
