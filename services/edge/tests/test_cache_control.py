@@ -11,13 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gosmed.contracts.access import Role
-from gosmed.contracts.identity.access import (
-    AUTHENTICATE,
-    ConfirmationLevel,
-    PatientRef,
-    Principal,
-)
+from gosmed.contracts.identity.access import PatientRef
 from gosmed.contracts.identity.auth import REFRESH_SESSION, SessionTokens
 from gosmed.contracts.identity.tokens import GET_JWKS, Jwks
 from gosmed.contracts.records.queries import LIST_SERVICES, RenderedServicesPage
@@ -25,25 +19,14 @@ from gosmed.edge.main import API_PREFIX, create_app
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
+from .support import BEARER, PRINCIPAL
+
 PROBES_AND_DOCS = [("GET", p) for p in ("/healthz", "/readyz", "/openapi.json", "/docs")]
 
 
 @pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
 def app(rpc: FakeRpc) -> FastAPI:
+    """conftest's, with a small body limit."""
     application = create_app(EdgeSettings(max_body_bytes=4096))
     application.state.rpc = rpc  # no broker: the lifespan does not run
     return application
@@ -51,6 +34,7 @@ def app(rpc: FakeRpc) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """conftest's, but an exception in the app is an answer 500, checked like the others."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
         yield http
