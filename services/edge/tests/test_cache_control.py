@@ -4,14 +4,12 @@ the API)."""
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 from uuid import uuid4
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from gosmed.contracts.identity.access import PatientRef
 from gosmed.contracts.identity.auth import REFRESH_SESSION, SessionTokens
 from gosmed.contracts.identity.tokens import GET_JWKS, Jwks
 from gosmed.contracts.records.queries import LIST_SERVICES, RenderedServicesPage
@@ -19,7 +17,7 @@ from gosmed.edge.main import API_PREFIX, create_app
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-from .support import BEARER, PRINCIPAL
+from .support import BEARER, PATIENT
 
 PROBES_AND_DOCS = [("GET", p) for p in ("/healthz", "/readyz", "/openapi.json", "/docs")]
 
@@ -79,13 +77,7 @@ async def test_the_public_key_set_keeps_its_own_caching(
 async def test_medical_data_and_tokens_are_no_store(
     client: httpx.AsyncClient, rpc: FakeRpc
 ) -> None:
-    patient = PatientRef(
-        account_id=PRINCIPAL.account_id,
-        snils="112-233-445 95",
-        full_name="Иванова Мария Петровна",
-        birth_date=date(1985, 3, 14),
-    )
-    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=patient, items=()))
+    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=PATIENT, items=()))
     services = await client.get(f"{API_PREFIX}/patients/me/services", headers=BEARER)
     assert services.status_code == 200
     assert services.headers["cache-control"] == "no-store"

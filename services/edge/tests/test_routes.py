@@ -11,26 +11,19 @@ from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import (
     AUTHENTICATE,
     ConfirmationLevel,
-    PatientRef,
 )
 from gosmed.contracts.identity.auth import GET_PROFILE, Profile
 from gosmed.contracts.records.queries import LIST_SERVICES, RenderedServicesPage
 from gosmed.contracts.registry.organizations import GET_ORGANIZATIONS, OrganizationsView
 from gosmed.runtime.testing import FakeRpc
 
-from .support import BEARER, PRINCIPAL
+from .support import BEARER, PATIENT, PRINCIPAL
 
 
 async def test_list_page_asks_records_for_the_callers_own_services(
     client: httpx.AsyncClient, rpc: FakeRpc
 ) -> None:
-    patient = PatientRef(
-        account_id=PRINCIPAL.account_id,
-        snils="112-233-445 95",
-        full_name="Иванова Мария Петровна",
-        birth_date=date(1985, 3, 14),
-    )
-    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=patient, items=()))
+    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=PATIENT, items=()))
     response = await client.get("/api/v1/patients/me/services?limit=50&q=анализ", headers=BEARER)
     assert response.status_code == 200
     assert response.json()["items"] == []
