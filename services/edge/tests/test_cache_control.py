@@ -4,20 +4,12 @@ the API)."""
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 from uuid import uuid4
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from gosmed.contracts.access import Role
-from gosmed.contracts.identity.access import (
-    AUTHENTICATE,
-    ConfirmationLevel,
-    PatientRef,
-    Principal,
-)
 from gosmed.contracts.identity.auth import REFRESH_SESSION, SessionTokens
 from gosmed.contracts.identity.tokens import GET_JWKS, Jwks
 from gosmed.contracts.records.queries import LIST_SERVICES, RenderedServicesPage
@@ -25,25 +17,14 @@ from gosmed.edge.main import API_PREFIX, create_app
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
+from .support import BEARER, PATIENT
+
 PROBES_AND_DOCS = [("GET", p) for p in ("/healthz", "/readyz", "/openapi.json", "/docs")]
 
 
 @pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
 def app(rpc: FakeRpc) -> FastAPI:
+    """conftest's, with a small body limit."""
     application = create_app(EdgeSettings(max_body_bytes=4096))
     application.state.rpc = rpc  # no broker: the lifespan does not run
     return application
@@ -51,6 +32,7 @@ def app(rpc: FakeRpc) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """conftest's, but an exception in the app is an answer 500, checked like the others."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
         yield http
@@ -95,13 +77,7 @@ async def test_the_public_key_set_keeps_its_own_caching(
 async def test_medical_data_and_tokens_are_no_store(
     client: httpx.AsyncClient, rpc: FakeRpc
 ) -> None:
-    patient = PatientRef(
-        account_id=PRINCIPAL.account_id,
-        snils="112-233-445 95",
-        full_name="Иванова Мария Петровна",
-        birth_date=date(1985, 3, 14),
-    )
-    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=patient, items=()))
+    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=PATIENT, items=()))
     services = await client.get(f"{API_PREFIX}/patients/me/services", headers=BEARER)
     assert services.status_code == 200
     assert services.headers["cache-control"] == "no-store"

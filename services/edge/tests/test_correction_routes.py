@@ -1,15 +1,12 @@
 """Correction routes on a fake RPC caller: what each route sends and how answers map to HTTP."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from gosmed.contracts.access import Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.access import AUTHENTICATE, ConfirmationLevel, Principal
 from gosmed.contracts.records.corrections import (
     FILE_CORRECTION,
     GET_CORRECTION,
@@ -24,17 +21,10 @@ from gosmed.contracts.records.corrections import (
     CorrectionView,
     OperatorFilter,
 )
-from gosmed.edge.main import create_app
-from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
+from .support import BEARER, PRINCIPAL
+
 RECORD = uuid4()
 PATH = f"/api/v1/patients/me/services/{RECORD}/corrections"
 
@@ -51,22 +41,6 @@ def view(status: CorrectionStatus = CorrectionStatus.SENT) -> CorrectionView:
         due_on=date(2025, 11, 6),
         overdue=False,
     )
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
-async def client(rpc: FakeRpc) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(EdgeSettings())
-    app.state.rpc = rpc
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
 
 
 async def test_filing_sends_the_changes_for_the_caller_and_answers_201(

@@ -1,13 +1,11 @@
 """Feedback routes on a fake RPC caller: what each route sends and how answers map to HTTP."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from gosmed.contracts.access import Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.feedback.ratings import RatedSubject
 from gosmed.contracts.feedback.reviews import (
@@ -26,18 +24,10 @@ from gosmed.contracts.feedback.reviews import (
     ReviewStatus,
     Withdrawn,
 )
-from gosmed.contracts.identity.access import AUTHENTICATE, ConfirmationLevel, Principal
-from gosmed.edge.main import create_app
-from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
+from .support import BEARER, PRINCIPAL
+
 RECORD = uuid4()
 PATH = f"/api/v1/patients/me/services/{RECORD}/review"
 
@@ -55,22 +45,6 @@ def review(status: ReviewStatus = ReviewStatus.PENDING) -> Review:
         rendered_on=date(2026, 2, 1),
         submitted_at=datetime(2026, 2, 2, tzinfo=UTC),
     )
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
-async def client(rpc: FakeRpc) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(EdgeSettings())
-    app.state.rpc = rpc
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
 
 
 async def test_post_writes_the_review_for_the_caller_and_answers_201(

@@ -23,33 +23,33 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     return dict(body)
 
 
-async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    body = assert_problem(await client.get("/api/v1/no-such-thing"), 404, "not_found")
+async def test_unknown_path_is_a_404_problem(live_client: httpx.AsyncClient) -> None:
+    body = assert_problem(await live_client.get("/api/v1/no-such-thing"), 404, "not_found")
     assert body["detail"] == "Такого адреса нет."
     assert body["instance"] == "/api/v1/no-such-thing"
 
 
-async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.post("/healthz"), 405, "method_not_allowed")
+async def test_wrong_method_is_a_405_problem(live_client: httpx.AsyncClient) -> None:
+    assert_problem(await live_client.post("/healthz"), 405, "method_not_allowed")
 
 
-async def test_huge_body_is_refused_before_it_is_read_whole(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/anything", content=b"x" * 5000)
+async def test_huge_body_is_refused_before_it_is_read_whole(live_client: httpx.AsyncClient) -> None:
+    response = await live_client.post("/api/v1/anything", content=b"x" * 5000)
     assert_problem(response, 413, "payload_too_large")
 
 
-async def test_streamed_huge_body_is_refused(client: httpx.AsyncClient) -> None:
+async def test_streamed_huge_body_is_refused(live_client: httpx.AsyncClient) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(10):
             yield b"x" * 1000
 
-    response = await client.post("/api/v1/anything", content=chunks())
+    response = await live_client.post("/api/v1/anything", content=chunks())
     assert_problem(response, 413, "payload_too_large")
 
 
-async def test_readyz_without_services_is_a_503_naming_each(client: httpx.AsyncClient) -> None:
+async def test_readyz_without_services_is_a_503_naming_each(live_client: httpx.AsyncClient) -> None:
     # The edge under test runs alone: no service answers its ping within the timeout.
-    body = assert_problem(await client.get("/readyz"), 503, "not_ready")
+    body = assert_problem(await live_client.get("/readyz"), 503, "not_ready")
     assert body["down"] == [
         "identity",
         "records",

@@ -1,63 +1,29 @@
 """Edge routes on a fake RPC caller: what each route sends, and how answers and failures map
 to HTTP. No broker: the services' side is covered by the end-to-end tests."""
 
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from gosmed.contracts.access import Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import (
     AUTHENTICATE,
     ConfirmationLevel,
-    PatientRef,
-    Principal,
 )
 from gosmed.contracts.identity.auth import GET_PROFILE, Profile
 from gosmed.contracts.records.queries import LIST_SERVICES, RenderedServicesPage
 from gosmed.contracts.registry.organizations import GET_ORGANIZATIONS, OrganizationsView
-from gosmed.edge.main import create_app
-from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
-async def client(rpc: FakeRpc) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(EdgeSettings())
-    app.state.rpc = rpc  # the lifespan (which connects to the broker) does not run
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
+from .support import BEARER, PATIENT, PRINCIPAL
 
 
 async def test_list_page_asks_records_for_the_callers_own_services(
     client: httpx.AsyncClient, rpc: FakeRpc
 ) -> None:
-    patient = PatientRef(
-        account_id=PRINCIPAL.account_id,
-        snils="112-233-445 95",
-        full_name="Иванова Мария Петровна",
-        birth_date=date(1985, 3, 14),
-    )
-    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=patient, items=()))
+    rpc.reply(LIST_SERVICES, RenderedServicesPage(patient=PATIENT, items=()))
     response = await client.get("/api/v1/patients/me/services?limit=50&q=анализ", headers=BEARER)
     assert response.status_code == 200
     assert response.json()["items"] == []

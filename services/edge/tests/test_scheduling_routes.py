@@ -1,16 +1,12 @@
 """Scheduling routes on a fake RPC caller: what each route sends and how answers map to HTTP."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import httpx
-import pytest
 from icalendar import Calendar
 
-from gosmed.contracts.access import Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.access import AUTHENTICATE, ConfirmationLevel, Principal
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.scheduling.appointments import (
     BOOK_APPOINTMENT,
@@ -25,17 +21,10 @@ from gosmed.contracts.scheduling.appointments import (
     SlotsPage,
 )
 from gosmed.contracts.scheduling.schedules import Preparation, SlotKind
-from gosmed.edge.main import create_app
-from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.testing import FakeRpc
 
-PRINCIPAL = Principal(
-    account_id=uuid4(),
-    session_id=uuid4(),
-    roles=frozenset({Role.CITIZEN}),
-    confirmation_level=ConfirmationLevel.CONFIRMED,
-)
-BEARER = {"Authorization": "Bearer token-of-the-test"}
+from .support import BEARER, PRINCIPAL
+
 STARTS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
@@ -62,22 +51,6 @@ def appointment(status: AppointmentStatus = AppointmentStatus.BOOKED) -> Appoint
         preparation=(Preparation(service_code="B03.016.003", text="Натощак, с 8 до 10."),),
         booked_at=STARTS - timedelta(days=1),
     )
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    fake = FakeRpc()
-    fake.reply(AUTHENTICATE, PRINCIPAL)
-    return fake
-
-
-@pytest.fixture
-async def client(rpc: FakeRpc) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(EdgeSettings())
-    app.state.rpc = rpc
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
 
 
 async def test_slots_pass_every_filter_and_need_a_login(
