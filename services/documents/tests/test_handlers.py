@@ -21,7 +21,7 @@ from gosmed.contracts.documents.requests import (
     VerifyDocument,
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.topology import Service
 from gosmed.documents import handlers
@@ -39,7 +39,6 @@ from tests.queues import FixedQueues
 from .samples import PATIENT, FakeIdentity, FakeProfiles, FakeRecords, InlineRenderer, history
 
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @pytest.fixture

@@ -30,11 +30,11 @@ from gosmed.contracts.documents.requests import (
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import Action
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.types import DateRange
 from gosmed.documents.repository import DocumentRepository
-from gosmed.documents.service import EMAIL_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, DocumentService
+from gosmed.documents.service import EMAIL_QUEUE, RENDER_QUEUE, DocumentService
 from gosmed.documents.signing import Signer
 from gosmed.runtime.mail import DeliveryError, SmtpMailer
 from gosmed.runtime.outbox import Relay

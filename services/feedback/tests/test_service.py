@@ -22,7 +22,7 @@ from gosmed.contracts.feedback.reviews import (
     WriteReview,
 )
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Authorize, PatientRef
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.records.details import (
     GET_SERVICE,
     GetRenderedService,
@@ -38,7 +38,7 @@ from gosmed.contracts.records.views import (
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.topology import Service
 from gosmed.feedback.repository import ReviewsRepository
-from gosmed.feedback.service import NOTIFY_QUEUE, Reviews
+from gosmed.feedback.service import Reviews
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.store import open_store

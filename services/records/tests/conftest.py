@@ -8,7 +8,7 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
 
 from gosmed.contracts import topology
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SEND_NOTIFICATION
 from gosmed.contracts.records.intake import RECORD_ADDED
 from gosmed.records.main import create
 from gosmed.records.settings import RecordsSettings
@@ -17,8 +17,6 @@ from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.service import ServiceRuntime
 from gosmed.runtime.testing import clinic_connection
 from tests.queues import FixedQueues
-
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 @pytest.fixture(scope="session")

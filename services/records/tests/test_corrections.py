@@ -15,7 +15,7 @@ from gosmed.contracts.access import AccessContext, LegalBasis, Role
 from gosmed.contracts.demo import PATIENT
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.records.corrections import (
     AnswerCorrection,
     CorrectionChanges,
@@ -39,7 +39,6 @@ from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.domain import DataConsent, record_id
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
-    NOTIFY_QUEUE,
     ConsentsRepository,
     JournalRepository,
     RecordsRepository,

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from gosmed.contracts.demo import CHILD_OVER_15, PATIENT
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.records.intake import (
     Diagnosis,
     RecordAdded,
@@ -23,7 +23,6 @@ from gosmed.contracts.records.intake import (
 from gosmed.contracts.records.queries import NoticeCode
 from gosmed.records.domain import DataConsent, OrganizationCounts, count_notices, record_id
 from gosmed.records.repository import (
-    NOTIFY_QUEUE,
     RECORD_ADDED_KEY,
     Document,
     RecordsRepository,

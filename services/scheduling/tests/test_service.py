@@ -10,7 +10,7 @@ import pytest
 from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Authorize, PatientRef
-from gosmed.contracts.identity.notifications import SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     GetOrganizations,
@@ -46,7 +46,7 @@ from gosmed.runtime.store import open_store
 from gosmed.runtime.testing import FakeRpc
 from gosmed.scheduling.ports import Identity, Registry
 from gosmed.scheduling.repository import AppointmentsRepository, SlotsRepository
-from gosmed.scheduling.service import NOTIFY_QUEUE, Booking, Schedules
+from gosmed.scheduling.service import Booking, Schedules
 
 ORGANIZATION = registry_demo.organizations()[0]
 SPECIALIST = next(s for s in registry_demo.specialists() if s.organization_id == ORGANIZATION.id)

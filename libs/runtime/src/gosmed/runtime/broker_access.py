@@ -56,7 +56,7 @@ from pydantic import AliasChoices, Field
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.topology import Service
 from gosmed.runtime.settings import CommonSettings
 
@@ -71,7 +71,7 @@ EVENT_CONSUMERS = frozenset({Service.RECORDS, Service.REGISTRY, EDGE})
 CLINIC_CONSUMERS = frozenset({Service.RECORDS, Service.FEEDBACK, Service.SCHEDULING})
 # Command queues one service fills for another: declared by the setup, so messages wait there
 # even before their consumer first started, and the publishers need no right to declare them.
-SHARED_COMMAND_QUEUES = (topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION),)
+SHARED_COMMAND_QUEUES = (NOTIFY_QUEUE,)
 DEFAULT_VHOST_PREFIX = "gosmed"
 SECRETS_MODE = 0o600
 

@@ -8,12 +8,12 @@ from faststream.rabbit import RabbitBroker
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.queries import (
     EXPORT_SERVICES,
     ExportRenderedServices,
     RenderedServicesExport,
 )
-from gosmed.documents.service import NOTIFY_QUEUE
 from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings

@@ -27,7 +27,10 @@ from gosmed.contracts.documents.requests import (
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.identity.notifications import (
+    NOTIFY_QUEUE,
+    SendNotification,
+)
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.documents.domain import (
     TITLES,
@@ -53,7 +56,6 @@ NO_LONGER_ALLOWED = (
 )
 RENDER_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, RENDER_DOCUMENT)
 EMAIL_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, DELIVER_DOCUMENT_EMAIL)
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 
 
 class Records(Protocol):

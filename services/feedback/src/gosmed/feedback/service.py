@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatedSubject, RatingChanged
@@ -30,7 +29,10 @@ from gosmed.contracts.feedback.reviews import (
     WriteReview,
 )
 from gosmed.contracts.identity.access import AUTHORIZE, Action, Authorize
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.identity.notifications import (
+    NOTIFY_QUEUE,
+    SendNotification,
+)
 from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService
 from gosmed.contracts.records.intake import RecordStatus
 from gosmed.feedback.domain import (
@@ -48,7 +50,6 @@ from gosmed.runtime.outbox import OutboxEntry, Relay
 from gosmed.runtime.rpc import ServiceClient
 
 log = logging.getLogger(__name__)
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 RECORD_NOT_FOUND = "Запись об оказанной услуге не найдена."
 REVIEW_NOT_FOUND = "Отзыв не найден."
 NOT_COMPLETED = "Отзыв можно оставить только на завершённую услугу."

@@ -1,6 +1,5 @@
 """RPC subscribers: contract in -> use case -> contract out."""
 
-from gosmed.contracts import topology
 from gosmed.contracts.identity.access import (
     AUTHENTICATE,
     AUTHORIZE,
@@ -38,7 +37,7 @@ from gosmed.contracts.identity.delegations import (
     VERIFY_DELEGATION,
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION, SendNotification
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
@@ -94,7 +93,7 @@ def register(
     serve(LIST_NOTIFICATIONS, notifications.list)
     serve(MARK_NOTIFICATION_READ, notifications.mark_read)
     runtime.consume(
-        topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION),
+        NOTIFY_QUEUE,
         SendNotification,
         notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",

@@ -11,6 +11,7 @@ from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import Action
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.corrections import (
     AnswerCorrection,
     CorrectionAnswered,
@@ -40,7 +41,7 @@ from gosmed.records.correction_rules import (
     proposed_changes,
 )
 from gosmed.records.corrections_repository import CorrectionsRepository
-from gosmed.records.repository import NOTIFY_QUEUE, RecordsRepository
+from gosmed.records.repository import RecordsRepository
 from gosmed.records.service import RECORD_NOT_FOUND, Reading, _patient
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.outbox import OutboxEntry, Relay

@@ -18,6 +18,7 @@ from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.intake import RequestClinicSync
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
@@ -35,7 +36,6 @@ from gosmed.contracts.registry.specialists import (
 )
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
-from gosmed.records.repository import NOTIFY_QUEUE
 from gosmed.runtime.broker import durable_queue
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings

@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import LegalBasis
-from gosmed.contracts.identity.notifications import SEND_NOTIFICATION
+from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.details import RecordVersionView
 from gosmed.contracts.records.intake import RECORD_ADDED, ReportedService
 from gosmed.contracts.records.journal import AccessLogEntry
@@ -50,7 +50,6 @@ Document = dict[str, Any]
 NEWEST_FIRST = ("position", DESCENDING)
 KEPT_FIELDS = {"version": 1, "patient_snils": 1, "organization_id": 1, "restricted": 1}
 RECORD_ADDED_KEY = topology.event_key(topology.Service.RECORDS, RECORD_ADDED)
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 # Batch tokens a patient's counts remember: more than the batches in flight at once.
 KEEP_TOKENS = 256
 DUPLICATE_KEY = 11000

@@ -11,7 +11,7 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.identity.notifications import (
-    SEND_NOTIFICATION,
+    NOTIFY_QUEUE,
     NotificationChannel,
     SendNotification,
 )
@@ -54,7 +54,6 @@ from gosmed.scheduling.ports import Identity, Registry
 from gosmed.scheduling.repository import AppointmentsRepository, SlotFilter, SlotsRepository
 
 log = logging.getLogger(__name__)
-NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
 PATIENT_NOT_FOUND = "Пациент не найден."
 BY_PATIENT = "patient"
 BY_CLINIC = "withdrawn"

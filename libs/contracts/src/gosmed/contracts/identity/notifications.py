@@ -5,10 +5,13 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from gosmed.contracts import topology
 from gosmed.contracts.base import Message
 from gosmed.contracts.types import Snils
 
 SEND_NOTIFICATION = "send-notification"
+NOTIFY_QUEUE = topology.command_queue(topology.Service.IDENTITY, SEND_NOTIFICATION)
+"""identity's queue of `SendNotification`: every service that tells a citizen sends here."""
 
 
 class NotificationChannel(StrEnum):
