@@ -7,12 +7,12 @@ from typing import Any
 
 import pyotp
 import pytest
+from pydantic import SecretStr
 
 from gosmed.contracts import demo
-from gosmed.identity import credentials
 from gosmed.identity.demo import account_id, demo_account
 from gosmed.identity.service import Repositories
-from gosmed.runtime.crypto import KeyRing, Sealed, is_sealed
+from gosmed.runtime.crypto import KeyRing, Sealed, configured_key_ring, is_sealed
 from gosmed.runtime.settings import ConfigurationError
 
 OLD = f"k1:{base64.b64encode(b'1' * 32).decode()}"
@@ -91,6 +91,15 @@ async def test_plaintext_and_old_key_secrets_are_rewritten_under_the_current_key
 
 def test_production_refuses_to_start_without_data_keys() -> None:
     with pytest.raises(ConfigurationError, match="GOSMED_IDENTITY_DATA_KEYS"):
-        credentials.data_keys(None, "production")
-    assert credentials.data_keys(NEW, "production").current == "k2"
-    assert credentials.data_keys(None, "development").current == "ephemeral"
+        ring("", production=True)
+    assert ring(NEW, production=True).current == "k2"
+    assert ring("", production=False).current == "ephemeral"
+
+
+def ring(configured: str, *, production: bool) -> KeyRing:
+    return configured_key_ring(
+        SecretStr(configured) if configured else None,
+        setting="GOSMED_IDENTITY_DATA_KEYS",
+        production=production,
+        sealing="TOTP secrets",
+    )

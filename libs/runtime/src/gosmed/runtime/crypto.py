@@ -15,6 +15,7 @@ another record does not open.
 
 import base64
 import binascii
+import logging
 import os
 import re
 import secrets
@@ -23,6 +24,11 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import SecretStr
+
+from gosmed.runtime.settings import ConfigurationError
+
+log = logging.getLogger(__name__)
 
 PREFIX = "gcm1"
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -179,3 +185,27 @@ class KeyRing:
         sealed = Sealed.parse(stored)
         self.open(sealed, context.encode())  # never rewrite what does not open
         return self.rewrap(sealed).text()
+
+
+def configured_key_ring(
+    configured: SecretStr | None, *, setting: str, production: bool, sealing: str
+) -> KeyRing:
+    """The keys of `setting` (what they seal: `sealing`), or, outside production, one generated
+    for this process."""
+    if configured:
+        ring = KeyRing.parse(configured.get_secret_value())
+        log.info(
+            "%s sealed under data key %s (%d keys open)", sealing, ring.current, len(ring.kids)
+        )
+        return ring
+    if production:
+        raise ConfigurationError(
+            f"{setting} is not set: refusing to start in production without keys to seal {sealing}"
+        )
+    log.warning(
+        "no %s: generated an ephemeral data key; %s sealed now will not open after a restart "
+        "(development only)",
+        setting,
+        sealing,
+    )
+    return KeyRing.generated()

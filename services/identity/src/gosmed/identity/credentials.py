@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gosmed.contracts.identity.tokens import AccessTokenClaims, Jwks
 from gosmed.identity.domain import Account
 from gosmed.runtime import tokens
-from gosmed.runtime.crypto import KeyRing
 from gosmed.runtime.settings import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -181,24 +180,3 @@ class TokenSigner:
     def verify(self, token: str, now: datetime) -> AccessTokenClaims | None:
         """The claims of a well-signed, unexpired token, or None."""
         return tokens.verify(token, self._public, now)
-
-
-def data_keys(configured: str | None, environment: str) -> KeyRing:
-    """The keys sealing TOTP secrets: configured ones, or (outside production) one generated
-    for this process."""
-    if configured:
-        ring = KeyRing.parse(configured)
-        log.info(
-            "TOTP secrets sealed under data key %s (%d keys open)", ring.current, len(ring.kids)
-        )
-        return ring
-    if environment == "production":
-        raise ConfigurationError(
-            "GOSMED_IDENTITY_DATA_KEYS is not set: identity refuses to start in production "
-            "without keys to seal TOTP secrets"
-        )
-    log.warning(
-        "no GOSMED_IDENTITY_DATA_KEYS: generated an ephemeral data key; TOTP secrets enrolled "
-        "now will not open after a restart (development only)"
-    )
-    return KeyRing.generated()

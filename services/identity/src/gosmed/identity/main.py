@@ -5,7 +5,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.identity.tokens import SESSION_ENDED_EVENT, SessionEnded
 from gosmed.contracts.topology import Service
-from gosmed.identity import credentials, demo, handlers
+from gosmed.identity import demo, handlers
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
@@ -16,6 +16,7 @@ from gosmed.identity.notifications import NotificationRepository, NotificationSe
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.broker import publish_event
+from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -24,8 +25,11 @@ def create(
     tracer_provider: TracerProvider | None = None, settings: IdentitySettings | None = None
 ) -> ServiceRuntime:
     settings = settings or IdentitySettings()
-    keys = credentials.data_keys(
-        settings.data_keys.get_secret_value() if settings.data_keys else None, settings.env
+    keys = configured_key_ring(
+        settings.data_keys,
+        setting="GOSMED_IDENTITY_DATA_KEYS",
+        production=settings.production,
+        sealing="TOTP secrets",
     )
     runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
     repos = Repositories.over(runtime.store.database, keys)

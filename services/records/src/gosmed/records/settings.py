@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from gosmed.runtime.settings import ServiceSettings
@@ -33,4 +33,11 @@ class RecordsSettings(ServiceSettings):
         default=None,
         description="A file holding seconds to move the clock of corrections by (due days, "
         "overdue), read at each use: end-to-end tests and demonstrations, never production.",
+    )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys sealing patients' files and lab values at rest (AES-GCM), "
+        "`kid:base64key` separated by commas, the first one sealing: the others still open what "
+        "they sealed. Unset: a key is generated at start (development only; refused when "
+        "GOSMED_ENV=production).",
     )
