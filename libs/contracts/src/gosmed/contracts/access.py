@@ -25,6 +25,7 @@ class Role(StrEnum):
     INSPECTOR = "inspector"
     OPERATOR = "operator"
     CLINIC = "clinic"
+    ORGANIZATION_STAFF = "organization_staff"
 
 
 BASES_WITH_DOCUMENT = frozenset(

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     CLINIC_UNKNOWN = "clinic_unknown"
     ORGANIZATION_MISMATCH = "organization_mismatch"
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
+    NOT_ORGANIZATION_STAFF = "not_organization_staff"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -55,6 +56,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ORGANIZATION_MISMATCH: "Организация в сообщении не совпадает с организацией "
     "отправителя.",
     ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
+    ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
 }
 
 

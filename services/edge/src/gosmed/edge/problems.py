@@ -25,6 +25,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_FAILED: 422,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_ORGANIZATION_STAFF: 403,
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.CONFLICT: 409,
     ErrorCode.RATE_LIMITED: 429,

@@ -38,12 +38,18 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.organizations import (
+    AUTHORIZE_ORGANIZATION_ACTION,
+    LIST_ORGANIZATION_JOURNAL,
+    LIST_ORGANIZATION_STAFF,
+)
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
+from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.service import AccessService, LoginService
 from gosmed.runtime.service import ServiceRuntime
 
@@ -98,3 +104,10 @@ def register(
         notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
     )
+
+
+def register_organizations(runtime: ServiceRuntime, organizations: OrganizationService) -> None:
+    """The RPCs of organizations' representatives."""
+    runtime.serve(AUTHORIZE_ORGANIZATION_ACTION, organizations.authorize)
+    runtime.serve(LIST_ORGANIZATION_STAFF, organizations.staff)
+    runtime.serve(LIST_ORGANIZATION_JOURNAL, organizations.journal)

@@ -7,6 +7,7 @@ from gosmed.edge.routes import (
     documents,
     feedback,
     identity,
+    organizations,
     records,
     registry,
     scheduling,
@@ -20,4 +21,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     documents.router,
     scheduling.router,
     feedback.router,
+    organizations.router,
 )
