@@ -169,7 +169,7 @@ async def test_access_matrix_of_every_person_for_every_patient_has_no_leaks(
             assert decision.patient is None
             assert decision.reason
     assert mismatches == []
-    assert sum(d.allowed for d in decisions) == 6 * 8 + 6 + 2 + 2 + 3
+    assert sum(d.allowed for d in decisions) == 6 * 9 + 6 + 2 + 2 + 3
 
 
 async def test_authorize_names_the_document_of_the_basis(

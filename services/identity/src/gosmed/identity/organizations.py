@@ -3,7 +3,7 @@
 
 from uuid import UUID
 
-from gosmed.contracts.access import AccessContext
+from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.organizations import (
@@ -23,6 +23,7 @@ from gosmed.identity.repository import AccountRepository
 from gosmed.identity.service import Clock
 
 UNKNOWN_ACTOR = "неизвестная учётная запись"
+NO_CORPORATE_ACCOUNT = "организация без корпоративной учётной записи"
 
 
 class OrganizationService:
@@ -88,14 +89,16 @@ class OrganizationService:
         )
 
     async def _required(self, context: AccessContext, organization_id: UUID, subject: str) -> str:
-        """The organization's name when the actor may see its figures; else 403."""
-        decision = await self._decide(
-            context, organization_id, OrganizationAction.SEE_FIGURES, subject
-        )
+        """The organization's name when the actor is an operator or may see its figures
+        (journaled); else 403."""
+        if Role.OPERATOR not in context.roles:
+            decision = await self._decide(
+                context, organization_id, OrganizationAction.SEE_FIGURES, subject
+            )
+            if not decision.allowed:
+                raise ServiceError(ErrorCode.NOT_ORGANIZATION_STAFF, decision.reason)
         organization = await self.organizations.organization(organization_id)
-        if not decision.allowed or organization is None:
-            raise ServiceError(ErrorCode.NOT_ORGANIZATION_STAFF, decision.reason)
-        return organization.name
+        return organization.name if organization else NO_CORPORATE_ACCOUNT
 
     async def _decide(
         self,
