@@ -10,9 +10,9 @@ install:  ## uv, WeasyPrint's system libraries and fonts, RabbitMQ if none is re
 run: install  ## all services as separate processes plus the edge on http://127.0.0.1:8000
 	uv run python -m gosmed.runtime.devstack
 
-test: install  ## the whole suite against the real RabbitMQ (own vhost `gosmed-test`)
+test: install  ## the whole suite against the real RabbitMQ, one test file per worker, each worker its own vhost (`gosmed-test-gw0`, ...)
 	@deploy/local/test-vhost.sh
-	uv run pytest
+	uv run pytest --numprocesses=auto --dist=loadfile
 
 chaos: install  ## the fault suite: processes killed under load, the broker restarted under a clinic (tests/chaos)
 	@deploy/local/test-vhost.sh
