@@ -62,7 +62,8 @@ class OrganizationDecision(Contract):
 
 
 class ListOrganizationStaff(Message):
-    """The staff authorised by the organization (needs the `see_figures` scope)."""
+    """The staff authorised by the organization (needs the `see_figures` scope, or an
+    operator)."""
 
     context: AccessContext
     organization_id: UUID
@@ -86,7 +87,7 @@ class OrganizationStaffView(Contract):
 
 class ListOrganizationJournal(Message):
     """What was done (or refused) in the organization's name, newest first (needs
-    `see_figures`)."""
+    `see_figures`, or an operator)."""
 
     context: AccessContext
     organization_id: UUID
