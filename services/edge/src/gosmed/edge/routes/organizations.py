@@ -11,7 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
 from gosmed.contracts.feedback.reviews import (
     ANSWER_REVIEW_FOR_ORGANIZATION,
     MAX_ANSWER,
@@ -56,6 +55,7 @@ from gosmed.edge.deps import (
     SchedulingDep,
     actor_context,
 )
+from gosmed.edge.problems import invalid_request
 
 router = APIRouter(prefix="/organizations/{organization_id}", tags=["organizations"])
 
@@ -129,10 +129,7 @@ async def answer_correction(
             reason=body.reason,
         )
     except ValidationError as error:
-        details = validation_details(error.errors(include_url=False))
-        raise ServiceError(
-            ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details)
-        ) from None
+        raise invalid_request(error) from None
     return await records.call(ANSWER_CORRECTION_FOR_ORGANIZATION, request)
 
 
