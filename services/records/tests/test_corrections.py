@@ -179,7 +179,7 @@ async def harness() -> AsyncIterator[Harness]:
     relay = Relay(published, first_retry_seconds=0.05, longest_retry_seconds=0.2)
     repository = CorrectionsRepository(database)
     await repository.ensure_indexes()
-    corrections = Corrections(repository, records, reading, relay, clock=clock)
+    corrections = Corrections(repository, reading, relay, clock=clock)
     yield Harness(corrections, records, published, identity, clock, service, organization_id)
     await relay.stop()
     store.close()
@@ -237,6 +237,16 @@ async def test_a_record_of_someone_else_is_not_found(harness: Harness) -> None:
     with pytest.raises(ServiceError) as refused:
         await harness.corrections.file(filing)
     assert refused.value.code == ErrorCode.NOT_FOUND
+
+
+async def test_a_record_the_patient_may_not_see_is_not_found(harness: Harness) -> None:
+    """Filing reads the record as the patient sees it: a clinic outside their consent hides it."""
+    other_clinic = DataConsent(organization_ids=frozenset({uuid4()}), updated_at=FILED_AT)
+    await harness.corrections.reading.consents.put(PATIENT.snils, other_clinic, ACCOUNT)
+    with pytest.raises(ServiceError) as refused:
+        await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+    assert refused.value.code == ErrorCode.NOT_FOUND
+    assert harness.requested() == []
 
 
 async def test_changes_equal_to_the_record_without_a_comment_are_refused(

@@ -44,8 +44,7 @@ from gosmed.records.correction_rules import (
     proposed_changes,
 )
 from gosmed.records.corrections_repository import CorrectionsRepository
-from gosmed.records.repository import RecordsRepository
-from gosmed.records.service import RECORD_NOT_FOUND, Reading, _patient
+from gosmed.records.service import Reading, _patient
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.outbox import OutboxEntry, Relay
 
@@ -57,13 +56,11 @@ class Corrections:
     def __init__(
         self,
         corrections: CorrectionsRepository,
-        records: RecordsRepository,
         reading: Reading,
         relay: Relay,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.corrections = corrections
-        self.records = records
         self.reading = reading
         self.relay = relay
         self.clock = clock
@@ -74,12 +71,7 @@ class Corrections:
         leave it to the relay); a stranger learns nothing (404), a second open one is 409."""
         decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
         patient = _patient(decision)
-        try:
-            _, record = await self.records.get(patient.snils, command.record_id)
-        except KeyError:
-            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND) from None
-        if record["restricted"] and not decision.sees_restricted_categories:
-            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        _, record = await self.reading.visible_record(decision, command.record_id)
         changes = proposed_changes(command.changes, current_values(record))
         if not changes and not (command.comment or "").strip():
             raise ServiceError(

@@ -59,7 +59,6 @@ def create(
     corrections_store = CorrectionsRepository(database)
     corrections = Corrections(
         corrections_store,
-        records,
         reading,
         runtime.relay,
         clock=moved_clock(

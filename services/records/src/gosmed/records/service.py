@@ -58,6 +58,7 @@ from gosmed.records.domain import (
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
+    Document,
     JournalRepository,
     RecordFilter,
     RecordsRepository,
@@ -214,23 +215,7 @@ class Reading:
 
     async def get_service(self, query: GetRenderedService) -> RenderedServiceDetail:
         decision = await self.authorize(query.context, Action.READ_SERVICES)
-        patient = _patient(decision)
-        consent = await self.consents.get(patient.snils)
-        try:
-            item, raw = await self.records.get(patient.snils, query.record_id)
-        except KeyError:
-            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND) from None
-        visible = _visible_organizations(consent, frozenset())
-        if visible is not None and item.organization_id not in visible:
-            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
-        if not decision.sees_restricted_categories and (
-            raw["restricted"]
-            or is_restricted(None, item.service_code)
-            or (await self._hidden_specialists(patient, decision, item.specialist_id)).hide(
-                item.specialist_id, item.category
-            )
-        ):
-            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        item, raw = await self.visible_record(decision, query.record_id)
         organizations, specialists, versions, tariff = await asyncio.gather(
             self.registry.organizations([item.organization_id]),
             self.registry.specialists([item.specialist_id] if item.specialist_id else []),
@@ -241,7 +226,7 @@ class Reading:
         specialist = (specialists or {}).get(item.specialist_id) if item.specialist_id else None
         await self._journal(decision, "detail", [item.id])
         return RenderedServiceDetail(
-            patient=patient,
+            patient=_patient(decision),
             item=_joined(
                 item,
                 OrganizationSummary.of(organization) if organization else None,
@@ -259,6 +244,30 @@ class Reading:
             else (),
             basis_label=decision.basis_label,
         )
+
+    async def visible_record(
+        self, decision: AccessDecision, record_id: UUID
+    ) -> tuple[RenderedServiceView, Document]:
+        """The record as the decided reader may see it (the patient's consent, restricted
+        categories, hidden specialties); one they may not see is not found."""
+        patient = _patient(decision)
+        consent = await self.consents.get(patient.snils)
+        try:
+            item, raw = await self.records.get(patient.snils, record_id)
+        except KeyError:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND) from None
+        visible = _visible_organizations(consent, frozenset())
+        if visible is not None and item.organization_id not in visible:
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        if not decision.sees_restricted_categories and (
+            raw["restricted"]
+            or is_restricted(None, item.service_code)
+            or (await self._hidden_specialists(patient, decision, item.specialist_id)).hide(
+                item.specialist_id, item.category
+            )
+        ):
+            raise ServiceError(ErrorCode.NOT_FOUND, RECORD_NOT_FOUND)
+        return item, raw
 
     async def refresh(self, query: RefreshServices) -> RefreshReport:
         """Ask each clinic that served the patient to re-send; repeated presses within the
