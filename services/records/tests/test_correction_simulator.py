@@ -3,10 +3,12 @@ in-process records service."""
 
 import asyncio
 import time
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import aio_pika
+import pytest
 from aio_pika.abc import AbstractChannel
 
 from gosmed.contracts import topology
@@ -26,6 +28,7 @@ from gosmed.records.correction_simulator import (
     decide,
     demo_records,
     silent_clinic,
+    watch,
 )
 from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.domain import record_id
@@ -85,9 +88,15 @@ def test_decisions(catalogue: Catalogue) -> None:
     assert silent_clinic(catalogue) == catalogue.clinics[-1].id
 
 
+@pytest.mark.parametrize("watching", [False, True], ids=["once", "watch"])
 async def test_a_demo_clinic_accepts_with_the_corrected_version(
-    records: ServiceRuntime, channel: AbstractChannel, amqp_url: str, catalogue: Catalogue
+    records: ServiceRuntime,
+    channel: AbstractChannel,
+    amqp_url: str,
+    catalogue: Catalogue,
+    watching: bool,
 ) -> None:
+    """Run once (drain the queues) or watching (`make run`): the request is answered."""
     organization = catalogue.clinics[0].id
     service = history(PATIENT, DEMO_COUNT, catalogue)[organization][0]
     await publish(amqp_url, list(reports({organization: [service]})))
@@ -116,12 +125,18 @@ async def test_a_demo_clinic_accepts_with_the_corrected_version(
         aio_pika.Message(request.model_dump_json().encode()), routing_key=queue
     )
 
-    assert await answer_pending(amqp_url, catalogue) >= 1
+    watcher = asyncio.create_task(watch(amqp_url, catalogue)) if watching else None
+    if watcher is None:
+        assert await answer_pending(amqp_url, catalogue) >= 1
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while (found := await store.get(request.correction_id)) is None or found.open:
         assert time.monotonic() < deadline, "the answer did not close the request"
         await asyncio.sleep(0.02)  # polling the store, as `eventually` polls
+    if watcher is not None:
+        watcher.cancel()
+        with suppress(asyncio.CancelledError):
+            await watcher
     assert found.status == CorrectionStatus.ACCEPTED
     kept = await records.store.database["records"].find_one({"_id": str(request.record_id)})
     assert kept is not None

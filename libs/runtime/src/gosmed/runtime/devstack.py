@@ -27,6 +27,11 @@ SERVICES = tuple(s.value for s in Service)
 # Modules run as `python -m <module>` once the system is ready, in order, when demo data is
 # asked for: they load demo data the way a client would (through the broker or the edge).
 DEMO_LOADERS: tuple[str, ...] = ("gosmed.records.simulator", "gosmed.scheduling.simulator")
+# Demo clinics that keep answering while the system runs (supervised, restarted like a service):
+# the correction simulator accepts most requests, rejects some, and one clinic never answers.
+DEMO_CLINICS: dict[str, tuple[str, ...]] = {
+    "clinic-corrections": ("gosmed.records.correction_simulator", "--watch"),
+}
 
 BROKER_HELP = """\
 RabbitMQ is not reachable at {host}:{port}.
@@ -124,6 +129,10 @@ class DevStack:
         for module in DEMO_LOADERS:
             subprocess.run([sys.executable, "-m", module], env=self.env, check=True)  # noqa: S603
 
+    def start_demo_clinics(self) -> None:
+        for name, (module, *arguments) in DEMO_CLINICS.items():
+            self.supervisor.start(name, [sys.executable, "-m", module, *arguments])
+
     def readiness(self) -> tuple[int, dict[str, Any]]:
         try:
             with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=5) as response:  # noqa: S310 (local URL)
@@ -178,6 +187,7 @@ def main() -> int:
         stack.wait_ready()
         if stack.env["GOSMED_DEMO_DATA"] == "1":
             stack.load_demo_data()
+            stack.start_demo_clinics()
         print(
             f"\ngosmed is up: {stack.base_url}/readyz, API docs at {stack.base_url}/docs. "
             "Ctrl-C stops everything.\n",

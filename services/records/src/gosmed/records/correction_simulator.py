@@ -3,15 +3,25 @@
 with a higher version first, as a clinic's information system would), some are rejected with a
 reason, and the last demo clinic never answers, so its requests become overdue.
 
-    python -m gosmed.records.correction_simulator
+    python -m gosmed.records.correction_simulator [--watch]
+
+With `--watch` it keeps answering as requests come (`make run` runs it so).
 """
 
+import argparse
 import asyncio
 import sys
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 from uuid import UUID
 
 import aio_pika
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 
 from gosmed.contracts import topology
 from gosmed.contracts.demo import PATIENTS_WITH_HISTORY
@@ -32,6 +42,9 @@ CHECKED = "Сведения проверены по медицинской ка�
 OTHER_CLINIC = "Услуга оказана нашей организацией; исправить организацию в записи нельзя."
 
 
+Records = dict[str, ReportedService]
+
+
 @dataclass(frozen=True)
 class Decision:
     accepted: bool
@@ -44,7 +57,7 @@ def silent_clinic(catalogue: Catalogue) -> UUID:
     return catalogue.clinics[-1].id
 
 
-def demo_records(catalogue: Catalogue) -> dict[str, ReportedService]:
+def demo_records(catalogue: Catalogue) -> Records:
     """The demo clinics' own records by their clinic record id (the simulator's history)."""
     return {
         service.clinic_record_id: service
@@ -54,7 +67,7 @@ def demo_records(catalogue: Catalogue) -> dict[str, ReportedService]:
     }
 
 
-def decide(request: CorrectionRequested, records: dict[str, ReportedService]) -> Decision:
+def decide(request: CorrectionRequested, records: Records) -> Decision:
     """How a demo clinic answers: reject one in `REJECT_EVERY`, a request to move the record
     to another organization, or one of a record it does not have; accept the rest with the
     record corrected as proposed."""
@@ -72,61 +85,112 @@ def decide(request: CorrectionRequested, records: dict[str, ReportedService]) ->
     return Decision(True, corrected=corrected)
 
 
-async def answer_pending(amqp_url: str, catalogue: Catalogue) -> int:
-    """Answer every request waiting for the demo clinics (but the silent one); how many."""
-    records = demo_records(catalogue)
-    silent = silent_clinic(catalogue)
-    answered = 0
-    for card in catalogue.clinics:
-        if card.id != silent:
-            answered += await _answer_as(amqp_url, card.id, records)
-    return answered
+class DemoClinic:
+    """A demo clinic's own connection: takes requests from its queue and answers them
+    through the clinics' door."""
 
+    def __init__(
+        self, clinic: Clinic, queue: AbstractQueue, door: AbstractExchange, records: Records
+    ) -> None:
+        self.clinic = clinic
+        self.queue = queue
+        self.door = door
+        self.records = records
 
-async def _answer_as(
-    amqp_url: str, organization_id: UUID, records: dict[str, ReportedService]
-) -> int:
-    url = await asyncio.to_thread(clinic_url, amqp_url, organization_id)
-    connection = await aio_pika.connect_robust(url)
-    answered = 0
-    async with connection:
+    @classmethod
+    async def open(
+        cls,
+        connection: AbstractRobustConnection,
+        organization_id: UUID,
+        user: str,
+        records: Records,
+    ) -> "DemoClinic":
+        """On the clinic's own connection (`user` is its broker user)."""
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        clinic = await Clinic.open(channel, organization_id, user_of(url))
+        clinic = await Clinic.open(channel, organization_id, user)
         queue = await channel.get_queue(
             topology.clinic_queue(organization_id, topology.CLINIC_CORRECTIONS)
         )
         door = await channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
-        while (message := await queue.get(fail=False)) is not None:
-            async with message.process():  # acked once answered: redelivered if this fails
-                request = CorrectionRequested.model_validate_json(message.body)
-                decision = decide(request, records)
-                if decision.corrected is not None:
-                    report = ReportRenderedServices(
-                        organization_id=organization_id, services=(decision.corrected,)
-                    )
-                    await asyncio.wait_for(await clinic.send(report), timeout=60)
-                answer = AnswerCorrection(
-                    correction_id=request.correction_id,
-                    accepted=decision.accepted,
-                    reason=decision.reason,
+        return cls(clinic, queue, door, records)
+
+    async def drain(self) -> int:
+        """Answer every request waiting now; how many."""
+        answered = 0
+        while (message := await self.queue.get(fail=False)) is not None:
+            await self.answer(message)
+            answered += 1
+        return answered
+
+    async def answer(self, message: AbstractIncomingMessage) -> None:
+        """Send the corrected record first when accepting, then the answer; acked once
+        answered (redelivered if this fails)."""
+        async with message.process(requeue=True):
+            request = CorrectionRequested.model_validate_json(message.body)
+            decision = decide(request, self.records)
+            if decision.corrected is not None:
+                report = ReportRenderedServices(
+                    organization_id=self.clinic.organization_id, services=(decision.corrected,)
                 )
-                await door.publish(
-                    aio_pika.Message(
-                        answer.model_dump_json().encode(),
-                        content_type="application/json",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        message_id=str(answer.message_id),
-                        user_id=clinic.user,
-                    ),
-                    routing_key=ANSWERS,
-                    mandatory=True,
-                )
-                answered += 1
-    return answered
+                await asyncio.wait_for(await self.clinic.send(report), timeout=60)
+            answer = AnswerCorrection(
+                correction_id=request.correction_id,
+                accepted=decision.accepted,
+                reason=decision.reason,
+            )
+            await self.door.publish(
+                aio_pika.Message(
+                    answer.model_dump_json().encode(),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    message_id=str(answer.message_id),
+                    user_id=self.clinic.user,
+                ),
+                routing_key=ANSWERS,
+                mandatory=True,
+            )
 
 
-def main() -> int:
-    answered = asyncio.run(answer_pending(CommonSettings().amqp_url, Catalogue.demo()))
+async def answering_clinics(
+    amqp_url: str, catalogue: Catalogue, stack: AsyncExitStack
+) -> list[DemoClinic]:
+    """The demo clinics that answer (all but the silent one), open until `stack` closes."""
+    records = demo_records(catalogue)
+    silent = silent_clinic(catalogue)
+    clinics = []
+    for card in catalogue.clinics:
+        if card.id != silent:
+            url = await asyncio.to_thread(clinic_url, amqp_url, card.id)
+            connection = await stack.enter_async_context(await aio_pika.connect_robust(url))
+            clinics.append(await DemoClinic.open(connection, card.id, user_of(url), records))
+    return clinics
+
+
+async def answer_pending(amqp_url: str, catalogue: Catalogue) -> int:
+    """Answer every request waiting for the demo clinics (but the silent one); how many."""
+    async with AsyncExitStack() as stack:
+        clinics = await answering_clinics(amqp_url, catalogue, stack)
+        return sum([await clinic.drain() for clinic in clinics])
+
+
+async def watch(amqp_url: str, catalogue: Catalogue) -> None:
+    """Answer requests as they come, until cancelled (`make run`)."""
+    async with AsyncExitStack() as stack:
+        for clinic in await answering_clinics(amqp_url, catalogue, stack):
+            await clinic.queue.consume(clinic.answer)
+        await asyncio.Future()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--watch", action="store_true", help="keep answering requests as they come")
+    arguments = parser.parse_args(argv)
+    amqp_url, catalogue = CommonSettings().amqp_url, Catalogue.demo()
+    if arguments.watch:
+        with suppress(KeyboardInterrupt):
+            asyncio.run(watch(amqp_url, catalogue))
+        return 0
+    answered = asyncio.run(answer_pending(amqp_url, catalogue))
     print(f"clinic simulator: {answered} correction requests answered", file=sys.stderr)
     return 0
 
