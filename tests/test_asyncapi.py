@@ -32,6 +32,7 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "clinic.{organization_id}.appointments",
         "clinic.{organization_id}.corrections",
         "records.correction-answers",
+        "records.correction-attachments",
     }
     text = json.dumps(document)
     assert topology.CLINIC_INTAKE_EXCHANGE in text

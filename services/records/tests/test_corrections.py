@@ -18,11 +18,14 @@ from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.corrections import (
+    MAX_ATTACHMENT_BYTES,
     AnswerCorrection,
     AnswerCorrectionForOrganization,
+    AttachmentType,
     CorrectionChanges,
     CorrectionRequested,
     CorrectionStatus,
+    FetchCorrectionAttachment,
     FileCorrection,
     GetCorrection,
     GetCorrectionStats,
@@ -30,11 +33,13 @@ from gosmed.contracts.records.corrections import (
     ListOperatorCorrections,
     ListOrganizationCorrections,
     OperatorFilter,
+    UploadCorrectionAttachment,
     WithdrawCorrection,
 )
 from gosmed.contracts.records.details import GetRenderedService
 from gosmed.contracts.records.intake import ReportedService
 from gosmed.contracts.topology import Service
+from gosmed.records.attachments_repository import AttachmentsRepository
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
@@ -50,6 +55,7 @@ from gosmed.records.repository import (
 from gosmed.records.service import Reading, Timing
 from gosmed.records.simulator import Catalogue, history
 from gosmed.runtime.broker import RefusedError
+from gosmed.runtime.crypto import KeyRing
 from gosmed.runtime.outbox import Relay
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings
@@ -179,7 +185,13 @@ async def harness() -> AsyncIterator[Harness]:
     relay = Relay(published, first_retry_seconds=0.05, longest_retry_seconds=0.2)
     repository = CorrectionsRepository(database)
     await repository.ensure_indexes()
-    corrections = Corrections(repository, reading, relay, clock=clock)
+    corrections = Corrections(
+        repository,
+        AttachmentsRepository(database, KeyRing.generated()),
+        reading,
+        relay,
+        clock=clock,
+    )
     yield Harness(corrections, records, published, identity, clock, service, organization_id)
     await relay.stop()
     store.close()
@@ -481,3 +493,81 @@ async def test_staff_of_another_clinic_or_no_staff_cannot_answer(harness: Harnes
     assert not_staff.value.code == ErrorCode.NOT_ORGANIZATION_STAFF
     view = await harness.corrections.get(GetCorrection(context=MINE, correction_id=filed.id))
     assert view.status == CorrectionStatus.SENT
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def upload(content: bytes) -> UploadCorrectionAttachment:
+    return UploadCorrectionAttachment(context=MINE, filename="выписка.pdf", content=content)
+
+
+async def test_files_go_with_the_request_and_only_its_clinic_fetches_them(
+    harness: Harness,
+) -> None:
+    pdf = await harness.corrections.upload(upload(PDF))
+    png = await harness.corrections.upload(upload(PNG))
+    assert (pdf.media_type, pdf.size) == (AttachmentType.PDF, len(PDF))
+    assert png.media_type == AttachmentType.PNG
+    filing = harness.filing(rendered_on=date(2025, 10, 1)).model_copy(
+        update={"attachment_ids": (pdf.id, png.id)}
+    )
+
+    view = await harness.corrections.file(filing)
+
+    assert view.attachments == (pdf, png)
+    [request] = harness.requested()
+    assert request.attachments == (pdf, png)
+    fetch = FetchCorrectionAttachment(correction_id=view.id, attachment_id=png.id)
+    got = await harness.corrections.fetch(harness.organization_id, fetch)
+    assert (got.attachment, got.content) == (png, PNG)
+    with pytest.raises(RefusedError) as other_clinic:
+        await harness.corrections.fetch(uuid4(), fetch)
+    assert other_clinic.value.code == ErrorCode.NOT_FOUND
+
+
+async def test_files_are_sealed_at_rest(harness: Harness) -> None:
+    pdf = await harness.corrections.upload(upload(PDF))
+    stored = await harness.corrections.attachments.attachments.find_one({"_id": str(pdf.id)})
+    assert stored is not None
+    assert stored["sealed"].startswith("gcm1.")
+    assert b"%PDF" not in stored["sealed"].encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"\x7fELF\x02\x01\x01" + bytes(64), ErrorCode.UNSUPPORTED_FILE_TYPE),
+        (PDF[:4], ErrorCode.UNSUPPORTED_FILE_TYPE),
+        (b"%PDF-" + bytes(MAX_ATTACHMENT_BYTES), ErrorCode.FILE_TOO_LARGE),
+    ],
+    ids=["elf", "truncated", "too-large"],
+)
+async def test_only_pdf_jpeg_or_png_files_up_to_the_limit(
+    harness: Harness, content: bytes, code: ErrorCode
+) -> None:
+    with pytest.raises(ServiceError) as refused:
+        await harness.corrections.upload(upload(content))
+    assert refused.value.code == code
+
+
+async def test_a_file_is_used_once_and_only_by_its_own_patient(harness: Harness) -> None:
+    """Another patient's file (made so in the store) or one a request took already: 422."""
+    theirs = await harness.corrections.upload(upload(PDF))
+    await harness.corrections.attachments.attachments.update_one(
+        {"_id": str(theirs.id)}, {"$set": {"patient_snils": "000-000-000 00"}}
+    )
+    mine = await harness.corrections.upload(upload(PDF))
+    filing = harness.filing(rendered_on=date(2025, 10, 1))
+    with pytest.raises(ServiceError) as foreign:
+        await harness.corrections.file(
+            filing.model_copy(update={"attachment_ids": (mine.id, theirs.id)})
+        )
+    assert foreign.value.code == ErrorCode.VALIDATION_FAILED
+    first = await harness.corrections.file(filing.model_copy(update={"attachment_ids": (mine.id,)}))
+    assert first.attachments == (mine,)
+    await harness.corrections.withdraw(WithdrawCorrection(context=MINE, correction_id=first.id))
+    with pytest.raises(ServiceError) as reused:
+        await harness.corrections.file(filing.model_copy(update={"attachment_ids": (mine.id,)}))
+    assert reused.value.code == ErrorCode.VALIDATION_FAILED

@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     ORGANIZATION_MISMATCH = "organization_mismatch"
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
     NOT_ORGANIZATION_STAFF = "not_organization_staff"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    FILE_TOO_LARGE = "file_too_large"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -57,6 +59,8 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "отправителя.",
     ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
     ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
+    ErrorCode.UNSUPPORTED_FILE_TYPE: "Файл этого типа не принимается.",
+    ErrorCode.FILE_TOO_LARGE: "Файл слишком большой.",
 }
 
 

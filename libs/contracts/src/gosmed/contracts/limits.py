@@ -8,6 +8,10 @@ all of these.
 
 from gosmed.contracts import topology
 from gosmed.contracts.documents.requests import MAX_FILE_BYTES, VERIFY_DOCUMENT
+from gosmed.contracts.records.corrections import (
+    MAX_ATTACHMENT_BYTES,
+    UPLOAD_CORRECTION_ATTACHMENT,
+)
 from gosmed.contracts.records.intake import RENDERED_SERVICES
 from gosmed.contracts.scheduling.schedules import PUBLISH_SCHEDULE
 
@@ -22,10 +26,13 @@ SCHEDULE_MESSAGE_BYTES = 4 * MIB
 take about 2 MiB."""
 FILE_MESSAGE_BYTES = 4 * -(-MAX_FILE_BYTES // 3) + 64 * 1024
 """A message carrying a document file of the largest size kept, base64 in JSON."""
+ATTACHMENT_MESSAGE_BYTES = 4 * -(-MAX_ATTACHMENT_BYTES // 3) + 64 * 1024
+"""A patient's file for a correction request, base64 in JSON."""
 
 QUEUE_MESSAGE_BYTES: dict[str, int] = {
     topology.command_queue(topology.Service.RECORDS, RENDERED_SERVICES): REPORT_MESSAGE_BYTES,
     VERIFY_DOCUMENT.queue: FILE_MESSAGE_BYTES,
+    UPLOAD_CORRECTION_ATTACHMENT.queue: ATTACHMENT_MESSAGE_BYTES,
     topology.command_queue(topology.Service.SCHEDULING, PUBLISH_SCHEDULE): SCHEDULE_MESSAGE_BYTES,
 }
 

@@ -25,9 +25,12 @@ from gosmed.contracts.errors import ErrorReply
 from gosmed.contracts.feedback.reviews import ANSWER_REVIEW_QUEUE, AnswerAccepted, AnswerReview
 from gosmed.contracts.records.corrections import (
     CORRECTION_ANSWERS,
+    CORRECTION_ATTACHMENTS,
     AnswerCorrection,
     CorrectionAnswered,
+    CorrectionAttachmentFile,
     CorrectionRequested,
+    FetchCorrectionAttachment,
 )
 from gosmed.contracts.records.intake import (
     RENDERED_SERVICES,
@@ -209,6 +212,26 @@ def clinic_broker() -> RabbitBroker:
         title=f"{replies}:correction-answered",
         description="The answer to `AnswerCorrection` sent with `reply_to` = this queue.",
         schema=CorrectionAnswered,
+    )
+    files = topology.command_queue(Service.RECORDS, CORRECTION_ATTACHMENTS)
+
+    async def fetch_attachment(body: FetchCorrectionAttachment) -> CorrectionAttachmentFile:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(files, routing_key=files),
+        CLINIC_INTAKE,
+        title=files,
+        description="Fetch a file the patient attached to a correction request (listed in "
+        "`CorrectionRequested.attachments`): publish to `gosmed.clinic-intake` with routing key "
+        "`records.correction-attachments`, `user_id` and `reply_to` = your replies queue; only "
+        "the clinic the request is addressed to gets it.",
+    )(fetch_attachment)
+    broker.publisher(
+        replies,
+        title=f"{replies}:correction-attachment",
+        description="The file asked for with `FetchCorrectionAttachment` (base64 in JSON).",
+        schema=CorrectionAttachmentFile,
     )
     return broker
 

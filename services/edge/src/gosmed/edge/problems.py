@@ -41,6 +41,8 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,
     ErrorCode.MESSAGE_TOO_LARGE: 413,
+    ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_FILE_TYPE: 415,
     ErrorCode.INTERNAL: 500,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {

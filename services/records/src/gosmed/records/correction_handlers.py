@@ -4,6 +4,7 @@ from gosmed.contracts import topology
 from gosmed.contracts.records.corrections import (
     ANSWER_CORRECTION_FOR_ORGANIZATION,
     CORRECTION_ANSWERS,
+    CORRECTION_ATTACHMENTS,
     FILE_CORRECTION,
     GET_CORRECTION,
     GET_CORRECTION_STATS,
@@ -11,9 +12,12 @@ from gosmed.contracts.records.corrections import (
     LIST_CORRECTIONS,
     LIST_OPERATOR_CORRECTIONS,
     LIST_ORGANIZATION_CORRECTIONS,
+    UPLOAD_CORRECTION_ATTACHMENT,
     WITHDRAW_CORRECTION,
     AnswerCorrection,
     CorrectionAnswered,
+    CorrectionAttachmentFile,
+    FetchCorrectionAttachment,
 )
 from gosmed.records.corrections import Corrections
 from gosmed.runtime.broker_access import vhost_of
@@ -41,6 +45,25 @@ def register(runtime: ServiceRuntime, corrections: Corrections) -> None:
         reply=CorrectionAnswered,
         from_clinics=True,
     )
+
+    async def fetch(body: FetchCorrectionAttachment) -> CorrectionAttachmentFile:
+        message = runtime.incoming()
+        organization_id = sending_clinic(
+            vhost, message.user_id, queues={"reply_to": message.reply_to}
+        )
+        return await corrections.fetch(organization_id, body)
+
+    runtime.consume(
+        topology.command_queue(runtime.name, CORRECTION_ATTACHMENTS),
+        FetchCorrectionAttachment,
+        fetch,
+        description="Clinics fetch a file the patient attached to a correction request "
+        "addressed to them, through the exchange `gosmed.clinic-intake` with the AMQP `user_id` "
+        "of the clinic and `reply_to` = its replies queue.",
+        reply=CorrectionAttachmentFile,
+        from_clinics=True,
+    )
+    runtime.serve(UPLOAD_CORRECTION_ATTACHMENT, corrections.upload)
     runtime.serve(FILE_CORRECTION, corrections.file)
     runtime.serve(LIST_CORRECTIONS, corrections.list_of_patient)
     runtime.serve(GET_CORRECTION, corrections.get)

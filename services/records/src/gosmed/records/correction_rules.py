@@ -21,6 +21,7 @@ from gosmed.contracts.records.corrections import (
     OPEN_STATUSES,
     WORKING_DAYS_TO_ANSWER,
     ChangeView,
+    CorrectionAttachment,
     CorrectionChanges,
     CorrectionStats,
     CorrectionStatus,
@@ -128,6 +129,7 @@ class Correction:
     answered_at: datetime | None = None
     reason: str | None = None
     escalated_at: datetime | None = None
+    attachments: tuple[CorrectionAttachment, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -166,6 +168,7 @@ class Correction:
             status=self.status,
             changes=self.changes,
             comment=self.comment,
+            attachments=self.attachments,
             filed_at=self.filed_at,
             due_on=self.due_on,
             overdue=self.overdue(now),

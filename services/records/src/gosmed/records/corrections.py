@@ -17,11 +17,14 @@ from gosmed.contracts.records.corrections import (
     AnswerCorrection,
     AnswerCorrectionForOrganization,
     CorrectionAnswered,
+    CorrectionAttachment,
+    CorrectionAttachmentFile,
     CorrectionRequested,
     CorrectionsPage,
     CorrectionStats,
     CorrectionStatus,
     CorrectionView,
+    FetchCorrectionAttachment,
     FileCorrection,
     GetCorrection,
     GetCorrectionStats,
@@ -29,9 +32,12 @@ from gosmed.contracts.records.corrections import (
     ListOperatorCorrections,
     ListOrganizationCorrections,
     OperatorFilter,
+    UploadCorrectionAttachment,
     WithdrawCorrection,
 )
 from gosmed.contracts.records.details import GetRenderedService, RenderedServiceDetail
+from gosmed.records.attachments import attachment_type
+from gosmed.records.attachments_repository import AttachmentsRepository
 from gosmed.records.correction_rules import (
     Correction,
     answer_notice,
@@ -50,17 +56,22 @@ from gosmed.runtime.outbox import OutboxEntry, Relay
 
 OPERATORS_ONLY = "Сводки по заявлениям об исправлении доступны только операторам портала."
 CORRECTION_NOT_FOUND = "Заявление об исправлении не найдено."
+ATTACHMENTS_UNKNOWN = (
+    "Приложенные файлы не найдены или уже приложены к другому заявлению: загрузите их заново."
+)
 
 
 class Corrections:
     def __init__(
         self,
         corrections: CorrectionsRepository,
+        attachments: AttachmentsRepository,
         reading: Reading,
         relay: Relay,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.corrections = corrections
+        self.attachments = attachments
         self.reading = reading
         self.relay = relay
         self.clock = clock
@@ -82,6 +93,9 @@ class Corrections:
             raise ServiceError(ErrorCode.CONFLICT, "По этой записи уже есть открытое заявление.")
         now, ident = self.clock(), uuid4()
         organization_id = UUID(record["organization_id"])
+        attachments = await self.attachments.claim(patient.snils, command.attachment_ids, ident)
+        if attachments is None:
+            raise ServiceError(ErrorCode.VALIDATION_FAILED, ATTACHMENTS_UNKNOWN)
         correction = Correction(
             id=ident,
             number=correction_number(ident, now),
@@ -93,6 +107,7 @@ class Corrections:
             comment=(command.comment or "").strip() or None,
             filed_at=now,
             due_on=due_on(moscow_day(now)),
+            attachments=tuple(attachments),
         )
         request = CorrectionRequested(
             correction_id=ident,
@@ -104,15 +119,57 @@ class Corrections:
             patient_snils=patient.snils,
             changes=command.changes,
             comment=correction.comment,
+            attachments=correction.attachments,
             due_on=correction.due_on,
         )
         queue = topology.clinic_queue(organization_id, topology.CLINIC_CORRECTIONS)
-        await self.corrections.insert(correction, OutboxEntry.command(queue, request))
+        try:
+            await self.corrections.insert(correction, OutboxEntry.command(queue, request))
+        except ServiceError:
+            await self.attachments.release(ident)
+            raise
         await self.relay.flush(self.corrections.outbox, str(ident))
         if not await self.corrections.outbox.pending([str(ident)]):
             await self.corrections.sent(ident)
             correction = correction.sent()
         return correction.view(self.clock())
+
+    async def upload(self, command: UploadCorrectionAttachment) -> CorrectionAttachment:
+        """Keep a file (sealed) for a request the patient is about to file."""
+        decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
+        attachment = CorrectionAttachment(
+            id=uuid4(),
+            filename=command.filename,
+            media_type=attachment_type(command.content),
+            size=len(command.content),
+        )
+        await self.attachments.add(
+            attachment, _patient(decision).snils, command.content, self.clock()
+        )
+        return attachment
+
+    async def fetch(
+        self, organization_id: UUID, query: FetchCorrectionAttachment
+    ) -> CorrectionAttachmentFile:
+        """A file of a request, for the clinic `organization_id` (known from the door) the
+        request is addressed to; any other asker learns nothing."""
+        correction = await self.corrections.get(query.correction_id)
+        attachment = None
+        if correction is not None and correction.organization_id == organization_id:
+            attachment = next(
+                (a for a in correction.attachments if a.id == query.attachment_id), None
+            )
+        content = attachment and await self.attachments.content(
+            query.attachment_id, query.correction_id
+        )
+        if attachment is None or content is None:
+            raise RefusedError(
+                ErrorCode.NOT_FOUND,
+                f"Файла {query.attachment_id} в заявлении {query.correction_id} вашей клиники нет.",
+            )
+        return CorrectionAttachmentFile(
+            correction_id=query.correction_id, attachment=attachment, content=content
+        )
 
     async def list_of_patient(self, query: ListCorrections) -> CorrectionsPage:
         decision = await self.reading.authorize(query.context, Action.READ_SERVICES)

@@ -13,7 +13,11 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.records.corrections import ChangeView, CorrectionStatus
+from gosmed.contracts.records.corrections import (
+    ChangeView,
+    CorrectionAttachment,
+    CorrectionStatus,
+)
 from gosmed.records.correction_rules import Correction
 from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
@@ -146,6 +150,7 @@ def _document(c: Correction) -> Document:
         "answered_at": c.answered_at,
         "reason": c.reason,
         "escalated_at": c.escalated_at,
+        "attachments": [a.model_dump(mode="json") for a in c.attachments],
     }
 
 
@@ -164,6 +169,9 @@ def _correction(doc: Document) -> Correction:
         answered_at=_aware(doc["answered_at"]) if doc.get("answered_at") else None,
         reason=doc.get("reason"),
         escalated_at=_aware(doc["escalated_at"]) if doc.get("escalated_at") else None,
+        attachments=tuple(
+            CorrectionAttachment.model_validate(a) for a in doc.get("attachments", ())
+        ),
     )
 
 

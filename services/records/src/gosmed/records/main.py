@@ -8,6 +8,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
 from gosmed.records import handlers
+from gosmed.records.attachments_repository import AttachmentsRepository
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
@@ -22,6 +23,7 @@ from gosmed.records.repository import (
 from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
 from gosmed.runtime.clock import moved_clock
+from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -33,6 +35,12 @@ def create(
 ) -> ServiceRuntime:
     settings = settings or RecordsSettings()
     runtime = build_service(Service.RECORDS, settings, tracer_provider=tracer_provider)
+    keys = configured_key_ring(
+        settings.data_keys,
+        setting="GOSMED_RECORDS_DATA_KEYS",
+        production=settings.production,
+        sealing="patients' files and lab values",
+    )
     database = runtime.store.database
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
@@ -57,8 +65,10 @@ def create(
         ),
     )
     corrections_store = CorrectionsRepository(database)
+    attachments = AttachmentsRepository(database, keys)
     corrections = Corrections(
         corrections_store,
+        attachments,
         reading,
         runtime.relay,
         clock=moved_clock(
@@ -79,6 +89,7 @@ def create(
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
         await corrections_store.ensure_indexes()
+        await attachments.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 
 from gosmed.contracts.access import AccessContext
@@ -23,6 +23,11 @@ WORKING_DAYS_TO_ANSWER = 5
 MAX_COMMENT = 2000
 MAX_REASON = 1000
 MAX_OPERATOR_PAGE = 500
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+CORRECTION_ATTACHMENTS = "correction-attachments"
+"""Command queue where a clinic fetches a request's file: `topology.command_queue(Service.RECORDS,
+...)`."""
 
 
 class CorrectionStatus(StrEnum):
@@ -66,6 +71,53 @@ class CorrectionChanges(Contract):
         return self
 
 
+class AttachmentType(StrEnum):
+    """The files a request may carry, recognised by their first bytes (not by name)."""
+
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+
+class UploadCorrectionAttachment(Message):
+    """The patient attaches a file (PDF, JPEG or PNG up to 5 MB) to a request they are about
+    to file (base64 in JSON); the request names it in `attachment_ids`."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    context: AccessContext
+    filename: str = Field(min_length=1, max_length=255)
+    content: bytes = Field(description="The file (checked by records: type and size).")
+
+
+class CorrectionAttachment(Contract):
+    """A file attached to a request (its bytes: `FetchCorrectionAttachment`)."""
+
+    id: UUID
+    filename: str
+    media_type: AttachmentType
+    size: int = Field(ge=1, description="Bytes.")
+
+
+class FetchCorrectionAttachment(Message):
+    """A clinic fetches a file of a request addressed to it (exchange `gosmed.clinic-intake`,
+    routing key `records.correction-attachments`, with its AMQP `user_id` and `reply_to` = its
+    replies queue); the answer is `CorrectionAttachmentFile`."""
+
+    correction_id: UUID
+    attachment_id: UUID
+
+
+class CorrectionAttachmentFile(Message):
+    """A request's file for its clinic (base64 in JSON)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    correction_id: UUID
+    attachment: CorrectionAttachment
+    content: bytes
+
+
 class FileCorrection(Message):
     """The patient (or their representative with the `file_corrections` right) disputes a
     record: at least one proposed change or a comment."""
@@ -74,6 +126,12 @@ class FileCorrection(Message):
     record_id: UUID
     changes: CorrectionChanges = Field(default_factory=CorrectionChanges)
     comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+    attachment_ids: tuple[UUID, ...] = Field(
+        default=(),
+        max_length=MAX_ATTACHMENTS,
+        description="Files uploaded for this request (`UploadCorrectionAttachment`), not used "
+        "by another request.",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> "FileCorrection":
@@ -102,6 +160,7 @@ class CorrectionView(Contract):
     status: CorrectionStatus
     changes: tuple[ChangeView, ...]
     comment: str | None = None
+    attachments: tuple[CorrectionAttachment, ...] = ()
     filed_at: AwareDatetime
     due_on: date = Field(description="The 5th working day after filing (Russian calendar).")
     overdue: bool = Field(description="Not answered by `due_on`.")
@@ -144,6 +203,9 @@ class CorrectionRequested(Message):
     patient_snils: str
     changes: CorrectionChanges
     comment: str | None = None
+    attachments: tuple[CorrectionAttachment, ...] = Field(
+        default=(), description="The patient's files: fetch each with `FetchCorrectionAttachment`."
+    )
     due_on: date = Field(description="Answer by this day.")
 
 
@@ -255,4 +317,10 @@ GET_ORGANIZATION_CORRECTION_STATS = Rpc(
     "get-organization-correction-stats",
     GetCorrectionStats,
     CorrectionStats,
+)
+UPLOAD_CORRECTION_ATTACHMENT = Rpc(
+    Service.RECORDS,
+    "upload-correction-attachment",
+    UploadCorrectionAttachment,
+    CorrectionAttachment,
 )
