@@ -22,8 +22,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from gosmed.contracts import demo, topology
 from gosmed.contracts.records.corrections import (
     CORRECTION_ANSWERS,
+    CORRECTION_ATTACHMENTS,
+    MAX_ATTACHMENT_BYTES,
     AnswerCorrection,
+    CorrectionAttachmentFile,
     CorrectionRequested,
+    FetchCorrectionAttachment,
 )
 from gosmed.contracts.records.intake import ReportRenderedServices
 from gosmed.records.domain import record_id
@@ -149,6 +153,43 @@ async def dead_letter_of(amqp_url: str, message_id: str) -> dict[str, Any]:
             elif message.message_id == message_id:
                 return dict(message.headers)
     raise AssertionError("no dead letter")
+
+
+async def fetch_as(
+    amqp_url: str, organization_id: UUID, correction_id: str, attachment_id: str
+) -> tuple[bool, bytes]:
+    """A clinic asks for a request's file through the door: (answered with the file, bytes or
+    the error's body)."""
+    fetch = FetchCorrectionAttachment(
+        correction_id=UUID(correction_id), attachment_id=UUID(attachment_id)
+    )
+    async with clinic_connection(amqp_url, organization_id) as clinic:
+        replies = await clinic.channel.get_queue(
+            topology.clinic_queue(organization_id, topology.CLINIC_REPLIES)
+        )
+        door = await clinic.channel.get_exchange(topology.CLINIC_INTAKE_EXCHANGE, ensure=False)
+        correlation_id = uuid.uuid4().hex
+        await door.publish(
+            aio_pika.Message(
+                fetch.model_dump_json().encode(),
+                content_type="application/json",
+                message_id=str(fetch.message_id),
+                correlation_id=correlation_id,
+                reply_to=replies.name,
+                user_id=clinic.user,
+            ),
+            routing_key=topology.command_queue(topology.Service.RECORDS, CORRECTION_ATTACHMENTS),
+            mandatory=True,
+        )
+        for _ in range(500):
+            message = await replies.get(fail=False, no_ack=True)
+            if message is None:
+                await asyncio.sleep(0.02)
+            elif message.correlation_id == correlation_id:
+                if (message.headers or {}).get(topology.HEADER_REPLY_STATUS):
+                    return False, message.body
+                return True, CorrectionAttachmentFile.model_validate_json(message.body).content
+    raise AssertionError("no answer to FetchCorrectionAttachment")
 
 
 def correction(edge: httpx.Client, ident: str, until: str) -> dict[str, Any]:
@@ -298,3 +339,63 @@ def test_an_unanswered_request_becomes_overdue_on_a_moved_clock(
         for n in inbox["notifications"]
     )
     assert "срок ответа истёк" in str(letter_about(mailbox, filed["number"])["Subject"])
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
+ELF = b"\x7fELF\x02\x01\x01" + bytes(4096)
+
+
+def test_files_go_with_the_request_and_the_clinic_fetches_them_unchanged(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    report = report_one(amqp_url)
+    headers = login(edge, demo.PATIENT)
+    upload = "/api/v1/patients/me/correction-attachments"
+
+    pdf = edge.post(upload, files={"file": ("выписка.pdf", PDF)}, headers=headers)
+    png = edge.post(upload, files={"file": ("фото.png", PNG, "image/png")}, headers=headers)
+    renamed = edge.post(upload, files={"file": ("справка.pdf", ELF)}, headers=headers)
+    large = edge.post(
+        upload,
+        files={"file": ("скан.pdf", b"%PDF-" + bytes(MAX_ATTACHMENT_BYTES))},
+        headers=headers,
+    )
+    stranger = edge.post(
+        f"/api/v1/patients/{patient_id(demo.PATIENT)}/correction-attachments",
+        files={"file": ("выписка.pdf", PDF)},
+        headers=login(edge, demo.CHILD_OVER_15),
+    )
+
+    assert pdf.status_code == 201, pdf.text
+    assert (pdf.json()["media_type"], pdf.json()["size"]) == ("application/pdf", len(PDF))
+    assert png.json()["media_type"] == "image/png"
+    assert (renamed.status_code, renamed.json()["code"]) == (415, "unsupported_file_type")
+    assert renamed.headers["content-type"] == "application/problem+json"
+    assert (large.status_code, large.json()["code"]) == (413, "file_too_large")
+    assert stranger.status_code == 404, stranger.text
+    ids = [pdf.json()["id"], png.json()["id"]]
+    filed = edge.post(
+        f"{path_of(report)}/corrections",
+        json={"comment": "Прилагаю выписку", "attachment_ids": ids},
+        headers=headers,
+    )
+    assert filed.status_code == 201, filed.text
+    assert [a["id"] for a in filed.json()["attachments"]] == ids
+    request = asyncio.run(take_request(amqp_url, filed.json()["id"]))
+    assert [str(a.id) for a in request.attachments] == ids
+
+    for ident, content in zip(ids, (PDF, PNG), strict=True):
+        assert asyncio.run(fetch_as(amqp_url, CLINIC, filed.json()["id"], ident)) == (
+            True,
+            content,
+        )
+    answered, error = asyncio.run(fetch_as(amqp_url, OTHER_CLINIC, filed.json()["id"], ids[0]))
+    assert not answered
+    assert b"not_found" in error
+    reused = edge.post(  # a file goes with one request only
+        f"{path_of(report_one(amqp_url))}/corrections",
+        json={"comment": "Ещё раз", "attachment_ids": ids[:1]},
+        headers=headers,
+    )
+    assert (reused.status_code, reused.json()["code"]) == (422, "validation_failed")

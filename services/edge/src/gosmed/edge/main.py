@@ -16,6 +16,7 @@ from gosmed.contracts.identity.tokens import (
     EndedSessionsView,
     ListEndedSessions,
 )
+from gosmed.contracts.records.corrections import MAX_ATTACHMENT_BYTES
 from gosmed.contracts.topology import Service
 from gosmed.edge import health
 from gosmed.edge.access_tokens import EndedSessions, KeySet, TokenVerifier
@@ -30,6 +31,10 @@ from gosmed.runtime.rpc import RpcClient, ServiceClient
 API_PREFIX = "/api/v1"
 VERIFY_FILE_PREFIX = f"{API_PREFIX}/verify/"
 """`POST /verify/{id}` takes a document file: its body limit is `max_file_body_bytes`."""
+ATTACHMENT_PATH = rf"{API_PREFIX}/patients/[^/]+/correction-attachments$"
+ATTACHMENT_BODY_BYTES = MAX_ATTACHMENT_BYTES + 64 * 1024
+"""A patient's file for a correction request with its form fields: a larger file within this
+limit is refused by the route as `file_too_large`."""
 log = logging.getLogger(__name__)
 
 
@@ -83,7 +88,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger={VERIFY_FILE_PREFIX: settings.max_file_body_bytes},
+        larger={
+            VERIFY_FILE_PREFIX: settings.max_file_body_bytes,
+            ATTACHMENT_PATH: ATTACHMENT_BODY_BYTES,
+        },
     )
     if settings.cors_origins:
         app.add_middleware(

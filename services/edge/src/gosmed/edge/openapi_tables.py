@@ -64,6 +64,10 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
         409: "The record already has an open correction request.",
     },
+    ("post", "/patients/{patient_id}/correction-attachments"): {
+        413: "The file is larger than 5 MB (`file_too_large`).",
+        415: "The file is not a PDF, JPEG or PNG by its content (`unsupported_file_type`).",
+    },
     ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
     ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
         403: "Only operators see the corrections of clinics.",

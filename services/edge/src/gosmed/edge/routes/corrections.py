@@ -4,19 +4,24 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts.access import AccessContext
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.records.corrections import (
     FILE_CORRECTION,
     GET_CORRECTION,
     GET_CORRECTION_STATS,
     LIST_CORRECTIONS,
     LIST_OPERATOR_CORRECTIONS,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
     MAX_COMMENT,
     MAX_OPERATOR_PAGE,
+    UPLOAD_CORRECTION_ATTACHMENT,
     WITHDRAW_CORRECTION,
+    CorrectionAttachment,
     CorrectionChanges,
     CorrectionsPage,
     CorrectionStats,
@@ -27,6 +32,7 @@ from gosmed.contracts.records.corrections import (
     ListCorrections,
     ListOperatorCorrections,
     OperatorFilter,
+    UploadCorrectionAttachment,
     WithdrawCorrection,
 )
 from gosmed.edge.deps import PrincipalDep, RecordsDep, patient_context
@@ -48,6 +54,34 @@ class CorrectionBody(BaseModel):
         default_factory=ChangesBody, description="The fields to correct; leave out the rest."
     )
     comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+    attachment_ids: tuple[UUID, ...] = Field(
+        default=(),
+        max_length=MAX_ATTACHMENTS,
+        description="Files uploaded with `POST /patients/{patient_id}/correction-attachments`.",
+    )
+
+
+@router.post(
+    "/patients/{patient_id}/correction-attachments",
+    response_model=CorrectionAttachment,
+    status_code=status.HTTP_201_CREATED,
+    summary="Приложить файл к заявлению об исправлении: PDF, JPEG или PNG до 5 МБ",
+)
+async def upload_correction_attachment(
+    patient_id: str,
+    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 5 MB.")],
+    principal: PrincipalDep,
+    records: RecordsDep,
+) -> CorrectionAttachment:
+    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(content) > MAX_ATTACHMENT_BYTES:  # the broker message stays within its limit
+        raise ServiceError(ErrorCode.FILE_TOO_LARGE, "Файл больше 5 МБ.")
+    request = UploadCorrectionAttachment(
+        context=patient_context(principal, patient_id),
+        filename=(file.filename or "").strip()[:255] or "файл",
+        content=content,
+    )
+    return await records.call(UPLOAD_CORRECTION_ATTACHMENT, request)
 
 
 @router.post(
@@ -69,6 +103,7 @@ async def file_correction(
             record_id=record_id,
             changes=CorrectionChanges.model_validate(body.changes.model_dump()),
             comment=body.comment,
+            attachment_ids=body.attachment_ids,
         )
     except ValidationError as error:
         raise invalid_request(error) from None
