@@ -405,6 +405,31 @@ async def test_operators_list_overdue_requests_and_a_clinics_figures(harness: Ha
     assert (stats.requests, stats.open, stats.overdue) == (1, 1, 1)
 
 
+async def test_the_operators_list_pages_with_a_cursor(harness: Harness) -> None:
+    """Three overdue requests in pages of two, the oldest due first; a forged cursor: 422."""
+    store = harness.corrections.corrections
+    base = await store.get((await harness.corrections.file(harness.filing(outcome="x"))).id)
+    assert base is not None
+    for day in (date(2025, 11, 5), date(2025, 11, 6)):
+        await store.insert(replace(base, id=uuid4(), record_id=uuid4(), due_on=day))
+    harness.clock.now = datetime(2025, 11, 20, 9, tzinfo=UTC)
+    query = ListOperatorCorrections(context=OPERATOR, limit=2)
+
+    first = await harness.corrections.overdue(query)
+    assert first.next_cursor is not None
+    second = await harness.corrections.overdue(
+        query.model_copy(update={"cursor": first.next_cursor})
+    )
+
+    seen = [c.due_on for c in first.items + second.items]
+    assert seen == sorted(seen)
+    assert len({c.id for c in first.items + second.items}) == 3
+    assert second.next_cursor is None
+    with pytest.raises(ServiceError) as forged:
+        await harness.corrections.overdue(query.model_copy(update={"cursor": "bm9uc2Vuc2U"}))
+    assert forged.value.code == ErrorCode.VALIDATION_FAILED
+
+
 async def test_a_citizen_gets_no_operator_figures(harness: Harness) -> None:
     with pytest.raises(ServiceError) as refused:
         await harness.corrections.overdue(ListOperatorCorrections(context=MINE))

@@ -3,7 +3,7 @@ rights (`file_corrections`, `read_services`); the clinic that reported the recor
 through the clinics' door."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from gosmed.contracts import topology
@@ -52,6 +52,7 @@ from gosmed.records.correction_rules import (
 from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.service import Reading, _patient
 from gosmed.runtime.broker import RefusedError
+from gosmed.runtime.cursor import decode_cursor, encode_cursor
 from gosmed.runtime.outbox import OutboxEntry, Relay
 
 OPERATORS_ONLY = "Сводки по заявлениям об исправлении доступны только операторам портала."
@@ -270,15 +271,25 @@ class Corrections:
     async def overdue(self, query: ListOperatorCorrections) -> CorrectionsPage:
         """Operators: open requests of every clinic (only the overdue ones by default)."""
         _operator(query.context)
-        return await self._open_ones(query.status, query.organization_id, query.limit)
+        return await self._open_ones(query.status, query.organization_id, query.limit, query.cursor)
 
     async def _open_ones(
-        self, status: OperatorFilter, organization_id: UUID | None, limit: int
+        self,
+        status: OperatorFilter,
+        organization_id: UUID | None,
+        limit: int,
+        cursor: str | None = None,
     ) -> CorrectionsPage:
         now = self.clock()
         due_before = moscow_day(now) if status == OperatorFilter.OVERDUE else None
-        found = await self.corrections.open_ones(due_before, organization_id, limit)
-        return CorrectionsPage(items=tuple(c.view(now) for c in found))
+        after = decode_cursor(cursor, date.fromisoformat, UUID) if cursor else None
+        found = await self.corrections.open_ones(due_before, organization_id, limit + 1, after)
+        page = found[:limit]
+        last = page[-1] if len(found) > limit else None
+        return CorrectionsPage(
+            items=tuple(c.view(now) for c in page),
+            next_cursor=encode_cursor(last.due_on.isoformat(), str(last.id)) if last else None,
+        )
 
     async def stats(self, query: GetCorrectionStats) -> CorrectionStats:
         _operator(query.context)

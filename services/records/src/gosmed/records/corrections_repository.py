@@ -38,7 +38,8 @@ class CorrectionsRepository:
         await self.corrections.create_index([("record_id", ASCENDING)])
         await self.corrections.create_index([("organization_id", ASCENDING)])
         await self.corrections.create_index(
-            [("due_on", ASCENDING)], partialFilterExpression={"open_record": {"$exists": True}}
+            [("due_on", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"open_record": {"$exists": True}},
         )
         await self.outbox.ensure_index()
 
@@ -69,15 +70,23 @@ class CorrectionsRepository:
         return [_correction(doc) async for doc in found]
 
     async def open_ones(
-        self, due_before: date | None, organization_id: UUID | None, limit: int
+        self,
+        due_before: date | None,
+        organization_id: UUID | None,
+        limit: int,
+        after: tuple[str, ...] | None = None,
     ) -> list[Correction]:
-        """Open requests (due before `due_before` when given: overdue), the oldest due first."""
+        """Open requests (due before `due_before` when given: overdue), the oldest due first
+        (then by id), after the page that ended at `after` (its due day and id)."""
         query: Document = {"open_record": {"$exists": True}}
         if due_before is not None:
             query["due_on"] = {"$lt": due_before.isoformat()}
         if organization_id is not None:
             query["organization_id"] = str(organization_id)
-        found = self.corrections.find(query).sort([("due_on", 1), ("filed_at", 1)]).limit(limit)
+        if after is not None:
+            due, ident = after
+            query["$or"] = [{"due_on": {"$gt": due}}, {"due_on": due, "_id": {"$gt": ident}}]
+        found = self.corrections.find(query).sort([("due_on", 1), ("_id", 1)]).limit(limit)
         return [_correction(doc) async for doc in found]
 
     async def escalate(

@@ -173,6 +173,9 @@ class CorrectionView(Contract):
 
 class CorrectionsPage(Contract):
     items: tuple[CorrectionView, ...]
+    next_cursor: str | None = Field(
+        default=None, description="Operators' list: the next page's `cursor`, none at the end."
+    )
 
 
 class ListCorrections(Message):
@@ -245,6 +248,7 @@ class ListOperatorCorrections(Message):
     context: AccessContext
     status: OperatorFilter = OperatorFilter.OVERDUE
     organization_id: UUID | None = None
+    cursor: str | None = Field(default=None, max_length=200, description="From `next_cursor`.")
     limit: int = Field(default=100, ge=1, le=MAX_OPERATOR_PAGE)
 
 

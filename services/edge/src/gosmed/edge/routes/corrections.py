@@ -166,12 +166,14 @@ async def operator_corrections(
     records: RecordsDep,
     correction_status: Annotated[OperatorFilter, Query(alias="status")] = OperatorFilter.OVERDUE,
     organization_id: Annotated[UUID | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_OPERATOR_PAGE)] = 100,
 ) -> CorrectionsPage:
     request = ListOperatorCorrections(
         context=_operator_context(principal),
         status=correction_status,
         organization_id=organization_id,
+        cursor=cursor,
         limit=limit,
     )
     return await records.call(LIST_OPERATOR_CORRECTIONS, request)
