@@ -1,9 +1,8 @@
 """Rules of corrections: the due day on the Russian production calendar, the status flow and
 the overdue flag on a given clock."""
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -12,6 +11,8 @@ from gosmed.contracts.identity.notifications import NotificationChannel
 from gosmed.contracts.records.corrections import CorrectionChanges, CorrectionStatus
 from gosmed.records.correction_rules import (
     Correction,
+    CorrectionFigures,
+    answer_figures,
     answer_notice,
     answer_working_days,
     correction_number,
@@ -134,23 +135,19 @@ def test_answer_working_days_skip_days_off_and_holidays() -> None:
     assert answer_working_days(date(2025, 12, 29), date(2026, 1, 12)) == 2
 
 
-def test_a_clinics_figures() -> None:
-    now = datetime(2025, 11, 20, 9, tzinfo=UTC)
+def test_an_answers_figures() -> None:
     base = _correction()  # filed Wed 29 Oct 2025, due Thu 6 Nov
-    on_time = base.answered(True, None, datetime(2025, 10, 30, 9, tzinfo=UTC))  # 1 day
-    late = replace(base, id=uuid4()).answered(False, "нет", datetime(2025, 11, 10, 9, tzinfo=UTC))
-    open_late = replace(base, id=uuid4())
-    withdrawn = replace(base, id=uuid4()).withdrawn(now)
-    stats = correction_stats(base.organization_id, [on_time, late, open_late, withdrawn], now)
-    assert (stats.requests, stats.open, stats.accepted, stats.rejected, stats.withdrawn) == (
-        4,
-        1,
-        1,
-        1,
-        1,
-    )
-    assert (stats.overdue, stats.answered_late) == (1, 1)
-    # 1 working day, and 30, 31 Oct, 1, 5, 6, 7, 10 Nov = 7: the median of 1 and 7
+    on_time = base.answered(True, None, datetime(2025, 10, 30, 9, tzinfo=UTC))
+    late = base.answered(False, "нет", datetime(2025, 11, 10, 9, tzinfo=UTC))
+    # 30, 31 Oct, the working Saturday 1 Nov, 5, 6, 7, 10 Nov = 7
+    assert (answer_figures(on_time), answer_figures(late)) == ((1, False), (7, True))
+    assert answer_figures(base) is None
+    assert answer_figures(base.withdrawn(datetime(2025, 11, 10, tzinfo=UTC))) is None
+
+
+def test_a_clinics_figures() -> None:
+    figures = CorrectionFigures(requests=4, open=1, accepted=1, rejected=1, answer_days=(1, 7))
+    stats = correction_stats(UUID(int=1), figures)
+    assert (stats.requests, stats.open, stats.accepted, stats.rejected) == (4, 1, 1, 1)
     assert stats.median_answer_working_days == 4.0
-    empty = correction_stats(base.organization_id, [], now)
-    assert (empty.requests, empty.median_answer_working_days) == (0, None)
+    assert correction_stats(UUID(int=1), CorrectionFigures()).median_answer_working_days is None

@@ -405,6 +405,39 @@ async def test_operators_list_overdue_requests_and_a_clinics_figures(harness: Ha
     assert (stats.requests, stats.open, stats.overdue) == (1, 1, 1)
 
 
+async def test_a_clinics_figures_are_counted_by_the_store(harness: Harness) -> None:
+    store = harness.corrections.corrections
+    base = await store.get((await harness.corrections.file(harness.filing(outcome="x"))).id)
+    assert base is not None  # filed Wed 29 Oct 2025, due Thu 6 Nov, still open
+    answers = (
+        (True, datetime(2025, 10, 30, 9, tzinfo=UTC)),  # 1 working day
+        (False, datetime(2025, 11, 10, 9, tzinfo=UTC)),  # 7, late
+    )
+    for accepted, at in answers:
+        other = replace(base, id=uuid4(), record_id=uuid4())
+        await store.insert(other)
+        assert await store.close(other, other.answered(accepted, "нет", at))
+    withdrawn = replace(base, id=uuid4(), record_id=uuid4())
+    await store.insert(withdrawn)
+    await store.close(withdrawn, withdrawn.withdrawn(FILED_AT))
+    await store.insert(replace(base, id=uuid4(), organization_id=uuid4(), record_id=uuid4()))
+    harness.clock.now = datetime(2025, 11, 20, 9, tzinfo=UTC)
+
+    stats = await harness.corrections.stats(
+        GetCorrectionStats(context=OPERATOR, organization_id=harness.organization_id)
+    )
+
+    assert (stats.requests, stats.open, stats.accepted, stats.rejected, stats.withdrawn) == (
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert (stats.overdue, stats.answered_late) == (1, 1)
+    assert stats.median_answer_working_days == 4.0
+
+
 async def test_the_operators_list_pages_with_a_cursor(harness: Harness) -> None:
     """Three overdue requests in pages of two, the oldest due first; a forged cursor: 422."""
     store = harness.corrections.corrections

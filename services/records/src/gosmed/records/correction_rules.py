@@ -2,8 +2,6 @@
 calendar, transferred days off included), the status flow, the overdue flag, and what the
 patient proposes beside what the record says. No I/O here."""
 
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -54,32 +52,44 @@ def answer_working_days(filed_on: date, answered_on: date) -> int:
     return count
 
 
-def correction_stats(
-    organization_id: UUID, corrections: Sequence["Correction"], now: datetime
-) -> CorrectionStats:
-    """The figures of a clinic's requests at `now`."""
-    statuses = Counter(c.status for c in corrections)
-    answered = [
-        c for c in corrections if c.answered_at is not None and c.status in ANSWERED_STATUSES
-    ]
-    days = [
-        answer_working_days(moscow_day(c.filed_at), moscow_day(c.answered_at))
-        for c in answered
-        if c.answered_at is not None
-    ]
+@dataclass(frozen=True)
+class CorrectionFigures:
+    """A clinic's requests as the store counts them (`CorrectionsRepository.figures`)."""
+
+    requests: int = 0
+    open: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    overdue: int = 0
+    answered_late: int = 0
+    answer_days: tuple[int, ...] = ()
+    """Working days to each answer (`answer_figures`)."""
+
+
+def correction_stats(organization_id: UUID, figures: CorrectionFigures) -> CorrectionStats:
+    days = figures.answer_days
     return CorrectionStats(
         organization_id=organization_id,
-        requests=len(corrections),
-        open=sum(1 for c in corrections if c.open),
-        accepted=statuses[CorrectionStatus.ACCEPTED],
-        rejected=statuses[CorrectionStatus.REJECTED],
-        withdrawn=statuses[CorrectionStatus.WITHDRAWN],
-        overdue=sum(1 for c in corrections if c.overdue(now)),
-        answered_late=sum(
-            1 for c in answered if c.answered_at and moscow_day(c.answered_at) > c.due_on
-        ),
+        requests=figures.requests,
+        open=figures.open,
+        accepted=figures.accepted,
+        rejected=figures.rejected,
+        withdrawn=figures.withdrawn,
+        overdue=figures.overdue,
+        answered_late=figures.answered_late,
         median_answer_working_days=float(median(days)) if days else None,
     )
+
+
+def answer_figures(correction: "Correction") -> tuple[int, bool] | None:
+    """Of an answered request: the working days from filing to the answer, and whether it
+    came after `due_on` (kept with the request, counted by the store)."""
+    if correction.answered_at is None or correction.status not in ANSWERED_STATUSES:
+        return None
+    answered_on = moscow_day(correction.answered_at)
+    days = answer_working_days(moscow_day(correction.filed_at), answered_on)
+    return days, answered_on > correction.due_on
 
 
 def moscow_day(moment: datetime) -> date:

@@ -258,8 +258,8 @@ class Corrections:
             OrganizationAction.SEE_FIGURES,
             "сводка заявлений об исправлении",
         )
-        found = await self.corrections.of_organization(query.organization_id)
-        return correction_stats(query.organization_id, found, self.clock())
+        figures = await self.corrections.figures(query.organization_id, moscow_day(self.clock()))
+        return correction_stats(query.organization_id, figures)
 
     async def detail(self, query: GetRenderedService) -> RenderedServiceDetail:
         """The record's detail (decided and journaled by `Reading`) with its requests."""
@@ -293,8 +293,8 @@ class Corrections:
 
     async def stats(self, query: GetCorrectionStats) -> CorrectionStats:
         _operator(query.context)
-        found = await self.corrections.of_organization(query.organization_id)
-        return correction_stats(query.organization_id, found, self.clock())
+        figures = await self.corrections.figures(query.organization_id, moscow_day(self.clock()))
+        return correction_stats(query.organization_id, figures)
 
     async def escalate_overdue(self) -> int:
         """Tell each patient whose request is past its due day without an answer, once (the

@@ -14,11 +14,12 @@ from pymongo.errors import DuplicateKeyError
 
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.records.corrections import (
+    OPEN_STATUSES,
     ChangeView,
     CorrectionAttachment,
     CorrectionStatus,
 )
-from gosmed.records.correction_rules import Correction
+from gosmed.records.correction_rules import Correction, CorrectionFigures, answer_figures
 from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
 Document = dict[str, Any]
@@ -110,9 +111,35 @@ class CorrectionsRepository:
                 marked.append(doc["_id"])
         return marked
 
-    async def of_organization(self, organization_id: UUID) -> list[Correction]:
-        found = self.corrections.find({"organization_id": str(organization_id)})
-        return [_correction(doc) async for doc in found]
+    async def figures(self, organization_id: UUID, today: date) -> CorrectionFigures:
+        """A clinic's requests counted by the store (overdue: open and due before `today`)."""
+        open_ = {"$in": ["$status", [s.value for s in OPEN_STATUSES]]}
+        pipeline: list[Document] = [
+            {"$match": {"organization_id": str(organization_id)}},
+            {
+                "$group": {
+                    "_id": None,
+                    "requests": {"$sum": 1},
+                    "open": _count(open_),
+                    **{
+                        status.value: _count({"$eq": ["$status", status.value]})
+                        for status in (
+                            CorrectionStatus.ACCEPTED,
+                            CorrectionStatus.REJECTED,
+                            CorrectionStatus.WITHDRAWN,
+                        )
+                    },
+                    "overdue": _count({"$and": [open_, {"$lt": ["$due_on", today.isoformat()]}]}),
+                    "answered_late": _count({"$eq": ["$answered_late", True]}),
+                    "answer_days": {"$push": "$answer_days"},
+                }
+            },
+        ]
+        async for found in self.corrections.aggregate(pipeline):
+            days = tuple(d for d in found.pop("answer_days") if isinstance(d, int))
+            del found["_id"]
+            return CorrectionFigures(**found, answer_days=days)
+        return CorrectionFigures()
 
     async def sent(self, ident: UUID) -> None:
         """The clinic's queue took the request (filed → sent; nothing if answered already)."""
@@ -132,6 +159,8 @@ class CorrectionsRepository:
             },
             "$unset": {"open_record": ""},
         }
+        if (figures := answer_figures(now)) is not None:
+            update["$set"] |= dict(zip(("answer_days", "answered_late"), figures, strict=True))
         if entries:
             update |= push(*entries)
         done = await self.corrections.update_one(
@@ -142,6 +171,10 @@ class CorrectionsRepository:
             update,
         )
         return done.modified_count == 1
+
+
+def _count(condition: Document) -> Document:
+    return {"$sum": {"$cond": [condition, 1, 0]}}
 
 
 def _document(c: Correction) -> Document:
