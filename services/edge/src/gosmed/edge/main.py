@@ -16,7 +16,6 @@ from gosmed.contracts.identity.tokens import (
     EndedSessionsView,
     ListEndedSessions,
 )
-from gosmed.contracts.records.corrections import MAX_ATTACHMENT_BYTES
 from gosmed.contracts.topology import Service
 from gosmed.edge import health
 from gosmed.edge.access_tokens import EndedSessions, KeySet, TokenVerifier
@@ -32,9 +31,7 @@ API_PREFIX = "/api/v1"
 VERIFY_FILE_PREFIX = f"{API_PREFIX}/verify/"
 """`POST /verify/{id}` takes a document file: its body limit is `max_file_body_bytes`."""
 ATTACHMENT_PATH = rf"{API_PREFIX}/patients/[^/]+/correction-attachments$"
-ATTACHMENT_BODY_BYTES = MAX_ATTACHMENT_BYTES + 64 * 1024
-"""A patient's file for a correction request with its form fields: a larger file within this
-limit is refused by the route as `file_too_large`."""
+"""A patient's file for a correction request: its body limit is `max_attachment_body_bytes`."""
 log = logging.getLogger(__name__)
 
 
@@ -90,7 +87,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         larger={
             VERIFY_FILE_PREFIX: settings.max_file_body_bytes,
-            ATTACHMENT_PATH: ATTACHMENT_BODY_BYTES,
+            ATTACHMENT_PATH: settings.max_attachment_body_bytes,
         },
     )
     if settings.cors_origins:

@@ -5,6 +5,7 @@ from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gosmed.contracts.documents.requests import MAX_FILE_BYTES
+from gosmed.contracts.records.corrections import MAX_ATTACHMENT_BYTES
 from gosmed.runtime.settings import CommonSettings
 
 
@@ -31,6 +32,12 @@ class EdgeSettings(CommonSettings):
         ge=1024,
         description="Largest body of `POST /verify/{id}` (a document file): as large as the "
         "largest document the documents service issues.",
+    )
+    max_attachment_body_bytes: int = Field(
+        default=MAX_ATTACHMENT_BYTES + 64 * 1024,
+        ge=1024,
+        description="Largest body of `POST /patients/{id}/correction-attachments` (a multipart "
+        "file and its form fields); within it, a file over 5 MB is refused as `file_too_large`.",
     )
     jwks_min_refresh_seconds: float = Field(
         default=10.0,
