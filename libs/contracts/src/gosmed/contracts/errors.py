@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     ORGANIZATION_MISMATCH = "organization_mismatch"
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
     NOT_ORGANIZATION_STAFF = "not_organization_staff"
+    SLOT_TAKEN = "slot_taken"
+    SLOT_IN_PAST = "slot_in_past"
+    ONE_APPOINTMENT_A_DAY = "one_appointment_a_day"
+    APPOINTMENT_STARTED = "appointment_started"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -57,6 +62,11 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "отправителя.",
     ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
     ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
+    ErrorCode.SLOT_TAKEN: "Это время уже заняли: выберите другое.",
+    ErrorCode.SLOT_IN_PAST: "Это время уже прошло: выберите другое.",
+    ErrorCode.ONE_APPOINTMENT_A_DAY: "На этот день у пациента уже есть запись к этому врачу.",
+    ErrorCode.APPOINTMENT_STARTED: "Приём уже начался: отменить запись нельзя.",
+    ErrorCode.APPOINTMENT_CANCELLED: "Запись уже отменена.",
 }
 
 
