@@ -90,11 +90,11 @@ async def test_booking_answers_201_with_the_card_and_409_when_taken(
     [sent] = rpc.sent(BOOK_APPOINTMENT)
     assert sent.slot_id == slot_id
     assert sent.context.patient_id == sent.context.actor_id == PRINCIPAL.account_id
-    rpc.fail(BOOK_APPOINTMENT, ServiceError(ErrorCode.CONFLICT, "Это время уже заняли."))
+    rpc.fail(BOOK_APPOINTMENT, ServiceError(ErrorCode.SLOT_TAKEN, "Это время уже заняли."))
     taken = await client.post(path, json={"slot_id": str(slot_id)}, headers=BEARER)
     assert taken.status_code == 409
     assert taken.headers["content-type"].startswith("application/problem+json")
-    assert taken.json()["code"] == "conflict"
+    assert taken.json()["code"] == "slot_taken"
 
 
 async def test_booking_for_someone_else_names_them_and_a_stranger_gets_404(

@@ -1,4 +1,5 @@
-"""identity refuses to start in production without its token signing key or its data keys."""
+"""identity refuses to start in production without its token signing key or its data keys, or
+with extra demo citizens."""
 
 import base64
 import os
@@ -35,6 +36,11 @@ def test_in_production_with_a_signing_key_identity_is_built(tmp_path: Path) -> N
         settings=IdentitySettings(env="production", jwt_private_key_path=key, data_keys=DATA_KEYS)
     )
     runtime.store.close()
+
+
+def test_in_production_extra_demo_citizens_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="GOSMED_IDENTITY_DEMO_CITIZENS"):
+        create(settings=IdentitySettings(env="production", demo_citizens=3))
 
 
 def test_in_development_a_throwaway_key_is_still_generated() -> None:

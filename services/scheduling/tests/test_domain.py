@@ -91,8 +91,8 @@ def test_a_free_future_slot_is_bookable() -> None:
     [
         (None, ErrorCode.NOT_FOUND),
         (slot(withdrawn=True), ErrorCode.NOT_FOUND),
-        (slot(starts_at=NOW, ends_at=NOW + timedelta(minutes=20)), ErrorCode.CONFLICT),
-        (slot(taken=True), ErrorCode.CONFLICT),
+        (slot(starts_at=NOW, ends_at=NOW + timedelta(minutes=20)), ErrorCode.SLOT_IN_PAST),
+        (slot(taken=True), ErrorCode.SLOT_TAKEN),
     ],
 )
 def test_missing_withdrawn_past_and_taken_slots_are_not_bookable(
@@ -127,9 +127,10 @@ def test_cancelling_is_allowed_until_the_start_and_only_once() -> None:
     for late in (NOW, NOW - timedelta(hours=1)):
         with pytest.raises(ServiceError) as started:
             check_cancellable(appointment(late, AppointmentStatus.BOOKED), NOW)
-        assert started.value.code is ErrorCode.CONFLICT
-    with pytest.raises(ServiceError, match="отменена"):
+        assert started.value.code is ErrorCode.APPOINTMENT_STARTED
+    with pytest.raises(ServiceError, match="отменена") as cancelled:
         check_cancellable(appointment(NOW + timedelta(days=1), AppointmentStatus.CANCELLED), NOW)
+    assert cancelled.value.code is ErrorCode.APPOINTMENT_CANCELLED
 
 
 def test_upcoming_appointments_come_first_soonest_first_then_the_past_latest_first() -> None:

@@ -288,7 +288,7 @@ async def test_twenty_concurrent_bookings_of_one_slot_have_exactly_one_winner(
     losers = [o for o in outcomes if isinstance(o, ServiceError)]
     assert len(winners) == 1
     assert len(losers) == 19
-    assert {e.code for e in losers} == {ErrorCode.CONFLICT}
+    assert {e.code for e in losers} == {ErrorCode.SLOT_TAKEN}
 
 
 async def test_one_active_appointment_per_specialist_and_day_and_the_second_slot_stays_free(
@@ -299,7 +299,7 @@ async def test_one_active_appointment_per_specialist_and_day_and_the_second_slot
     await booking.book(BookAppointment(context=mine(), slot_id=first.id))
     with pytest.raises(ServiceError) as refused:
         await booking.book(BookAppointment(context=mine(), slot_id=second.id))
-    assert refused.value.code is ErrorCode.CONFLICT
+    assert refused.value.code is ErrorCode.ONE_APPOINTMENT_A_DAY
     assert "уже есть запись" in refused.value.message
     assert [i.id for i in (await booking.free_slots(ListFreeSlots())).items] == [second.id]
 
@@ -312,7 +312,7 @@ async def test_a_slot_in_the_past_cannot_be_booked(
     clock.now = START + timedelta(minutes=30)
     with pytest.raises(ServiceError) as refused:
         await booking.book(BookAppointment(context=mine(), slot_id=slot_id))
-    assert refused.value.code is ErrorCode.CONFLICT
+    assert refused.value.code is ErrorCode.SLOT_IN_PAST
 
 
 async def test_cancelling_frees_the_slot_at_once_until_the_start_only(
@@ -333,13 +333,14 @@ async def test_cancelling_frees_the_slot_at_once_until_the_start_only(
     owed = (await stores[1].outbox.pending())[0].entries
     cancelled = AppointmentCancelled.model_validate_json(owed[2].body)
     assert cancelled.appointment_id == appointment.id
-    with pytest.raises(ServiceError):  # once only
+    with pytest.raises(ServiceError) as twice:  # once only
         await booking.cancel(CancelAppointment(context=mine(), appointment_id=appointment.id))
+    assert twice.value.code is ErrorCode.APPOINTMENT_CANCELLED
     again = await booking.book(BookAppointment(context=mine(), slot_id=second.id))
     clock.now = again.starts_at
     with pytest.raises(ServiceError) as started:
         await booking.cancel(CancelAppointment(context=mine(), appointment_id=again.id))
-    assert started.value.code is ErrorCode.CONFLICT
+    assert started.value.code is ErrorCode.APPOINTMENT_STARTED
     listed = await booking.list(ListAppointments(context=mine()))
     assert [a.id for a in listed.items] == [again.id, appointment.id]
     booked = await booking.list(ListAppointments(context=mine(), status=AppointmentStatus.BOOKED))

@@ -1,9 +1,13 @@
 """The demo people `make run` seeds, shared so identity's accounts and the clinic simulator's
 records describe the same citizens. Not used outside demo seeding and tests."""
 
+import base64
+import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
+
+from gosmed.contracts.types import snils_check_digits
 
 
 @dataclass(frozen=True)
@@ -150,3 +154,33 @@ PEOPLE = (
     CLINIC_STAFF,
 )
 PATIENTS_WITH_HISTORY = (PATIENT, CHILD_UNDER_15, CHILD_OVER_15)
+
+EXTRA_CITIZEN_PASSWORD = "Demo-Citizen-2026"  # noqa: S105 (demo data)
+MAX_EXTRA_CITIZENS = 9999
+EXTRA_SNILS_BASE = 900_000_000
+
+
+def extra_citizen(n: int) -> DemoPerson:
+    """The `n`-th (from 1) extra demo citizen, the same on every start: confirmed, with a phone,
+    the shared password and an authenticator app (`GOSMED_IDENTITY_DEMO_CITIZENS` seeds them
+    for tests and benchmarks that need many different patients)."""
+    if not 1 <= n <= MAX_EXTRA_CITIZENS:
+        raise ValueError(f"extra demo citizens are numbered 1..{MAX_EXTRA_CITIZENS}")
+    first_nine = str(EXTRA_SNILS_BASE + n)
+    secret = base64.b32encode(hashlib.sha256(f"gosmed-demo-citizen-{n}".encode()).digest()[:20])
+    return DemoPerson(
+        f"citizen{n}",
+        f"Гражданин Тестовый {n}",
+        date(1970, 1, 1) + timedelta(days=n * 97),
+        first_nine + snils_check_digits(first_nine),
+        f"77009{n:011d}",
+        f"+7916200{n:04d}",
+        f"citizen{n}@example.ru",
+        EXTRA_CITIZEN_PASSWORD,
+        secret.decode(),
+    )
+
+
+def extra_citizens(count: int) -> tuple[DemoPerson, ...]:
+    """The first `count` extra demo citizens."""
+    return tuple(extra_citizen(n) for n in range(1, count + 1))

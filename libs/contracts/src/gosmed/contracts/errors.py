@@ -27,6 +27,11 @@ class ErrorCode(StrEnum):
     NOT_ORGANIZATION_STAFF = "not_organization_staff"
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
     FILE_TOO_LARGE = "file_too_large"
+    SLOT_TAKEN = "slot_taken"
+    SLOT_IN_PAST = "slot_in_past"
+    ONE_APPOINTMENT_A_DAY = "one_appointment_a_day"
+    APPOINTMENT_STARTED = "appointment_started"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -61,6 +66,11 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
     ErrorCode.UNSUPPORTED_FILE_TYPE: "Файл этого типа не принимается.",
     ErrorCode.FILE_TOO_LARGE: "Файл слишком большой.",
+    ErrorCode.SLOT_TAKEN: "Это время уже заняли: выберите другое.",
+    ErrorCode.SLOT_IN_PAST: "Это время уже прошло: выберите другое.",
+    ErrorCode.ONE_APPOINTMENT_A_DAY: "На этот день у пациента уже есть запись к этому врачу.",
+    ErrorCode.APPOINTMENT_STARTED: "Приём уже начался: отменить запись нельзя.",
+    ErrorCode.APPOINTMENT_CANCELLED: "Запись уже отменена.",
 }
 
 

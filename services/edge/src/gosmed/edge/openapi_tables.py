@@ -90,11 +90,12 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         409: "The review changed at the same time; repeat.",
     },
     ("post", "/patients/{patient_id}/appointments"): {
-        409: "The slot was taken meanwhile, has started, or the patient already has an "
-        "appointment with this specialist that day.",
+        409: "`slot_taken`: the slot was taken meanwhile; `slot_in_past`: it has started; "
+        "`one_appointment_a_day`: the patient already has an appointment with this specialist "
+        "that day.",
     },
     ("delete", "/patients/{patient_id}/appointments/{appointment_id}"): {
-        409: "The appointment is already cancelled or has started.",
+        409: "`appointment_cancelled`: already cancelled; `appointment_started`: it has started.",
     },
     ("get", "/moderation/reviews"): {403: "Only operators moderate reviews."},
     ("post", "/moderation/reviews/{review_id}/approve"): {

@@ -157,6 +157,14 @@ async def seed(repos: Repositories, now: datetime) -> None:
     )
 
 
+async def seed_citizens(repos: Repositories, count: int) -> None:
+    """The first `count` extra demo citizens (the same on every start; seeding twice changes
+    nothing)."""
+    password_hash = await _password_hash(demo.EXTRA_CITIZEN_PASSWORD)
+    for person in demo.extra_citizens(count):
+        await repos.accounts.add(demo_account(person, password_hash))
+
+
 async def seed_organization(organizations: OrganizationsRepository, now: datetime) -> None:
     """«ГП № 7»'s corporate account and its power of attorney for the demo staff member."""
     await organizations.add_organization(STAFF_ORGANIZATION)

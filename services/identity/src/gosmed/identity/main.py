@@ -21,12 +21,15 @@ from gosmed.runtime.broker import publish_event
 from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.service import ServiceRuntime, build_service
+from gosmed.runtime.settings import ConfigurationError
 
 
 def create(
     tracer_provider: TracerProvider | None = None, settings: IdentitySettings | None = None
 ) -> ServiceRuntime:
     settings = settings or IdentitySettings()
+    if settings.demo_citizens and settings.production:
+        raise ConfigurationError("GOSMED_IDENTITY_DEMO_CITIZENS: no demo citizens in production")
     keys = configured_key_ring(
         settings.data_keys,
         setting="GOSMED_IDENTITY_DATA_KEYS",
@@ -72,6 +75,8 @@ def create(
         if settings.demo_data:
             await demo.seed(repos, utc_now())
             await demo.seed_organization(organizations, utc_now())
+        if settings.demo_citizens:
+            await demo.seed_citizens(repos, settings.demo_citizens)
         background.append(asyncio.create_task(notifications.relay_forever()))
         background.append(asyncio.create_task(announcer.sweep_forever()))
 

@@ -103,6 +103,14 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
     delivery_retry_max_seconds: float = Field(
         default=600.0, gt=0, description="Longest delay between delivery retries."
     )
+    demo_citizens: int = Field(
+        default=0,
+        ge=0,
+        le=9999,
+        description="Extra demo citizens seeded at start (`gosmed.contracts.demo.extra_citizen`: "
+        "confirmed, the shared password, an authenticator app), for tests and benchmarks that "
+        "need many different patients; refused when GOSMED_ENV=production.",
+    )
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per try.")
     # A login code is waited for: one quick second try; notices are retried by the relay.

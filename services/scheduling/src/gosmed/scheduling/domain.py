@@ -128,9 +128,9 @@ def check_bookable(slot: Slot | None, now: datetime) -> Slot:
     if slot is None or slot.withdrawn:
         raise ServiceError(ErrorCode.NOT_FOUND, SLOT_NOT_FOUND)
     if slot.starts_at <= now:
-        raise ServiceError(ErrorCode.CONFLICT, SLOT_IN_PAST)
+        raise ServiceError(ErrorCode.SLOT_IN_PAST, SLOT_IN_PAST)
     if slot.status != SlotStatus.FREE:
-        raise ServiceError(ErrorCode.CONFLICT, SLOT_TAKEN)
+        raise ServiceError(ErrorCode.SLOT_TAKEN, SLOT_TAKEN)
     return slot
 
 
@@ -148,9 +148,9 @@ def preparation_for(slot: Slot, service_code: str) -> tuple[Preparation, ...]:
 
 def check_cancellable(appointment: Appointment, now: datetime) -> None:
     if appointment.status is AppointmentStatus.CANCELLED:
-        raise ServiceError(ErrorCode.CONFLICT, ALREADY_CANCELLED)
+        raise ServiceError(ErrorCode.APPOINTMENT_CANCELLED, ALREADY_CANCELLED)
     if appointment.starts_at <= now:
-        raise ServiceError(ErrorCode.CONFLICT, STARTED)
+        raise ServiceError(ErrorCode.APPOINTMENT_STARTED, STARTED)
 
 
 def cancelled(appointment: Appointment, now: datetime, reason: str) -> Appointment:

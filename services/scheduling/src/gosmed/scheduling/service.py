@@ -202,12 +202,12 @@ class Booking:
             OutboxEntry.command(NOTIFY_QUEUE, _booked_notice(appointment)),
         )
         if not await self.slots.take(slot.id, appointment.id, now):
-            raise ServiceError(ErrorCode.CONFLICT, SLOT_TAKEN)
+            raise ServiceError(ErrorCode.SLOT_TAKEN, SLOT_TAKEN)
         key = day_key(patient.account_id, slot.specialist_id, slot.starts_at)
         remind_at = slot.starts_at - self.reminder_lead
         if not await self.appointments.insert(appointment, key, remind_at, *owed):
             await self.slots.release(slot.id, appointment.id)
-            raise ServiceError(ErrorCode.CONFLICT, ONE_A_DAY)
+            raise ServiceError(ErrorCode.ONE_APPOINTMENT_A_DAY, ONE_A_DAY)
         await self._journal(decision, "book", appointment, now)
         await self._flush(appointment.id)
         log.info("appointment %s booked", appointment.id)
@@ -248,7 +248,7 @@ class Booking:
             )
             owed.insert(0, OutboxEntry.command(_clinic_queue(slot.organization_id), message))
         if not await self.appointments.cancel(done, *owed):
-            raise ServiceError(ErrorCode.CONFLICT, ALREADY_CANCELLED)  # cancelled meanwhile
+            raise ServiceError(ErrorCode.APPOINTMENT_CANCELLED, ALREADY_CANCELLED)  # meanwhile
         await self.slots.release(appointment.slot_id, appointment.id)
         await self._journal(decision, "cancel", done, now)
         await self._flush(done.id)
