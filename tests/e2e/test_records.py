@@ -537,3 +537,28 @@ def test_a_new_record_reaches_the_patients_inbox_through_identity(
     assert len(notices) == before + 1  # one notice for the report, not one per record
     assert "2" in notices[0]["body"]
     assert notices[0]["link"] == "/patients/me/services"
+
+
+def test_the_patients_journal_names_the_representative_and_the_insurers_organization(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    report = clinic_report(demo.PATIENT, 1, clinic_index=6)
+    send(amqp_url, report)
+    patient = str(account_id(demo.PATIENT))
+
+    services(edge, demo.REPRESENTATIVE, patient)
+    [by_insurer, by_representative, *_] = [
+        entry for entry in services_then_log(edge, patient) if entry["actor"]
+    ]
+
+    assert by_representative["actor"]["label"] == "Смирнова О. П."
+    assert "77 АА 1234567" in by_representative["basis_label"]
+    assert by_insurer["actor"]["organization"] == "АО «Страховая компания»"
+    assert by_insurer["actor"]["role"] == "insurer"
+    assert by_insurer["actor"]["label"].startswith("Кузнецов А. В.")
+
+
+def services_then_log(edge: httpx.Client, patient: str) -> Any:
+    """The insurer reads the patient's services; then the patient's journal, newest first."""
+    services(edge, demo.INSURER, patient)
+    return access_log(edge, demo.PATIENT)

@@ -93,6 +93,35 @@ async def test_an_allowed_decision_names_the_basis_and_its_document(
     assert claimed.allowed
 
 
+@pytest.mark.parametrize(
+    ("actor", "patient", "label"),
+    [
+        (demo.PATIENT, demo.PATIENT, "Иванова А. С."),
+        (demo.REPRESENTATIVE, demo.PATIENT, "Смирнова О. П."),
+        (
+            demo.INSURER,
+            demo.PATIENT,
+            "Кузнецов А. В., представитель страховой компании, АО «Страховая компания»",
+        ),
+        (demo.INSPECTOR, demo.PATIENT, "Соколова Е. Д., проверяющий, Росздравнадзор"),
+    ],
+    ids=["own", "representative", "insurer", "inspector"],
+)
+async def test_an_allowed_decision_names_the_actor_as_a_person_would(
+    access: AccessService, actor: demo.DemoPerson, patient: demo.DemoPerson, label: str
+) -> None:
+    decision = await authorize(access, actor, patient)
+    assert decision.actor is not None
+    assert decision.actor.label == label
+    assert decision.actor.organization == actor.organization
+
+
+async def test_a_denied_decision_names_nobody(access: AccessService) -> None:
+    decision = await authorize(access, demo.CHILD_OVER_15, demo.PATIENT)
+    assert not decision.allowed
+    assert decision.actor is None
+
+
 async def test_no_patient_means_the_actor_themself(access: AccessService) -> None:
     decision = await authorize(access, demo.PARENT, None)
     assert decision.basis == LegalBasis.OWN_ACCOUNT

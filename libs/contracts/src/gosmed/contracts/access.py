@@ -33,6 +33,30 @@ BASES_WITH_DOCUMENT = frozenset(
 )
 
 
+ROLE_LABELS = {
+    Role.CITIZEN: "гражданин",
+    Role.INSURER: "представитель страховой компании",
+    Role.INSPECTOR: "проверяющий",
+    Role.OPERATOR: "оператор портала",
+    Role.CLINIC: "медицинская организация",
+    Role.ORGANIZATION_STAFF: "сотрудник медицинской организации",
+}
+
+
+class Actor(Contract):
+    """Who acted, as a person recognises them; fixed when the access is journaled."""
+
+    name: str = Field(max_length=200, description="Surname with initials, e.g. «Петров П. П.».")
+    role: Role
+    organization: str | None = Field(
+        default=None, max_length=300, description="The organization the person acts for."
+    )
+    label: str = Field(
+        max_length=600,
+        description="One line for the journal, e.g. «Петров П. П., проверяющий, Росздравнадзор».",
+    )
+
+
 class AccessContext(Contract):
     """The original person behind a request; downstream services decide on their rights."""
 

@@ -22,6 +22,8 @@ class DemoPerson:
     password: str | None
     totp_secret: str | None
     confirmed: bool = True
+    organization: str | None = None
+    city: str = "Москва"
 
 
 PATIENT = DemoPerson(
@@ -81,7 +83,7 @@ REPRESENTATIVE = DemoPerson(
 )
 INSURER = DemoPerson(
     "insurer",
-    "Кузнецов Андрей Викторович (АО «Страховая компания»)",
+    "Кузнецов Андрей Викторович",
     date(1982, 6, 30),
     "56789123453",
     "7700000000000006",
@@ -89,10 +91,11 @@ INSURER = DemoPerson(
     "insurer@example.ru",
     "Demo-Insurer-2026",
     "ONSWG4TFORZXIZLTONSWG4TFORZXIZLT",
+    organization="АО «Страховая компания»",
 )
 INSPECTOR = DemoPerson(
     "inspector",
-    "Соколова Елена Дмитриевна (Росздравнадзор)",
+    "Соколова Елена Дмитриевна",
     date(1979, 11, 11),
     "67891234553",
     "7700000000000007",
@@ -100,6 +103,7 @@ INSPECTOR = DemoPerson(
     "inspector@example.ru",
     "Demo-Inspector-2026",
     "NBSWY3DPO5XXE3DEMFZWK4TJNZTWK3TT",
+    organization="Росздравнадзор",
 )
 OPERATOR = DemoPerson(
     "operator",

@@ -81,6 +81,8 @@ def demo_account(person: demo.DemoPerson, password_hash: str | None) -> Account:
         parent_ids=parents,
         password_hash=password_hash,
         totp_secret=person.totp_secret,
+        organization=person.organization,
+        city=person.city,
     )
 
 

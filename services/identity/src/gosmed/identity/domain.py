@@ -42,6 +42,8 @@ class Account:
     parent_ids: frozenset[UUID] = frozenset()
     password_hash: str | None = None
     totp_secret: str | None = None
+    organization: str | None = None  # the insurer's or inspector's organization
+    city: str | None = None
 
     def ref(self) -> PatientRef:
         return PatientRef(

@@ -47,6 +47,8 @@ def _account(doc: Document, totp_secret: str | None) -> Account:
         parent_ids=frozenset(UUID(p) for p in doc.get("parent_ids", [])),
         password_hash=doc.get("password_hash"),
         totp_secret=totp_secret,
+        organization=doc.get("organization"),
+        city=doc.get("city"),
     )
 
 
@@ -127,6 +129,8 @@ class AccountRepository:
             if account.totp_secret
             else None,
             "totp_last_step": -1,
+            "organization": account.organization,
+            "city": account.city,
         }
         if account.phone is not None:
             doc["phone"] = account.phone

@@ -39,7 +39,7 @@ from gosmed.contracts.identity.tokens import (
     Jwks,
     SessionEndReason,
 )
-from gosmed.identity import credentials
+from gosmed.identity import actors, credentials
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.domain import (
@@ -538,6 +538,7 @@ class AccessService:
         return AccessDecision(
             allowed=True,
             actor_id=actor.id,
+            actor=actors.describe(actor, actors.role_for(grant.basis)),
             patient=patient.ref(),
             basis=grant.basis,
             basis_document_id=grant.document_id,

@@ -16,7 +16,7 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from gosmed.contracts import topology
-from gosmed.contracts.access import LegalBasis
+from gosmed.contracts.access import Actor, LegalBasis
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.details import RecordVersionView
 from gosmed.contracts.records.intake import RECORD_ADDED, ReportedService
@@ -538,6 +538,7 @@ class JournalRepository:
         *,
         patient_id: UUID,
         actor_id: UUID,
+        actor: Actor | None,
         basis: LegalBasis | None,
         basis_document_id: str | None,
         basis_label: str,
@@ -550,6 +551,7 @@ class JournalRepository:
                 "_id": str(uuid4()),
                 "patient_id": str(patient_id),
                 "actor_id": str(actor_id),
+                "actor": actor.model_dump(mode="json") if actor else None,
                 "basis": basis.value if basis else None,
                 "basis_document_id": basis_document_id,
                 "basis_label": basis_label,

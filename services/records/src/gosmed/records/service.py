@@ -396,6 +396,7 @@ class Reading:
         await self.journal.add(
             patient_id=_patient(decision).account_id,
             actor_id=decision.actor_id,
+            actor=decision.actor,
             basis=decision.basis,
             basis_document_id=decision.basis_document_id,
             basis_label=decision.basis_label,

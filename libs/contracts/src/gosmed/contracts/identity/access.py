@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from gosmed.contracts.access import AccessContext, LegalBasis, Role
+from gosmed.contracts.access import AccessContext, Actor, LegalBasis, Role
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
@@ -73,6 +73,9 @@ class AccessDecision(Contract):
 
     allowed: bool
     actor_id: UUID
+    actor: Actor | None = Field(
+        default=None, description="Who the actor is, to journal (set when allowed)."
+    )
     patient: PatientRef | None = Field(default=None, description="Set when allowed.")
     basis: LegalBasis | None = None
     basis_document_id: str | None = Field(

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts.access import AccessContext, Actor, LegalBasis
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
@@ -24,6 +24,9 @@ class AccessLogEntry(Contract):
     id: UUID
     at: AwareDatetime
     actor_id: UUID
+    actor: Actor | None = Field(
+        default=None, description="Who it was, as identity described them at that moment."
+    )
     basis: LegalBasis | None
     basis_document_id: str | None = None
     basis_label: str = ""
