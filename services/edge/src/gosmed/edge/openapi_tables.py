@@ -64,6 +64,13 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
         409: "The record already has an open correction request.",
     },
+    ("get", "/patients/{patient_id}/lab-results/{result_id}"): {
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("get", "/patients/{patient_id}/lab-results/{result_id}/file"): {
+        409: "The result is not ready yet.",
+        410: "The result is past its 12 months after it was ready.",
+    },
     ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
     ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
         403: "Only operators see the corrections of clinics.",
@@ -139,6 +146,13 @@ LINKS: dict[tuple[str, str], dict[str, Target]] = {
             "post",
             "/patients/{patient_id}/corrections/{correction_id}/withdraw",
             {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
+        ),
+    },
+    ("get", "/patients/{patient_id}/lab-results"): {
+        "GetLabResult": (
+            "get",
+            "/patients/{patient_id}/lab-results/{result_id}",
+            {"patient_id": "$request.path.patient_id", "result_id": "$response.body#/items/0/id"},
         ),
     },
     ("get", "/organizations"): {

@@ -37,6 +37,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.NOT_ORGANIZATION_STAFF: 403,
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.GONE: 410,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,

@@ -7,11 +7,13 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
-from gosmed.records import handlers
+from gosmed.records import handlers, lab_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
 from gosmed.records.corrections_repository import CorrectionsRepository
+from gosmed.records.lab_results import LabResults
+from gosmed.records.lab_results_repository import LabResultsRepository
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
@@ -22,6 +24,7 @@ from gosmed.records.repository import (
 from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
 from gosmed.runtime.clock import moved_clock
+from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -34,6 +37,12 @@ def create(
     settings = settings or RecordsSettings()
     runtime = build_service(Service.RECORDS, settings, tracer_provider=tracer_provider)
     database = runtime.store.database
+    keys = configured_key_ring(
+        settings.data_keys,
+        setting="GOSMED_RECORDS_DATA_KEYS",
+        production=settings.production,
+        sealing="patients' files and lab values",
+    )
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
     rpc = RpcClient(
@@ -70,6 +79,9 @@ def create(
     )
     intake = Intake(records, syncs, runtime.relay)
     handlers.register(runtime, intake, reading, cards, corrections)
+    lab_store = LabResultsRepository(database, keys)
+    lab = LabResults(lab_store, reading, cards, runtime.relay)
+    lab_handlers.register(runtime, lab)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -80,12 +92,14 @@ def create(
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
         await corrections_store.ensure_indexes()
+        await lab_store.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
         backfill.append(
             asyncio.create_task(_sweep_overdue(corrections, settings.correction_sweep_seconds))
         )
+        backfill.append(asyncio.create_task(_erase_expired(lab, settings.lab_sweep_seconds)))
 
     async def stop_backfill() -> None:
         for task in backfill:
@@ -115,4 +129,16 @@ async def _sweep_overdue(corrections: Corrections, every_seconds: float) -> None
             await corrections.escalate_overdue()
         except Exception:  # the next round tries again
             log.exception("escalating overdue corrections failed")
+        await asyncio.sleep(every_seconds)
+
+
+async def _erase_expired(lab: LabResults, every_seconds: float) -> None:
+    """Erase the files of lab results past their 12 months, now and every `every_seconds`."""
+    while True:
+        try:
+            erased = await lab.erase_expired()
+            if erased:
+                log.info("erased the files of %d expired lab results", erased)
+        except Exception:  # the next round tries again
+            log.exception("erasing expired lab results failed")
         await asyncio.sleep(every_seconds)

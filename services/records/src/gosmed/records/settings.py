@@ -34,6 +34,12 @@ class RecordsSettings(ServiceSettings):
         description="A file holding seconds to move the clock of corrections by (due days, "
         "overdue), read at each use: end-to-end tests and demonstrations, never production.",
     )
+    lab_sweep_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="How often lab results past their 12 months are looked for, to erase "
+        "their files and values.",
+    )
     data_keys: SecretStr | None = Field(
         default=None,
         description="Keys sealing patients' files and lab values at rest (AES-GCM), "

@@ -1,0 +1,87 @@
+"""Edge routes of lab results (served by records): the list, one result with its analytes,
+and its file as PDF or XML."""
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import ValidationError
+
+from gosmed.contracts.records import lab
+from gosmed.contracts.types import DateRange, IsoDate
+from gosmed.edge.deps import PrincipalDep, RecordsDep, patient_context
+from gosmed.edge.problems import invalid_request
+
+router = APIRouter(tags=["records"])
+
+
+def _period(start: date | None, end: date | None) -> DateRange | None:
+    if start is None and end is None:
+        return None
+    try:
+        return DateRange(start=start or date.min, end=end or date.max)
+    except ValidationError as error:
+        raise invalid_request(error) from None
+
+
+@router.get(
+    "/patients/{patient_id}/lab-results",
+    response_model=lab.LabResultsPage,
+    summary="Результаты анализов: дата, исследование, статус, организация; новые сначала",
+)
+async def list_lab_results(
+    patient_id: str,
+    principal: PrincipalDep,
+    records: RecordsDep,
+    status: Annotated[lab.LabStatus | None, Query()] = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="ГГГГ-ММ-ДД")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to", description="ГГГГ-ММ-ДД")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> lab.LabResultsPage:
+    request = lab.ListLabResults(
+        context=patient_context(principal, patient_id),
+        status=status,
+        period=_period(date_from, date_to),
+        cursor=cursor,
+        limit=limit,
+    )
+    return await records.call(lab.LIST_LAB_RESULTS, request)
+
+
+@router.get(
+    "/patients/{patient_id}/lab-results/{result_id}",
+    response_model=lab.LabResultDetail,
+    summary="Результат анализа: показатели с референсными значениями и отметками",
+)
+async def get_lab_result(
+    patient_id: str, result_id: UUID, principal: PrincipalDep, records: RecordsDep
+) -> lab.LabResultDetail:
+    request = lab.GetLabResult(context=patient_context(principal, patient_id), result_id=result_id)
+    return await records.call(lab.GET_LAB_RESULT, request)
+
+
+@router.get(
+    "/patients/{patient_id}/lab-results/{result_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}},
+    summary="Файл результата анализа: PDF или XML",
+)
+async def get_lab_result_file(
+    patient_id: str,
+    result_id: UUID,
+    principal: PrincipalDep,
+    records: RecordsDep,
+    format: Annotated[lab.LabFileFormat, Query()] = lab.LabFileFormat.PDF,
+) -> Response:
+    request = lab.GetLabResultFile(
+        context=patient_context(principal, patient_id), result_id=result_id, format=format
+    )
+    found = await records.call(lab.GET_LAB_RESULT_FILE, request)
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.file_name)}"},
+    )
