@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fhir.resources.diagnosticreport import DiagnosticReport
+from fhir.resources.observation import Observation
 
 from gosmed.contracts import demo
 from gosmed.contracts.records.lab import LabStatus, ReportedLabResult, ReportLabResults
@@ -33,6 +35,7 @@ from tests.e2e.identity_support import DEMO_ENV, login
 
 LAB = demo_laboratory(Catalogue.demo())
 NOW = datetime.now(UTC)
+LOINC = "http://loinc.org"
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +145,38 @@ def test_the_laboratory_pdf_downloads_with_the_study_and_values(
     assert BIOCHEMISTRY[0] in text
     assert "GLU 5.3" in text
     assert "CHOL 4.9" in text
+
+
+def test_without_the_laboratorys_file_documents_renders_pdf_and_fhir_xml(
+    edge: httpx.Client, amqp_url: str, tmp_path: Path
+) -> None:
+    item = result(BIOCHEMISTRY, 2, glucose("6.8"), cholesterol("5.1"))
+    asyncio.run(send(amqp_url, report(item)))
+
+    pdf = get(edge, f"/{ident(item)}/file?format=pdf")
+    assert pdf.status_code == 200, pdf.text
+    path = tmp_path / "rendered.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert BIOCHEMISTRY[1][:20] in text
+    assert "Глюкоза" in text
+    assert "6.8" in text
+    assert "5.1" in text
+
+    xml = get(edge, f"/{ident(item)}/file?format=xml")
+    assert xml.status_code == 200, xml.text
+    assert xml.headers["content-type"].startswith("application/fhir+xml")
+    diagnostic = DiagnosticReport.model_validate_xml(xml.content).model_dump(mode="json")
+    assert diagnostic["code"]["text"] == BIOCHEMISTRY[1]
+    observations = [
+        Observation.model_validate(c).model_dump(mode="json") for c in diagnostic["contained"]
+    ]
+    values = {o["code"]["text"]: float(o["valueQuantity"]["value"]) for o in observations}
+    assert values == {"Глюкоза": 6.8, "Холестерин общий": 5.1}
+    loinc = {c["code"] for o in observations for c in o["code"]["coding"] if c["system"] == LOINC}
+    assert loinc == {"2345-7", "2093-3"}
 
 
 def test_a_result_past_twelve_months_answers_410(edge: httpx.Client, amqp_url: str) -> None:

@@ -104,7 +104,7 @@ async def test_a_document_whose_render_command_was_not_published_is_rendered_lat
             ttl=timedelta(days=7),
             max_file_bytes=settings.max_file_bytes,
         )
-        handlers.register(runtime, service)
+        handlers.register(runtime, service, InlineRenderer())
         await runtime.start()
         try:
             await proxy.cut()  # the broker is unreachable when the citizen asks

@@ -13,6 +13,7 @@ from faststream.rabbit import RabbitBroker
 
 from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.demo import PATIENT
+from gosmed.contracts.documents.lab_reports import RENDER_LAB_REPORT, RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
@@ -21,6 +22,7 @@ from gosmed.contracts.records.lab import (
     GetLabResult,
     GetLabResultFile,
     LabFileFormat,
+    LabResultFile,
     LabStatus,
     ListLabResults,
     ReportedLabResult,
@@ -42,7 +44,7 @@ from gosmed.records.lab_simulator import (
     haemoglobin,
     simple_pdf,
 )
-from gosmed.records.ports import Identity, Registry, Sender
+from gosmed.records.ports import Documents, Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -109,6 +111,7 @@ class Harness:
     published: FakePublisher
     identity: Decisions
     clock: Clock
+    rendered: list[RenderLabReport]
 
     async def report(self, *results: ReportedLabResult) -> tuple[int, int, int]:
         accepted = await self.lab.report(ReportLabResults(organization_id=LAB, results=results))
@@ -142,8 +145,19 @@ async def harness() -> AsyncIterator[Harness]:
     relay = Relay(published, first_retry_seconds=0.05, longest_retry_seconds=0.2)
     lab_store = LabResultsRepository(database, KeyRing.generated("test"))
     await lab_store.ensure_indexes()
-    lab = LabResults(lab_store, reading, cards, relay, clock=clock)
-    yield Harness(lab, lab_store, journal, published, identity, clock)
+    rendered: list[RenderLabReport] = []
+
+    async def render(request: RenderLabReport) -> LabResultFile:
+        rendered.append(request)
+        return LabResultFile(
+            file_name="rendered", media_type="application/pdf", content=b"%PDF-", rendered=True
+        )
+
+    documents_rpc = FakeRpc()
+    documents_rpc.answer(RENDER_LAB_REPORT, render)
+    documents = Documents(ServiceClient(Service.DOCUMENTS, documents_rpc))
+    lab = LabResults(lab_store, reading, cards, documents, relay, clock=clock)
+    yield Harness(lab, lab_store, journal, published, identity, clock, rendered)
     await relay.stop()
     store.close()
 
@@ -210,6 +224,28 @@ async def test_values_and_files_are_sealed_in_the_raw_store(harness: Harness) ->
     )
     assert file.content == pdf
     assert file.media_type == "application/pdf"
+
+
+async def test_without_the_laboratorys_file_documents_renders_one(harness: Harness) -> None:
+    await harness.report(result("R-5"), result("R-6", ready_days_ago=None, analytes=()))
+
+    file = await harness.lab.file(
+        GetLabResultFile(
+            context=MINE, result_id=lab_result_id(LAB, "R-5"), format=LabFileFormat.XML
+        )
+    )
+    assert file.rendered
+    [asked] = harness.rendered
+    assert asked.format == LabFileFormat.XML
+    assert asked.result.patient.snils == PATIENT.snils
+    assert [a.value for a in asked.result.analytes] == ["7.4", "4.8"]
+    with pytest.raises(ServiceError) as caught:  # not ready: nothing to render
+        await harness.lab.file(
+            GetLabResultFile(
+                context=MINE, result_id=lab_result_id(LAB, "R-6"), format=LabFileFormat.PDF
+            )
+        )
+    assert caught.value.code == ErrorCode.CONFLICT
 
 
 async def test_lists_newest_first_and_journals_the_basis(harness: Harness) -> None:

@@ -1,6 +1,10 @@
 """Subscribers: contract in -> service call -> contract out."""
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
 from gosmed.contracts import topology
+from gosmed.contracts.documents.lab_reports import RENDER_LAB_REPORT, RenderLabReport
 from gosmed.contracts.documents.requests import (
     DELIVER_DOCUMENT_EMAIL,
     EMAIL_DOCUMENT,
@@ -13,11 +17,19 @@ from gosmed.contracts.documents.requests import (
     DeliverDocumentEmail,
     RenderDocument,
 )
+from gosmed.contracts.records.lab import LabResultFile
+from gosmed.documents.lab_reports import lab_file, render_lab_report
 from gosmed.documents.service import DocumentService
 from gosmed.runtime.service import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, service: DocumentService) -> None:
+class Worker(Protocol):
+    """Runs CPU-bound rendering off the event loop (`RenderPool`)."""
+
+    async def run(self, function: Callable[..., bytes], *args: Any) -> bytes: ...
+
+
+def register(runtime: ServiceRuntime, service: DocumentService, pool: Worker) -> None:
     serve = runtime.serve
     serve(REQUEST_DOCUMENT, service.request)
     serve(GET_DOCUMENT, lambda request: service.get(request.context, request.document_id))
@@ -25,6 +37,11 @@ def register(runtime: ServiceRuntime, service: DocumentService) -> None:
     serve(EMAIL_DOCUMENT, lambda request: service.email(request.context, request.document_id))
     serve(REVOKE_DOCUMENT, lambda request: service.revoke(request.context, request.document_id))
     serve(VERIFY_DOCUMENT, service.verify)
+
+    async def render_lab(request: RenderLabReport) -> LabResultFile:
+        return lab_file(request, await pool.run(render_lab_report, request))
+
+    serve(RENDER_LAB_REPORT, render_lab)
 
     async def render(command: RenderDocument) -> None:
         await service.render(command.document_id)

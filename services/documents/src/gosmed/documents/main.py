@@ -44,7 +44,7 @@ def create(
         ttl=timedelta(seconds=settings.document_ttl_seconds),
         max_file_bytes=settings.max_file_bytes,
     )
-    handlers.register(runtime, service)
+    handlers.register(runtime, service, pool)
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
     runtime.on_startup(partial(declare_notify_queue, runtime.broker, settings))

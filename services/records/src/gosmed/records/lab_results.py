@@ -8,6 +8,7 @@ from uuid import UUID
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import utc_now
+from gosmed.contracts.documents.lab_reports import RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.records.lab import (
@@ -37,6 +38,7 @@ from gosmed.records.lab_rules import (
     expiry_cutoff,
     matches,
 )
+from gosmed.records.ports import Documents
 from gosmed.records.service import Reading
 from gosmed.runtime.outbox import Relay
 
@@ -49,12 +51,14 @@ class LabResults:
         store: LabResultsRepository,
         reading: Reading,
         cards: Cards,
+        documents: Documents,
         relay: Relay,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         self.reading = reading
         self.cards = cards
+        self.documents = documents
         self.relay = relay
         self.clock = clock
         relay.add(store.outbox)
@@ -103,8 +107,39 @@ class LabResults:
 
     async def get_result(self, query: GetLabResult) -> LabResultDetail:
         decision, result = await self._readable(query.context, query.result_id)
+        detail = await self._detail(decision, result)
+        await self._journal(decision, "lab-detail", [detail.item.id])
+        return detail
+
+    async def file(self, query: GetLabResultFile) -> LabResultFile:
+        """The laboratory's own file in the format asked for, or one documents renders from
+        the analytes when the laboratory sent none."""
+        decision, result = await self._readable(query.context, query.result_id)
+        if result.summary.status != LabStatus.READY:
+            raise ServiceError(ErrorCode.CONFLICT, "Результат исследования ещё не готов.")
+        content = await self.store.file(query.result_id, query.format)
+        if content is None:
+            detail = await self._detail(decision, result)
+            file = await self.documents.render_lab(
+                RenderLabReport(
+                    result=detail,
+                    organization_name=detail.item.organization_name,
+                    format=query.format,
+                    rendered_on=self.clock().date(),
+                )
+            )
+        else:
+            file = LabResultFile(
+                file_name=f"lab-result-{result.summary.ordered_on.isoformat()}"
+                f".{query.format.value}",
+                media_type=MEDIA_TYPES[query.format],
+                content=content,
+            )
+        await self._journal(decision, f"lab-file-{query.format.value}", [result.summary.id])
+        return file
+
+    async def _detail(self, decision: AccessDecision, result: StoredLabResult) -> LabResultDetail:
         [summary] = await self._named([result.summary])
-        await self._journal(decision, "lab-detail", [summary.id])
         return LabResultDetail(
             patient=_patient(decision),
             item=summary,
@@ -114,23 +149,6 @@ class LabResults:
             analytes=result.analytes,
             clinic_files=result.files,
             basis_label=decision.basis_label,
-        )
-
-    async def file(self, query: GetLabResultFile) -> LabResultFile:
-        """The laboratory's own file in the format asked for."""
-        decision, result = await self._readable(query.context, query.result_id)
-        if result.summary.status != LabStatus.READY:
-            raise ServiceError(ErrorCode.CONFLICT, "Результат исследования ещё не готов.")
-        content = await self.store.file(query.result_id, query.format)
-        if content is None:
-            raise ServiceError(
-                ErrorCode.NOT_FOUND, "Лаборатория не передала файл результата в этом формате."
-            )
-        await self._journal(decision, f"lab-file-{query.format.value}", [result.summary.id])
-        return LabResultFile(
-            file_name=f"lab-result-{result.summary.ordered_on.isoformat()}.{query.format.value}",
-            media_type=MEDIA_TYPES[query.format],
-            content=content,
         )
 
     async def export_values(self, query: ExportLabValues) -> LabValuesExport:

@@ -14,7 +14,7 @@ from gosmed.records.corrections import Corrections
 from gosmed.records.corrections_repository import CorrectionsRepository
 from gosmed.records.lab_results import LabResults
 from gosmed.records.lab_results_repository import LabResultsRepository
-from gosmed.records.ports import Identity, Registry, Sender
+from gosmed.records.ports import Documents, Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -80,7 +80,8 @@ def create(
     intake = Intake(records, syncs, runtime.relay)
     handlers.register(runtime, intake, reading, cards, corrections)
     lab_store = LabResultsRepository(database, keys)
-    lab = LabResults(lab_store, reading, cards, runtime.relay)
+    documents = Documents(ServiceClient(Service.DOCUMENTS, rpc))
+    lab = LabResults(lab_store, reading, cards, documents, runtime.relay)
     lab_handlers.register(runtime, lab)
     backfill: list[asyncio.Task[None]] = []
 

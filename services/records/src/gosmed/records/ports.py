@@ -16,11 +16,13 @@ from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, wait_e
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
+from gosmed.contracts.documents.lab_reports import RENDER_LAB_REPORT, RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.intake import RequestClinicSync
+from gosmed.contracts.records.lab import LabResultFile
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
@@ -46,6 +48,16 @@ log = logging.getLogger(__name__)
 Service = topology.Service
 CardListT = TypeVar("CardListT", OrganizationList, SpecialistList)
 TRANSIENT = frozenset({ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT})
+
+
+class Documents:
+    """Renders a lab result the laboratory sent no file of (PDF, FHIR XML)."""
+
+    def __init__(self, documents: ServiceClient) -> None:
+        self.documents = documents
+
+    async def render_lab(self, request: RenderLabReport) -> LabResultFile:
+        return await self.documents.call(RENDER_LAB_REPORT, request)
 
 
 class Identity:

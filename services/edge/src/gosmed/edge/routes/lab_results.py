@@ -66,8 +66,10 @@ async def get_lab_result(
 @router.get(
     "/patients/{patient_id}/lab-results/{result_id}/file",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}},
-    summary="Файл результата анализа: PDF или XML",
+    responses={
+        200: {"content": {"application/pdf": {}, "application/xml": {}, "application/fhir+xml": {}}}
+    },
+    summary="Файл результата анализа: PDF или XML (лаборатории или HL7 FHIR DiagnosticReport)",
 )
 async def get_lab_result_file(
     patient_id: str,
