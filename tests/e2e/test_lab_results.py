@@ -3,14 +3,22 @@ the patient reads them through the edge (list, analytes, files); past 12 months 
 410; a stranger learns nothing."""
 
 import asyncio
+import email
+import email.policy
 import json
+import socket
 import subprocess
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from fhir.resources.diagnosticreport import DiagnosticReport
 from fhir.resources.observation import Observation
 
@@ -38,9 +46,39 @@ NOW = datetime.now(UTC)
 LOINC = "http://loinc.org"
 
 
+class Inbox:
+    """What the SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
-    return DEMO_ENV
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def stack_env(smtp: tuple[int, Inbox]) -> dict[str, str]:
+    port, _ = smtp
+    return {
+        **DEMO_ENV,
+        "GOSMED_DOCUMENTS_SMTP_HOST": "127.0.0.1",
+        "GOSMED_DOCUMENTS_SMTP_PORT": str(port),
+    }
 
 
 def result(
@@ -177,6 +215,40 @@ def test_without_the_laboratorys_file_documents_renders_pdf_and_fhir_xml(
     assert values == {"Глюкоза": 6.8, "Холестерин общий": 5.1}
     loinc = {c["code"] for o in observations for c in o["code"]["coding"] if c["system"] == LOINC}
     assert loinc == {"2345-7", "2093-3"}
+
+
+def test_email_arrives_with_the_file_attached(
+    edge: httpx.Client, amqp_url: str, smtp: tuple[int, Inbox]
+) -> None:
+    _, inbox = smtp
+    values = (glucose("5.5"),)
+    pdf = simple_pdf([f"Study {BIOCHEMISTRY[0]}", "GLU 5.5"])
+    own = result(BIOCHEMISTRY, 1, *values, pdf=pdf)
+    rendered = result(BLOOD_COUNT, 1, haemoglobin("129"))
+    asyncio.run(send(amqp_url, report(own, rendered)))
+    headers = login(edge, demo.PATIENT)
+
+    sent = edge.post(f"/api/v1/patients/me/lab-results/{ident(own)}/email", headers=headers)
+    assert sent.status_code == 202, sent.text
+    assert "@" in sent.json()["address"]
+    xml = edge.post(
+        f"/api/v1/patients/me/lab-results/{ident(rendered)}/email?format=xml", headers=headers
+    )
+    assert xml.status_code == 202, xml.text
+
+    deadline = time.monotonic() + 30
+    while len([m for m in inbox.messages if m["To"] == demo.PATIENT.email]) < 2:
+        assert time.monotonic() < deadline, "the e-mails did not arrive"
+        time.sleep(0.2)
+    attachments = {
+        a.get_content_type(): a.get_content()
+        for m in inbox.messages
+        if m["To"] == demo.PATIENT.email
+        for a in m.iter_attachments()
+    }
+    assert attachments["application/pdf"] == pdf
+    fhir = DiagnosticReport.model_validate_xml(attachments["application/fhir+xml"])
+    assert fhir.model_dump(mode="json")["code"]["text"] == BLOOD_COUNT[1]
 
 
 def test_a_result_past_twelve_months_answers_410(edge: httpx.Client, amqp_url: str) -> None:

@@ -7,6 +7,7 @@ all of these.
 """
 
 from gosmed.contracts import topology
+from gosmed.contracts.documents.lab_reports import EMAIL_LAB_REPORT
 from gosmed.contracts.documents.requests import MAX_FILE_BYTES, VERIFY_DOCUMENT
 from gosmed.contracts.records.intake import RENDERED_SERVICES
 from gosmed.contracts.records.lab import LAB_RESULTS
@@ -31,6 +32,7 @@ QUEUE_MESSAGE_BYTES: dict[str, int] = {
     topology.command_queue(topology.Service.RECORDS, RENDERED_SERVICES): REPORT_MESSAGE_BYTES,
     topology.command_queue(topology.Service.RECORDS, LAB_RESULTS): LAB_MESSAGE_BYTES,
     VERIFY_DOCUMENT.queue: FILE_MESSAGE_BYTES,
+    EMAIL_LAB_REPORT.queue: FILE_MESSAGE_BYTES,  # the laboratory's file, at most 2 MiB
     topology.command_queue(topology.Service.SCHEDULING, PUBLISH_SCHEDULE): SCHEDULE_MESSAGE_BYTES,
 }
 

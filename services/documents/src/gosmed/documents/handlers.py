@@ -1,10 +1,11 @@
 """Subscribers: contract in -> service call -> contract out."""
 
-from collections.abc import Callable
-from typing import Any, Protocol
-
 from gosmed.contracts import topology
-from gosmed.contracts.documents.lab_reports import RENDER_LAB_REPORT, RenderLabReport
+from gosmed.contracts.documents.lab_reports import (
+    EMAIL_LAB_REPORT,
+    RENDER_LAB_REPORT,
+    RenderLabReport,
+)
 from gosmed.contracts.documents.requests import (
     DELIVER_DOCUMENT_EMAIL,
     EMAIL_DOCUMENT,
@@ -18,18 +19,15 @@ from gosmed.contracts.documents.requests import (
     RenderDocument,
 )
 from gosmed.contracts.records.lab import LabResultFile
+from gosmed.documents.lab_mail import LabMail, Worker
 from gosmed.documents.lab_reports import lab_file, render_lab_report
 from gosmed.documents.service import DocumentService
 from gosmed.runtime.service import ServiceRuntime
 
 
-class Worker(Protocol):
-    """Runs CPU-bound rendering off the event loop (`RenderPool`)."""
-
-    async def run(self, function: Callable[..., bytes], *args: Any) -> bytes: ...
-
-
-def register(runtime: ServiceRuntime, service: DocumentService, pool: Worker) -> None:
+def register(
+    runtime: ServiceRuntime, service: DocumentService, pool: Worker, lab_mail: LabMail
+) -> None:
     serve = runtime.serve
     serve(REQUEST_DOCUMENT, service.request)
     serve(GET_DOCUMENT, lambda request: service.get(request.context, request.document_id))
@@ -42,6 +40,7 @@ def register(runtime: ServiceRuntime, service: DocumentService, pool: Worker) ->
         return lab_file(request, await pool.run(render_lab_report, request))
 
     serve(RENDER_LAB_REPORT, render_lab)
+    serve(EMAIL_LAB_REPORT, lab_mail.email)
 
     async def render(command: RenderDocument) -> None:
         await service.render(command.document_id)

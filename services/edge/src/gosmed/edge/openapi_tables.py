@@ -71,6 +71,10 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         409: "The result is not ready yet.",
         410: "The result is past its 12 months after it was ready.",
     },
+    ("post", "/patients/{patient_id}/lab-results/{result_id}/email"): {
+        409: "The result is not ready yet, or the account has no confirmed e-mail.",
+        410: "The result is past its 12 months after it was ready.",
+    },
     ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
     ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
         403: "Only operators see the corrections of clinics.",

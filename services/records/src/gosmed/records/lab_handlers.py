@@ -2,6 +2,7 @@
 
 from gosmed.contracts import topology
 from gosmed.contracts.records.lab import (
+    EMAIL_LAB_RESULT,
     EXPORT_LAB_RESULTS,
     GET_LAB_RESULT,
     GET_LAB_RESULT_FILE,
@@ -44,4 +45,5 @@ def register(runtime: ServiceRuntime, lab: LabResults) -> None:
     runtime.serve(LIST_LAB_RESULTS, lab.list_results)
     runtime.serve(GET_LAB_RESULT, lab.get_result)
     runtime.serve(GET_LAB_RESULT_FILE, lab.file)
+    runtime.serve(EMAIL_LAB_RESULT, lab.email)
     runtime.serve(EXPORT_LAB_RESULTS, lab.export_values)

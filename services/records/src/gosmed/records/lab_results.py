@@ -8,16 +8,18 @@ from uuid import UUID
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import utc_now
-from gosmed.contracts.documents.lab_reports import RenderLabReport
+from gosmed.contracts.documents.lab_reports import EmailLabReport, RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.records.lab import (
     MAX_EXPORT_VALUES,
+    EmailLabResult,
     ExportLabValues,
     GetLabResult,
     GetLabResultFile,
     LabFileFormat,
     LabResultDetail,
+    LabResultEmailed,
     LabResultFile,
     LabResultsAccepted,
     LabResultsPage,
@@ -115,28 +117,44 @@ class LabResults:
         """The laboratory's own file in the format asked for, or one documents renders from
         the analytes when the laboratory sent none."""
         decision, result = await self._readable(query.context, query.result_id)
-        if result.summary.status != LabStatus.READY:
-            raise ServiceError(ErrorCode.CONFLICT, "Результат исследования ещё не готов.")
-        content = await self.store.file(query.result_id, query.format)
-        if content is None:
-            detail = await self._detail(decision, result)
-            file = await self.documents.render_lab(
-                RenderLabReport(
-                    result=detail,
-                    organization_name=detail.item.organization_name,
-                    format=query.format,
-                    rendered_on=self.clock().date(),
-                )
-            )
-        else:
-            file = LabResultFile(
-                file_name=f"lab-result-{result.summary.ordered_on.isoformat()}"
-                f".{query.format.value}",
-                media_type=MEDIA_TYPES[query.format],
-                content=content,
-            )
+        report, own = await self._sendable(decision, result, query.format)
+        file = own or await self.documents.render_lab(report)
         await self._journal(decision, f"lab-file-{query.format.value}", [result.summary.id])
         return file
+
+    async def email(self, command: EmailLabResult) -> LabResultEmailed:
+        """E-mail the result's file to the caller's confirmed address (through documents)."""
+        decision, result = await self._readable(command.context, command.result_id)
+        report, own = await self._sendable(decision, result, command.format)
+        sent = await self.documents.email_lab(
+            EmailLabReport(report=report, recipient_account_id=decision.actor_id, file=own)
+        )
+        await self._journal(decision, f"lab-email-{command.format.value}", [result.summary.id])
+        return sent
+
+    async def _sendable(
+        self, decision: AccessDecision, result: StoredLabResult, fmt: LabFileFormat
+    ) -> tuple[RenderLabReport, LabResultFile | None]:
+        """What documents needs to render a ready result, and the laboratory's own file in
+        `fmt` if it sent one."""
+        if result.summary.status != LabStatus.READY:
+            raise ServiceError(ErrorCode.CONFLICT, "Результат исследования ещё не готов.")
+        detail = await self._detail(decision, result)
+        report = RenderLabReport(
+            result=detail,
+            organization_name=detail.item.organization_name,
+            format=fmt,
+            rendered_on=self.clock().date(),
+        )
+        content = await self.store.file(result.summary.id, fmt)
+        if content is None:
+            return report, None
+        own = LabResultFile(
+            file_name=f"lab-result-{result.summary.ordered_on.isoformat()}.{fmt.value}",
+            media_type=MEDIA_TYPES[fmt],
+            content=content,
+        )
+        return report, own
 
     async def _detail(self, decision: AccessDecision, result: StoredLabResult) -> LabResultDetail:
         [summary] = await self._named([result.summary])

@@ -16,13 +16,18 @@ from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, wait_e
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.documents.lab_reports import RENDER_LAB_REPORT, RenderLabReport
+from gosmed.contracts.documents.lab_reports import (
+    EMAIL_LAB_REPORT,
+    RENDER_LAB_REPORT,
+    EmailLabReport,
+    RenderLabReport,
+)
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.intake import RequestClinicSync
-from gosmed.contracts.records.lab import LabResultFile
+from gosmed.contracts.records.lab import LabResultEmailed, LabResultFile
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
@@ -58,6 +63,9 @@ class Documents:
 
     async def render_lab(self, request: RenderLabReport) -> LabResultFile:
         return await self.documents.call(RENDER_LAB_REPORT, request)
+
+    async def email_lab(self, request: EmailLabReport) -> LabResultEmailed:
+        return await self.documents.call(EMAIL_LAB_REPORT, request)
 
 
 class Identity:

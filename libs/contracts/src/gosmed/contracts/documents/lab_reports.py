@@ -4,11 +4,17 @@ and print, or an HL7 FHIR DiagnosticReport with its Observations as XML for othe
 records calls it after it has authorized the reader; documents keeps nothing of it."""
 
 from datetime import date
+from uuid import UUID
 
 from pydantic import Field
 
 from gosmed.contracts.base import Message
-from gosmed.contracts.records.lab import LabFileFormat, LabResultDetail, LabResultFile
+from gosmed.contracts.records.lab import (
+    LabFileFormat,
+    LabResultDetail,
+    LabResultEmailed,
+    LabResultFile,
+)
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
 
@@ -23,3 +29,15 @@ class RenderLabReport(Message):
 
 
 RENDER_LAB_REPORT = Rpc(Service.DOCUMENTS, "render-lab-report", RenderLabReport, LabResultFile)
+
+
+class EmailLabReport(Message):
+    """E-mail a lab result to the confirmed address of `recipient_account_id` (who asked):
+    the laboratory's own `file`, or one rendered from `report` when it is None."""
+
+    report: RenderLabReport
+    recipient_account_id: UUID
+    file: LabResultFile | None = None
+
+
+EMAIL_LAB_REPORT = Rpc(Service.DOCUMENTS, "email-lab-report", EmailLabReport, LabResultEmailed)

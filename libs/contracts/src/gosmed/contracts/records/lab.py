@@ -248,6 +248,20 @@ class LabResultFile(Contract):
     rendered: bool = False
 
 
+class EmailLabResult(Message):
+    """E-mail a ready result (the laboratory's file, or one rendered) to the caller's
+    confirmed address."""
+
+    context: AccessContext
+    result_id: UUID
+    format: LabFileFormat = LabFileFormat.PDF
+
+
+class LabResultEmailed(Contract):
+    address: str = Field(description="The address it went to, masked (a***@example.ru).")
+    file_name: str
+
+
 class ExportLabValues(Message):
     """A patient's values of some analytes over a period, oldest first (for a dynamics report;
     authorized as `read_lab_results`)."""
@@ -279,3 +293,4 @@ LIST_LAB_RESULTS = Rpc(Service.RECORDS, "list-lab-results", ListLabResults, LabR
 GET_LAB_RESULT = Rpc(Service.RECORDS, "get-lab-result", GetLabResult, LabResultDetail)
 GET_LAB_RESULT_FILE = Rpc(Service.RECORDS, "get-lab-result-file", GetLabResultFile, LabResultFile)
 EXPORT_LAB_RESULTS = Rpc(Service.RECORDS, "export-lab-results", ExportLabValues, LabValuesExport)
+EMAIL_LAB_RESULT = Rpc(Service.RECORDS, "email-lab-result", EmailLabResult, LabResultEmailed)

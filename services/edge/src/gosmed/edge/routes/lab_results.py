@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
 from gosmed.contracts.records import lab
@@ -87,3 +87,22 @@ async def get_lab_result_file(
         media_type=found.media_type,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.file_name)}"},
     )
+
+
+@router.post(
+    "/patients/{patient_id}/lab-results/{result_id}/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=lab.LabResultEmailed,
+    summary="Отправить результат анализа (PDF или XML) на подтверждённую электронную почту",
+)
+async def email_lab_result(
+    patient_id: str,
+    result_id: UUID,
+    principal: PrincipalDep,
+    records: RecordsDep,
+    format: Annotated[lab.LabFileFormat, Query()] = lab.LabFileFormat.PDF,
+) -> lab.LabResultEmailed:
+    request = lab.EmailLabResult(
+        context=patient_context(principal, patient_id), result_id=result_id, format=format
+    )
+    return await records.call(lab.EMAIL_LAB_RESULT, request)
