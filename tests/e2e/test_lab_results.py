@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 import socket
 import subprocess
 import time
@@ -72,13 +73,27 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 
 
 @pytest.fixture(scope="module")
-def stack_env(smtp: tuple[int, Inbox]) -> dict[str, str]:
+def sms_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sms") / "sms-outbox.jsonl"
+
+
+@pytest.fixture(scope="module")
+def stack_env(smtp: tuple[int, Inbox], sms_outbox: Path) -> dict[str, str]:
     port, _ = smtp
     return {
         **DEMO_ENV,
         "GOSMED_DOCUMENTS_SMTP_HOST": "127.0.0.1",
         "GOSMED_DOCUMENTS_SMTP_PORT": str(port),
+        "GOSMED_IDENTITY_SMS_OUTBOX_PATH": str(sms_outbox),
     }
+
+
+def last_sms_code(outbox: Path, phone: str) -> str:
+    """The code in the newest SMS to `phone`, as its owner reads it."""
+    texts = [json.loads(line) for line in outbox.read_text().splitlines()]
+    newest: str = [t["text"] for t in texts if t["to"] == phone][-1]
+    (code,) = re.findall(r"\b\d{6}\b", newest)
+    return str(code)
 
 
 def result(
@@ -296,3 +311,46 @@ def test_an_invalid_report_is_rejected_with_every_reason(amqp_url: str) -> None:
     assert "results.0.study_code" in fields
     assert "results.0.version" in fields
     assert demo.PATIENT.snils not in reply.model_dump_json()
+
+
+def test_deleting_needs_the_sms_code(edge: httpx.Client, amqp_url: str, sms_outbox: Path) -> None:
+    item = result(BLOOD_COUNT, 5, haemoglobin("126"))
+    asyncio.run(send(amqp_url, report(item)))
+    headers = login(edge, demo.PATIENT)
+    path = f"/api/v1/patients/me/lab-results/{ident(item)}"
+
+    pending = edge.delete(path, headers=headers)
+    assert pending.status_code == 202, pending.text
+    assert get(edge, f"/{ident(item)}").status_code == 200  # nothing changed without the code
+    confirmation = f"{path}/confirmations/{pending.json()['confirmation_id']}"
+    code = last_sms_code(sms_outbox, demo.PATIENT.phone or "")
+    wrong = "000000" if code != "000000" else "111111"
+    refused = edge.post(confirmation, json={"code": wrong}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert get(edge, f"/{ident(item)}").status_code == 200
+
+    done = edge.post(confirmation, json={"code": code}, headers=headers)
+    assert done.status_code == 200, done.text
+    assert get(edge, f"/{ident(item)}").status_code == 404
+    listed = get(edge, "?limit=100").json()["items"]
+    assert ident(item) not in {i["id"] for i in listed}
+    again = edge.post(confirmation, json={"code": code}, headers=headers)
+    assert again.status_code == 404
+
+
+def test_a_note_changes_only_with_the_sms_code(
+    edge: httpx.Client, amqp_url: str, sms_outbox: Path
+) -> None:
+    item = result(BLOOD_COUNT, 6, haemoglobin("133"))
+    asyncio.run(send(amqp_url, report(item)))
+    headers = login(edge, demo.PATIENT)
+    path = f"/api/v1/patients/me/lab-results/{ident(item)}"
+
+    pending = edge.patch(path, json={"note": "сдавал натощак"}, headers=headers)
+    assert pending.status_code == 202, pending.text
+    assert get(edge, f"/{ident(item)}").json()["item"]["note"] is None
+    code = last_sms_code(sms_outbox, demo.PATIENT.phone or "")
+    confirmation = f"{path}/confirmations/{pending.json()['confirmation_id']}"
+    done = edge.post(confirmation, json={"code": code}, headers=headers)
+    assert done.status_code == 200, done.text
+    assert get(edge, f"/{ident(item)}").json()["item"]["note"] == "сдавал натощак"

@@ -75,6 +75,19 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         409: "The result is not ready yet, or the account has no confirmed e-mail.",
         410: "The result is past its 12 months after it was ready.",
     },
+    ("delete", "/patients/{patient_id}/lab-results/{result_id}"): {
+        403: "Only the patient or the parent of a minor deletes a result.",
+        409: "The account has no phone for the code.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("patch", "/patients/{patient_id}/lab-results/{result_id}"): {
+        403: "Only the patient or the parent of a minor changes the note.",
+        409: "The account has no phone for the code.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("post", "/patients/{patient_id}/lab-results/{result_id}/confirmations/{confirmation_id}"): {
+        410: "The result is past its 12 months after it was ready.",
+    },
     ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
     ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
         403: "Only operators see the corrections of clinics.",
@@ -157,6 +170,17 @@ LINKS: dict[tuple[str, str], dict[str, Target]] = {
             "get",
             "/patients/{patient_id}/lab-results/{result_id}",
             {"patient_id": "$request.path.patient_id", "result_id": "$response.body#/items/0/id"},
+        ),
+    },
+    ("delete", "/patients/{patient_id}/lab-results/{result_id}"): {
+        "ConfirmLabResultChange": (
+            "post",
+            "/patients/{patient_id}/lab-results/{result_id}/confirmations/{confirmation_id}",
+            {
+                "patient_id": "$request.path.patient_id",
+                "result_id": "$request.path.result_id",
+                "confirmation_id": "$response.body#/confirmation_id",
+            },
         ),
     },
     ("get", "/organizations"): {

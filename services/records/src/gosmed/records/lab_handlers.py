@@ -2,12 +2,14 @@
 
 from gosmed.contracts import topology
 from gosmed.contracts.records.lab import (
+    CONFIRM_LAB_RESULT_CHANGE,
     EMAIL_LAB_RESULT,
     EXPORT_LAB_RESULTS,
     GET_LAB_RESULT,
     GET_LAB_RESULT_FILE,
     LAB_RESULTS,
     LIST_LAB_RESULTS,
+    REQUEST_LAB_RESULT_CHANGE,
     LabResultsAccepted,
     ReportLabResults,
 )
@@ -47,3 +49,5 @@ def register(runtime: ServiceRuntime, lab: LabResults) -> None:
     runtime.serve(GET_LAB_RESULT_FILE, lab.file)
     runtime.serve(EMAIL_LAB_RESULT, lab.email)
     runtime.serve(EXPORT_LAB_RESULTS, lab.export_values)
+    runtime.serve(REQUEST_LAB_RESULT_CHANGE, lab.request_change)
+    runtime.serve(CONFIRM_LAB_RESULT_CHANGE, lab.confirm_change)

@@ -11,12 +11,16 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.documents.lab_reports import EmailLabReport, RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
+from gosmed.contracts.identity.action_codes import CheckActionCode, IssueActionCode
 from gosmed.contracts.records.lab import (
     MAX_EXPORT_VALUES,
+    ConfirmLabResultChange,
     EmailLabResult,
     ExportLabValues,
     GetLabResult,
     GetLabResultFile,
+    LabChangeDone,
+    LabChangePending,
     LabFileFormat,
     LabResultDetail,
     LabResultEmailed,
@@ -29,19 +33,30 @@ from gosmed.contracts.records.lab import (
     LabValuesExport,
     ListLabResults,
     ReportLabResults,
+    RequestLabResultChange,
 )
 from gosmed.records.cards import Cards
 from gosmed.records.domain import Outcome, Position
-from gosmed.records.lab_results_repository import LabFilter, LabResultsRepository, StoredLabResult
+from gosmed.records.lab_results_repository import (
+    LabFilter,
+    LabResultsRepository,
+    PendingChange,
+    StoredLabResult,
+)
 from gosmed.records.lab_rules import (
+    CHANGE_ACTIONS,
     GONE_MESSAGE,
+    NO_CHANGE,
     NOT_FOUND_MESSAGE,
+    OWNER_ONLY,
+    change_subject,
     expired,
     expiry_cutoff,
     matches,
+    wrong_code,
 )
 from gosmed.records.ports import Documents
-from gosmed.records.service import Reading
+from gosmed.records.service import OWNER_BASES, Reading
 from gosmed.runtime.outbox import Relay
 
 MEDIA_TYPES = {LabFileFormat.PDF: "application/pdf", LabFileFormat.XML: "application/xml"}
@@ -168,6 +183,58 @@ class LabResults:
             clinic_files=result.files,
             basis_label=decision.basis_label,
         )
+
+    async def request_change(self, command: RequestLabResultChange) -> LabChangePending:
+        """Step one of a deletion or a note: the code goes by SMS to whoever acts (the patient
+        or the parent of a minor); nothing changes yet."""
+        decision, result = await self._readable(command.context, command.result_id)
+        if decision.basis not in OWNER_BASES:
+            raise ServiceError(ErrorCode.FORBIDDEN, OWNER_ONLY)
+        issued = await self.reading.identity.issue_action_code(
+            IssueActionCode(
+                account_id=decision.actor_id,
+                subject=change_subject(result.summary.id, command.kind),
+                action=CHANGE_ACTIONS[command.kind],
+            )
+        )
+        await self.store.pend(
+            PendingChange(
+                id=issued.code_id,
+                result_id=result.summary.id,
+                actor_id=decision.actor_id,
+                kind=command.kind,
+                note=(command.note or "").strip() or None,
+                expires_at=issued.expires_at,
+            )
+        )
+        return LabChangePending(
+            confirmation_id=issued.code_id,
+            kind=command.kind,
+            expires_at=issued.expires_at,
+            sent_to=issued.sent_to,
+        )
+
+    async def confirm_change(self, command: ConfirmLabResultChange) -> LabChangeDone:
+        """Step two: the change is made only with the right code, once."""
+        decision, result = await self._readable(command.context, command.result_id)
+        change = await self.store.pending(
+            command.confirmation_id, result.summary.id, decision.actor_id
+        )
+        if change is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, NO_CHANGE)
+        checked = await self.reading.identity.check_action_code(
+            CheckActionCode(
+                code_id=change.id,
+                account_id=decision.actor_id,
+                subject=change_subject(change.result_id, change.kind),
+                code=command.code,
+            )
+        )
+        if not checked.confirmed:
+            raise ServiceError(ErrorCode.VALIDATION_FAILED, wrong_code(checked.tries_left))
+        await self.store.apply(change)
+        await self._journal(decision, f"lab-{change.kind.value}", [change.result_id])
+        return LabChangeDone(result_id=change.result_id, kind=change.kind, note=change.note)
 
     async def export_values(self, query: ExportLabValues) -> LabValuesExport:
         """Values of the asked analytes of ready results within their 12 months, oldest

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.lab import (
     Analyte,
+    LabChangeKind,
     LabFileFormat,
     LabResultSummary,
     LabStatus,
@@ -63,6 +64,18 @@ class LabFilter:
 
 
 @dataclass(frozen=True)
+class PendingChange:
+    """A deletion or a new note waiting for the SMS code (its id is the code's id)."""
+
+    id: UUID
+    result_id: UUID
+    actor_id: UUID
+    kind: LabChangeKind
+    note: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class StoredLabResult:
     """A result as read back, its sealed fields opened."""
 
@@ -81,6 +94,7 @@ class LabResultsRepository:
         self.results = database["lab_results"]
         self.files = database["lab_files"]
         self.keys = keys
+        self.changes = database["lab_changes"]  # deletions and notes waiting for their code
         self.outbox = Outbox(self.results)  # the patient's notice of a ready result
 
     async def ensure_indexes(self) -> None:
@@ -88,6 +102,7 @@ class LabResultsRepository:
         await self.results.create_index("ready_at", sparse=True)
         await self.files.create_index("result_id")
         await self.outbox.ensure_index()
+        await self.changes.create_index("expires_at", expireAfterSeconds=0)
 
     async def store(
         self, organization_id: UUID, result: ReportedLabResult, now: datetime
@@ -218,6 +233,50 @@ class LabResultsRepository:
             {"$set": {"expired": True, "analytes": None, "formats": []}},
         )
         return len(idents)
+
+    async def pend(self, change: PendingChange) -> None:
+        """Keep a change until its code confirms it (or it expires)."""
+        ident = str(change.id)
+        note = change.note
+        await self.changes.insert_one(
+            {
+                "_id": ident,
+                "result_id": str(change.result_id),
+                "actor_id": str(change.actor_id),
+                "kind": change.kind.value,
+                "note": self.keys.seal_text(note, f"{ident}:note") if note is not None else None,
+                "expires_at": change.expires_at,
+            }
+        )
+
+    async def pending(self, ident: UUID, result_id: UUID, actor_id: UUID) -> PendingChange | None:
+        doc = await self.changes.find_one(
+            {"_id": str(ident), "result_id": str(result_id), "actor_id": str(actor_id)}
+        )
+        if doc is None:
+            return None
+        note = doc.get("note")
+        return PendingChange(
+            id=ident,
+            result_id=result_id,
+            actor_id=actor_id,
+            kind=LabChangeKind(doc["kind"]),
+            note=self.keys.open_text(note, f"{ident}:note") if note else None,
+            expires_at=_aware(doc["expires_at"]) or doc["expires_at"],
+        )
+
+    async def apply(self, change: PendingChange) -> None:
+        """Delete the result from the patient's view (its values and files erased), or set
+        its note; the change is done once."""
+        ident = str(change.result_id)
+        if change.kind == LabChangeKind.DELETE:
+            await self.files.delete_many({"result_id": ident})
+            update: Document = {"deleted": True, "analytes": None, "formats": [], "note": None}
+        else:
+            note = change.note
+            update = {"note": self.keys.seal_text(note, f"{ident}:note") if note else None}
+        await self.results.update_one({"_id": ident}, {"$set": update})
+        await self.changes.delete_one({"_id": str(change.id)})
 
     def _stored(self, doc: Document) -> StoredLabResult:
         ident = doc["_id"]

@@ -5,7 +5,13 @@ from datetime import date, datetime, timedelta
 from uuid import UUID, uuid5
 
 from gosmed.contracts.identity.notifications import NotificationChannel, SendNotification
-from gosmed.contracts.records.lab import KEPT_DAYS, Analyte, LabStatus, ReportedLabResult
+from gosmed.contracts.records.lab import (
+    KEPT_DAYS,
+    Analyte,
+    LabChangeKind,
+    LabStatus,
+    ReportedLabResult,
+)
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.records.domain import is_restricted
 
@@ -15,6 +21,29 @@ GONE_MESSAGE = (
     "результат удалён. Обратитесь в медицинскую организацию, выполнившую исследование."
 )
 NOT_FOUND_MESSAGE = "Результат исследования не найден."
+OWNER_ONLY = (
+    "Удалить результат или изменить заметку может только сам пациент или законный "
+    "представитель ребёнка."
+)
+NO_CHANGE = "Запрос на изменение не найден: запросите код подтверждения снова."
+CHANGE_ACTIONS = {
+    LabChangeKind.DELETE: "удаление результата анализа",
+    LabChangeKind.NOTE: "изменение заметки к результату анализа",
+}
+
+
+def change_subject(result_id: UUID, kind: LabChangeKind) -> str:
+    """What a confirmation code is bound to: this change of this result."""
+    return f"lab-result:{result_id}:{kind.value}"
+
+
+def wrong_code(tries_left: int) -> str:
+    if tries_left:
+        return f"Неверный код подтверждения. Осталось попыток: {tries_left}."
+    return (
+        "Код подтверждения недействителен: истёк, уже использован или исчерпаны попытки. "
+        "Запросите новый."
+    )
 
 
 def lab_result_id(organization_id: UUID, clinic_result_id: str) -> UUID:

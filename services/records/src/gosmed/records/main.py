@@ -80,13 +80,17 @@ def create(
     intake = Intake(records, syncs, runtime.relay)
     handlers.register(runtime, intake, reading, cards, corrections)
     lab_store = LabResultsRepository(database, keys)
-    documents = Documents(ServiceClient(Service.DOCUMENTS, rpc))
+    renders = RpcClient(
+        settings.amqp_url, timeout=settings.render_timeout, tracer_provider=tracer_provider
+    )
+    documents = Documents(ServiceClient(Service.DOCUMENTS, renders))
     lab = LabResults(lab_store, reading, cards, documents, runtime.relay)
     lab_handlers.register(runtime, lab)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         await rpc.connect()
+        await renders.connect()
         await sender.declare()
         await records.ensure_indexes()
         await records.count_all()
@@ -111,6 +115,7 @@ def create(
     runtime.on_startup(start)
     runtime.on_shutdown(stop_backfill)
     runtime.app.after_shutdown(rpc.close)  # once in-flight messages are done
+    runtime.app.after_shutdown(renders.close)
     return runtime
 
 

@@ -24,6 +24,14 @@ from gosmed.contracts.documents.lab_reports import (
 )
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.action_codes import (
+    CHECK_ACTION_CODE,
+    ISSUE_ACTION_CODE,
+    ActionCodeChecked,
+    ActionCodeIssued,
+    CheckActionCode,
+    IssueActionCode,
+)
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.intake import RequestClinicSync
@@ -76,6 +84,12 @@ class Identity:
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
         return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
+
+    async def issue_action_code(self, request: IssueActionCode) -> ActionCodeIssued:
+        return await self.identity.call(ISSUE_ACTION_CODE, request)
+
+    async def check_action_code(self, request: CheckActionCode) -> ActionCodeChecked:
+        return await self.identity.call(CHECK_ACTION_CODE, request)
 
     async def act_for_organization(
         self,

@@ -14,6 +14,13 @@ class RecordsSettings(ServiceSettings):
     rpc_timeout: float = Field(
         default=3.0, gt=0, le=60, description="Seconds to wait for identity and the registry."
     )
+    render_timeout: float = Field(
+        default=4.5,
+        gt=0,
+        le=60,
+        description="Seconds to wait for documents to render or e-mail a lab result (keep it "
+        "below the edge's GOSMED_EDGE_RPC_TIMEOUT).",
+    )
     sync_cooldown_seconds: int = Field(
         default=300,
         ge=0,

@@ -262,6 +262,43 @@ class LabResultEmailed(Contract):
     file_name: str
 
 
+class LabChangeKind(StrEnum):
+    DELETE = "delete"
+    NOTE = "note"
+
+
+class RequestLabResultChange(Message):
+    """Delete a result from the patient's view, or change its note: step one, which sends a
+    confirmation code by SMS to whoever acts (the change waits for it)."""
+
+    context: AccessContext
+    result_id: UUID
+    kind: LabChangeKind
+    note: str | None = Field(default=None, max_length=MAX_NOTE, description="For `note`.")
+
+
+class LabChangePending(Contract):
+    confirmation_id: UUID
+    kind: LabChangeKind
+    expires_at: datetime
+    sent_to: str = Field(description="The phone the code went to, masked.")
+
+
+class ConfirmLabResultChange(Message):
+    """Step two: the code from the SMS (single use, 5 minutes, 5 tries)."""
+
+    context: AccessContext
+    result_id: UUID
+    confirmation_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class LabChangeDone(Contract):
+    result_id: UUID
+    kind: LabChangeKind
+    note: str | None = None
+
+
 class ExportLabValues(Message):
     """A patient's values of some analytes over a period, oldest first (for a dynamics report;
     authorized as `read_lab_results`)."""
@@ -294,3 +331,9 @@ GET_LAB_RESULT = Rpc(Service.RECORDS, "get-lab-result", GetLabResult, LabResultD
 GET_LAB_RESULT_FILE = Rpc(Service.RECORDS, "get-lab-result-file", GetLabResultFile, LabResultFile)
 EXPORT_LAB_RESULTS = Rpc(Service.RECORDS, "export-lab-results", ExportLabValues, LabValuesExport)
 EMAIL_LAB_RESULT = Rpc(Service.RECORDS, "email-lab-result", EmailLabResult, LabResultEmailed)
+REQUEST_LAB_RESULT_CHANGE = Rpc(
+    Service.RECORDS, "request-lab-result-change", RequestLabResultChange, LabChangePending
+)
+CONFIRM_LAB_RESULT_CHANGE = Rpc(
+    Service.RECORDS, "confirm-lab-result-change", ConfirmLabResultChange, LabChangeDone
+)

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts.records import lab
 from gosmed.contracts.types import DateRange, IsoDate
@@ -106,3 +106,74 @@ async def email_lab_result(
         context=patient_context(principal, patient_id), result_id=result_id, format=format
     )
     return await records.call(lab.EMAIL_LAB_RESULT, request)
+
+
+class NoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(
+        default=None, max_length=lab.MAX_NOTE, description="The note; empty or null removes it."
+    )
+
+
+class CodeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code from the SMS.")
+
+
+@router.delete(
+    "/patients/{patient_id}/lab-results/{result_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=lab.LabChangePending,
+    summary="Удалить результат из списка: шаг 1, код подтверждения по SMS",
+)
+async def delete_lab_result(
+    patient_id: str, result_id: UUID, principal: PrincipalDep, records: RecordsDep
+) -> lab.LabChangePending:
+    request = lab.RequestLabResultChange(
+        context=patient_context(principal, patient_id),
+        result_id=result_id,
+        kind=lab.LabChangeKind.DELETE,
+    )
+    return await records.call(lab.REQUEST_LAB_RESULT_CHANGE, request)
+
+
+@router.patch(
+    "/patients/{patient_id}/lab-results/{result_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=lab.LabChangePending,
+    summary="Изменить заметку к результату: шаг 1, код подтверждения по SMS",
+)
+async def change_lab_result_note(
+    patient_id: str, result_id: UUID, body: NoteBody, principal: PrincipalDep, records: RecordsDep
+) -> lab.LabChangePending:
+    request = lab.RequestLabResultChange(
+        context=patient_context(principal, patient_id),
+        result_id=result_id,
+        kind=lab.LabChangeKind.NOTE,
+        note=body.note,
+    )
+    return await records.call(lab.REQUEST_LAB_RESULT_CHANGE, request)
+
+
+@router.post(
+    "/patients/{patient_id}/lab-results/{result_id}/confirmations/{confirmation_id}",
+    response_model=lab.LabChangeDone,
+    summary="Подтвердить удаление или заметку кодом из SMS: шаг 2",
+)
+async def confirm_lab_result_change(
+    patient_id: str,
+    result_id: UUID,
+    confirmation_id: UUID,
+    body: CodeBody,
+    principal: PrincipalDep,
+    records: RecordsDep,
+) -> lab.LabChangeDone:
+    request = lab.ConfirmLabResultChange(
+        context=patient_context(principal, patient_id),
+        result_id=result_id,
+        confirmation_id=confirmation_id,
+        code=body.code,
+    )
+    return await records.call(lab.CONFIRM_LAB_RESULT_CHANGE, request)
