@@ -1,10 +1,12 @@
 """Representatives of organizations end to end: the demo staff member of «ГП № 7» acts for the
 clinic on its power of attorney (ДОВ-ГП7-2026-001) through the real edge and broker, with the
 same use cases as the clinic's broker integration; not for another clinic, not beyond the
-scopes granted; every decision in the organization's journal."""
+scopes granted, not after the power of attorney is revoked; every decision in the
+organization's journal."""
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from gosmed.contracts.records.intake import ReportRenderedServices
 from gosmed.identity.demo import STAFF_POWER_OF_ATTORNEY_NUMBER
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
+from gosmed.registry import demo as registry_demo
 from gosmed.runtime.testing import eventually
 from tests.e2e.identity_support import DEMO_ENV, login
 
@@ -175,3 +178,66 @@ def test_a_scope_not_granted_is_refused_and_journaled(edge: httpx.Client) -> Non
     assert authority["power_of_attorney_number"] == STAFF_POWER_OF_ATTORNEY_NUMBER
     assert authority["staff_name"] == "Морозова Т. Н."
     assert "manage_schedules" not in authority["scopes"]
+
+
+def test_an_operator_grants_a_power_of_attorney_for_schedules_and_revokes_it(
+    edge: httpx.Client,
+) -> None:
+    operator, parent = login(edge, demo.OPERATOR), login(edge, demo.PARENT)
+    specialist = next(s for s in registry_demo.specialists() if s.organization_id == CLINIC)
+    day = (datetime.now(UTC) + timedelta(days=20)).date()
+    room = f"К-{uuid.uuid4().hex[:6]}"
+    slot = {
+        "clinic_slot_id": f"staff-{room}",
+        "version": 1,
+        "specialist_id": str(specialist.id),
+        "specialty": specialist.specialty.value,
+        "department": "Терапевтическое отделение",
+        "starts_at": f"{day}T10:00:00+03:00",
+        "ends_at": f"{day}T10:20:00+03:00",
+        "room": room,
+        "service_codes": ["B01.047.001"],
+        "kind": "first_visit",
+    }
+    number = f"ДОВ-ГП7-{uuid.uuid4().hex[:6]}"
+    authority = {
+        "staff_snils": demo.PARENT.snils,
+        "number": number,
+        "scopes": ["manage_schedules"],
+        "valid_from": str(day - timedelta(days=30)),
+        "valid_until": str(day),
+    }
+
+    def rooms() -> list[str]:
+        params = {"specialist_id": str(specialist.id), "from": str(day), "to": str(day)}
+        page = edge.get("/api/v1/scheduling/slots", params=params, headers=parent)
+        assert page.status_code == 200, page.text
+        return [item["place"]["room"] for item in page.json()["items"]]
+
+    by_staff = edge.post(
+        of(CLINIC, "staff"), json=authority, headers=login(edge, demo.CLINIC_STAFF)
+    )
+    no_account = edge.post(of(OTHER_CLINIC, "staff"), json=authority, headers=operator)
+    granted = edge.post(of(CLINIC, "staff"), json=authority, headers=operator)
+    assert (by_staff.status_code, by_staff.json()["code"]) == (403, "forbidden")
+    assert no_account.status_code == 404, no_account.text
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["staff_name"] == "Петров С. И."
+
+    published = edge.post(of(CLINIC, "slots"), json={"slots": [slot]}, headers=parent)
+    assert published.status_code == 200, published.text
+    assert published.json()["changed"] == 1
+    assert room in rooms()
+    withdrawn_slot = {**slot, "version": 2, "withdrawn": True}
+    withdrawn = edge.post(of(CLINIC, "slots"), json={"slots": [withdrawn_slot]}, headers=parent)
+    assert withdrawn.json()["changed"] == 1
+    assert room not in rooms()
+
+    revoked = edge.delete(of(CLINIC, f"staff/{number}"), headers=operator)
+    assert revoked.json()["revoked"] is True
+    after = edge.post(of(CLINIC, "slots"), json={"slots": [slot]}, headers=parent)
+    assert (after.status_code, after.json()["code"]) == (403, "not_organization_staff")
+    assert "отозвана" in after.json()["detail"]
+    mine = [e for e in journal(edge, operator, CLINIC) if e["actor_name"] == "Петров С. И."]
+    assert [e["allowed"] for e in mine] == [False, True, True]
+    assert all(number in e["basis_label"] for e in mine if e["allowed"])

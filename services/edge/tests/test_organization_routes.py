@@ -14,8 +14,10 @@ from gosmed.contracts.feedback.reviews import (
     AnswerOutcome,
 )
 from gosmed.contracts.identity.organizations import (
+    GRANT_STAFF_AUTHORITY,
     LIST_ORGANIZATION_JOURNAL,
     LIST_ORGANIZATION_STAFF,
+    REVOKE_STAFF_AUTHORITY,
     OrganizationAction,
     OrganizationJournalEntry,
     OrganizationJournalView,
@@ -189,3 +191,43 @@ async def test_identitys_refusal_is_403_not_organization_staff(
     assert (refused.status_code, refused.json()["code"]) == (403, "not_organization_staff")
     assert refused.json()["detail"] == "Вы не уполномочены."
     assert anonymous.status_code == 401
+
+
+async def test_an_operator_grants_and_revokes_a_power_of_attorney_through_identity(
+    client: httpx.AsyncClient, rpc: FakeRpc
+) -> None:
+    view = StaffAuthorityView(
+        staff_id=uuid4(),
+        staff_name="Петров С. И.",
+        power_of_attorney_number="ДОВ-2",
+        scopes=(OrganizationAction.MANAGE_SCHEDULES,),
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        revoked=False,
+    )
+    rpc.reply(GRANT_STAFF_AUTHORITY, view)
+    rpc.reply(REVOKE_STAFF_AUTHORITY, view.model_copy(update={"revoked": True}))
+    body = {
+        "staff_snils": "12345678964",
+        "number": "ДОВ-2",
+        "scopes": ["manage_schedules"],
+        "valid_from": "2026-01-01",
+        "valid_until": "2026-12-31",
+    }
+
+    granted = await client.post(f"{BASE}/staff", json=body, headers=BEARER)
+    backwards = await client.post(
+        f"{BASE}/staff", json={**body, "valid_until": "2025-12-31"}, headers=BEARER
+    )
+    revoked = await client.delete(f"{BASE}/staff/ДОВ-2", headers=BEARER)
+
+    assert granted.status_code == 201, granted.text
+    assert (backwards.status_code, backwards.json()["code"]) == (422, "validation_failed")
+    assert revoked.json()["revoked"] is True
+    [sent] = rpc.sent(GRANT_STAFF_AUTHORITY)
+    assert (sent.organization_id, sent.staff_snils, sent.number) == (
+        ORGANIZATION,
+        "12345678964",
+        "ДОВ-2",
+    )
+    assert rpc.sent(REVOKE_STAFF_AUTHORITY)[0].number == "ДОВ-2"

@@ -1,8 +1,8 @@
 """The demo clinic's staff member on the embedded store: decisions on the power of attorney,
 each one journaled in the organization's journal; the staff list and the journal need the
-`see_figures` scope (or an operator)."""
+`see_figures` scope (or an operator); operators register and revoke powers of attorney."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +12,11 @@ from gosmed.contracts.access import AccessContext, Role
 from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.identity.organizations import (
     AuthorizeOrganizationAction,
+    GrantStaffAuthority,
     ListOrganizationJournal,
     ListOrganizationStaff,
     OrganizationAction,
+    RevokeStaffAuthority,
 )
 from gosmed.identity import demo as identity_demo
 from gosmed.identity.demo import STAFF_POWER_OF_ATTORNEY_NUMBER, account_id
@@ -114,4 +116,54 @@ async def test_the_staff_list_needs_figures_of_that_clinic(
     await refused(
         organizations.journal(ListOrganizationJournal(context=STAFF, organization_id=OTHER_CLINIC)),
         ErrorCode.NOT_ORGANIZATION_STAFF,
+    )
+
+
+def grant(
+    context: AccessContext = OPERATOR, organization: Any = CLINIC, number: str = "ДОВ-2"
+) -> GrantStaffAuthority:
+    return GrantStaffAuthority(
+        context=context,
+        organization_id=organization,
+        staff_snils=demo.PATIENT.snils,
+        number=number,
+        scopes=frozenset({OrganizationAction.MANAGE_SCHEDULES}),
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2099, 12, 31),
+    )
+
+
+async def test_an_operator_registers_and_revokes_a_power_of_attorney(
+    organizations: OrganizationService,
+) -> None:
+    schedules = ask(PATIENT, OrganizationAction.MANAGE_SCHEDULES)
+
+    granted = await organizations.grant(grant())
+    allowed = await organizations.authorize(schedules)
+    revoked = await organizations.revoke(
+        RevokeStaffAuthority(context=OPERATOR, organization_id=CLINIC, number="ДОВ-2")
+    )
+    after = await organizations.authorize(schedules)
+
+    assert (granted.staff_name, granted.revoked) == ("Иванова А. С.", False)
+    assert (allowed.allowed, allowed.power_of_attorney_number) == (True, "ДОВ-2")
+    assert revoked.revoked
+    assert not after.allowed
+    assert "отозвана" in after.reason
+
+
+async def test_only_operators_register_and_only_for_a_corporate_account(
+    organizations: OrganizationService,
+) -> None:
+    claimed_operator = STAFF.model_copy(update={"roles": frozenset({Role.OPERATOR})})
+    await refused(organizations.grant(grant(claimed_operator)), ErrorCode.FORBIDDEN)
+    await refused(organizations.grant(grant(organization=OTHER_CLINIC)), ErrorCode.NOT_FOUND)
+    await refused(
+        organizations.grant(grant(number=STAFF_POWER_OF_ATTORNEY_NUMBER)), ErrorCode.CONFLICT
+    )
+    await refused(
+        organizations.revoke(
+            RevokeStaffAuthority(context=OPERATOR, organization_id=OTHER_CLINIC, number="ДОВ-X")
+        ),
+        ErrorCode.NOT_FOUND,
     )

@@ -41,8 +41,10 @@ from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATIO
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
 from gosmed.contracts.identity.organizations import (
     AUTHORIZE_ORGANIZATION_ACTION,
+    GRANT_STAFF_AUTHORITY,
     LIST_ORGANIZATION_JOURNAL,
     LIST_ORGANIZATION_STAFF,
+    REVOKE_STAFF_AUTHORITY,
 )
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.action_codes import ActionCodes
@@ -119,3 +121,5 @@ def register_organizations(runtime: ServiceRuntime, organizations: OrganizationS
     runtime.serve(AUTHORIZE_ORGANIZATION_ACTION, organizations.authorize)
     runtime.serve(LIST_ORGANIZATION_STAFF, organizations.staff)
     runtime.serve(LIST_ORGANIZATION_JOURNAL, organizations.journal)
+    runtime.serve(GRANT_STAFF_AUTHORITY, organizations.grant)
+    runtime.serve(REVOKE_STAFF_AUTHORITY, organizations.revoke)

@@ -1,6 +1,8 @@
 """Use cases of organizations' representatives: may a staff member act for an organization
-(every decision journaled in the organization's journal), who is authorised, what was done."""
+(every decision journaled in the organization's journal), who is authorised (operators register
+and revoke the organizations' powers of attorney), what was done."""
 
+import logging
 from uuid import UUID
 
 from gosmed.contracts.access import AccessContext, Role
@@ -8,6 +10,7 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.organizations import (
     AuthorizeOrganizationAction,
+    GrantStaffAuthority,
     ListOrganizationJournal,
     ListOrganizationStaff,
     OrganizationAction,
@@ -15,14 +18,25 @@ from gosmed.contracts.identity.organizations import (
     OrganizationJournalEntry,
     OrganizationJournalView,
     OrganizationStaffView,
+    RevokeStaffAuthority,
     StaffAuthorityView,
 )
-from gosmed.identity.organization_rules import JournalEntry, decide_for_organization, short_name
+from gosmed.identity.organization_rules import (
+    JournalEntry,
+    StaffAuthority,
+    decide_for_organization,
+    short_name,
+)
 from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.repository import AccountRepository
 from gosmed.identity.service import Clock
 
+log = logging.getLogger(__name__)
+
 UNKNOWN_ACTOR = "неизвестная учётная запись"
+OPERATORS_ONLY = "Доверенности организаций регистрируют только операторы портала."
+NO_ORGANIZATION = "У организации нет корпоративной учётной записи."
+AUTHORITY_NOT_FOUND = "Доверенность организации с таким номером не найдена."
 NO_CORPORATE_ACCOUNT = "организация без корпоративной учётной записи"
 
 
@@ -43,30 +57,66 @@ class OrganizationService:
             request.context, request.organization_id, request.action, request.subject
         )
 
+    async def grant(self, request: GrantStaffAuthority) -> StaffAuthorityView:
+        """An operator registers the organization's power of attorney for a staff account."""
+        await self._operator(request.context)
+        if await self.organizations.organization(request.organization_id) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, NO_ORGANIZATION)
+        staff = await self.accounts.by_snils(request.staff_snils)
+        if staff is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "Учётная запись с таким СНИЛС не найдена.")
+        authority = StaffAuthority(
+            number=request.number,
+            organization_id=request.organization_id,
+            staff_id=staff.id,
+            scopes=request.scopes,
+            valid_from=request.valid_from,
+            valid_until=request.valid_until,
+        )
+        if not await self.organizations.create_authority(authority):
+            raise ServiceError(ErrorCode.CONFLICT, "Доверенность с таким номером уже есть.")
+        log.info("power of attorney of organization %s registered", request.organization_id)
+        return await self._view(authority)
+
+    async def revoke(self, request: RevokeStaffAuthority) -> StaffAuthorityView:
+        await self._operator(request.context)
+        revoked = await self.organizations.revoke(request.organization_id, request.number)
+        if revoked is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, AUTHORITY_NOT_FOUND)
+        log.info("power of attorney of organization %s revoked", request.organization_id)
+        return await self._view(revoked)
+
     async def staff(self, request: ListOrganizationStaff) -> OrganizationStaffView:
         organization = await self._required(
             request.context, request.organization_id, "список сотрудников"
         )
         found = await self.organizations.authorities_of_organization(request.organization_id)
-        items = []
-        for authority in found:
-            account = await self.accounts.get(authority.staff_id)
-            items.append(
-                StaffAuthorityView(
-                    staff_id=authority.staff_id,
-                    staff_name=short_name(account.full_name) if account else UNKNOWN_ACTOR,
-                    power_of_attorney_number=authority.number,
-                    scopes=tuple(sorted(authority.scopes)),
-                    valid_from=authority.valid_from,
-                    valid_until=authority.valid_until,
-                    revoked=authority.revoked,
-                )
-            )
         return OrganizationStaffView(
             organization_id=request.organization_id,
             organization_name=organization,
-            items=tuple(items),
+            items=tuple([await self._view(authority) for authority in found]),
         )
+
+    async def _view(self, authority: StaffAuthority) -> StaffAuthorityView:
+        account = await self.accounts.get(authority.staff_id)
+        return StaffAuthorityView(
+            staff_id=authority.staff_id,
+            staff_name=short_name(account.full_name) if account else UNKNOWN_ACTOR,
+            power_of_attorney_number=authority.number,
+            scopes=tuple(sorted(authority.scopes)),
+            valid_from=authority.valid_from,
+            valid_until=authority.valid_until,
+            revoked=authority.revoked,
+        )
+
+    async def _is_operator(self, context: AccessContext) -> bool:
+        """By the account's own roles in identity, not the roles the caller passed."""
+        actor = await self.accounts.get(context.actor_id)
+        return actor is not None and Role.OPERATOR in actor.roles
+
+    async def _operator(self, context: AccessContext) -> None:
+        if not await self._is_operator(context):
+            raise ServiceError(ErrorCode.FORBIDDEN, OPERATORS_ONLY)
 
     async def journal(self, request: ListOrganizationJournal) -> OrganizationJournalView:
         await self._required(request.context, request.organization_id, "журнал действий")
@@ -91,7 +141,7 @@ class OrganizationService:
     async def _required(self, context: AccessContext, organization_id: UUID, subject: str) -> str:
         """The organization's name when the actor is an operator or may see its figures
         (journaled); else 403."""
-        if Role.OPERATOR not in context.roles:
+        if not await self._is_operator(context):
             decision = await self._decide(
                 context, organization_id, OrganizationAction.SEE_FIGURES, subject
             )

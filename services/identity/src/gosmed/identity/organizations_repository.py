@@ -5,7 +5,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from gosmed.contracts.identity.organizations import OrganizationAction
 from gosmed.identity.organization_rules import CorporateAccount, JournalEntry, StaffAuthority
@@ -39,15 +40,29 @@ class OrganizationsRepository:
 
     async def add_authority(self, authority: StaffAuthority) -> None:
         """Write as given, replacing the one with the same number (demo seeding)."""
-        doc = {
-            "organization_id": str(authority.organization_id),
-            "staff_id": str(authority.staff_id),
-            "scopes": sorted(s.value for s in authority.scopes),
-            "valid_from": authority.valid_from.isoformat(),
-            "valid_until": authority.valid_until.isoformat(),
-            "revoked": authority.revoked,
-        }
-        await self.authorities.replace_one({"_id": authority.number}, doc, upsert=True)
+        await self.authorities.replace_one(
+            {"_id": authority.number}, _authority_doc(authority), upsert=True
+        )
+
+    async def create_authority(self, authority: StaffAuthority) -> bool:
+        """Store once; False when a power of attorney with its number exists."""
+        try:
+            await self.authorities.insert_one(
+                {"_id": authority.number, **_authority_doc(authority)}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def revoke(self, organization_id: UUID, number: str) -> StaffAuthority | None:
+        """Mark the organization's power of attorney `number` revoked; None when it has none
+        with that number."""
+        doc = await self.authorities.find_one_and_update(
+            {"_id": number, "organization_id": str(organization_id)},
+            {"$set": {"revoked": True}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _authority(doc) if doc else None
 
     async def authorities_of_staff(self, staff_id: UUID) -> list[StaffAuthority]:
         cursor = self.authorities.find({"staff_id": str(staff_id)})
@@ -92,6 +107,17 @@ class OrganizationsRepository:
             )
             async for d in cursor
         ]
+
+
+def _authority_doc(authority: StaffAuthority) -> Document:
+    return {
+        "organization_id": str(authority.organization_id),
+        "staff_id": str(authority.staff_id),
+        "scopes": sorted(s.value for s in authority.scopes),
+        "valid_from": authority.valid_from.isoformat(),
+        "valid_until": authority.valid_until.isoformat(),
+        "revoked": authority.revoked,
+    }
 
 
 def _authority(doc: Document) -> StaffAuthority:

@@ -11,12 +11,13 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
+from gosmed.contracts.types import Snils
 
 MAX_SUBJECT = 200
 MAX_JOURNAL_PAGE = 500
@@ -85,6 +86,33 @@ class OrganizationStaffView(Contract):
     items: tuple[StaffAuthorityView, ...]
 
 
+class GrantStaffAuthority(Message):
+    """An operator registers an organization's power of attorney for a staff account (found by
+    SNILS); the organization needs a corporate account."""
+
+    context: AccessContext
+    organization_id: UUID
+    staff_snils: Snils
+    number: str = Field(min_length=1, max_length=64, description="Number of the power of attorney.")
+    scopes: frozenset[OrganizationAction] = Field(min_length=1)
+    valid_from: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def _period(self) -> "GrantStaffAuthority":
+        if self.valid_until < self.valid_from:
+            raise ValueError("valid_until раньше valid_from")
+        return self
+
+
+class RevokeStaffAuthority(Message):
+    """An operator records that the organization revoked a power of attorney."""
+
+    context: AccessContext
+    organization_id: UUID
+    number: str = Field(min_length=1, max_length=64)
+
+
 class ListOrganizationJournal(Message):
     """What was done (or refused) in the organization's name, newest first (needs
     `see_figures`, or an operator)."""
@@ -124,4 +152,10 @@ LIST_ORGANIZATION_JOURNAL = Rpc(
     "list-organization-journal",
     ListOrganizationJournal,
     OrganizationJournalView,
+)
+GRANT_STAFF_AUTHORITY = Rpc(
+    Service.IDENTITY, "grant-staff-authority", GrantStaffAuthority, StaffAuthorityView
+)
+REVOKE_STAFF_AUTHORITY = Rpc(
+    Service.IDENTITY, "revoke-staff-authority", RevokeStaffAuthority, StaffAuthorityView
 )

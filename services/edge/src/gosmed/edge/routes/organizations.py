@@ -5,10 +5,11 @@ in the organization's journal; the same use cases as the door's serve it (record
 scheduling). Acting for another organization is 403 `not_organization_staff` (organizations
 are public in the registry, so the refusal reveals nothing)."""
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts.feedback.reviews import (
@@ -18,13 +19,19 @@ from gosmed.contracts.feedback.reviews import (
     AnswerReviewForOrganization,
 )
 from gosmed.contracts.identity.organizations import (
+    GRANT_STAFF_AUTHORITY,
     LIST_ORGANIZATION_JOURNAL,
     LIST_ORGANIZATION_STAFF,
     MAX_JOURNAL_PAGE,
+    REVOKE_STAFF_AUTHORITY,
+    GrantStaffAuthority,
     ListOrganizationJournal,
     ListOrganizationStaff,
+    OrganizationAction,
     OrganizationJournalView,
     OrganizationStaffView,
+    RevokeStaffAuthority,
+    StaffAuthorityView,
 )
 from gosmed.contracts.records.corrections import (
     ANSWER_CORRECTION_FOR_ORGANIZATION,
@@ -47,6 +54,7 @@ from gosmed.contracts.scheduling.schedules import (
     PublishScheduleForOrganization,
     ScheduleAccepted,
 )
+from gosmed.contracts.types import Snils
 from gosmed.edge.deps import (
     FeedbackDep,
     IdentityDep,
@@ -73,6 +81,19 @@ class ReviewAnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_ANSWER)
+
+
+class AuthorityBody(BaseModel):
+    """The organization's power of attorney for a staff account; `valid_until` not before
+    `valid_from`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    staff_snils: Snils
+    number: str = Field(min_length=1, max_length=64)
+    scopes: frozenset[OrganizationAction] = Field(min_length=1)
+    valid_from: date
+    valid_until: date
 
 
 class SlotBody(ClinicSlot):
@@ -194,6 +215,43 @@ async def organization_staff(
         context=actor_context(principal), organization_id=organization_id
     )
     return await identity.call(LIST_ORGANIZATION_STAFF, request)
+
+
+@router.post(
+    "/staff",
+    response_model=StaffAuthorityView,
+    status_code=status.HTTP_201_CREATED,
+    summary="Операторам: зарегистрировать доверенность организации на сотрудника",
+)
+async def grant_staff_authority(
+    organization_id: UUID, body: AuthorityBody, principal: PrincipalDep, identity: IdentityDep
+) -> StaffAuthorityView:
+    try:
+        request = GrantStaffAuthority(
+            context=actor_context(principal),
+            organization_id=organization_id,
+            **body.model_dump(),
+        )
+    except ValidationError as error:
+        raise invalid_request(error) from None
+    return await identity.call(GRANT_STAFF_AUTHORITY, request)
+
+
+@router.delete(
+    "/staff/{number}",
+    response_model=StaffAuthorityView,
+    summary="Операторам: доверенность организации отозвана (сотрудник больше не действует)",
+)
+async def revoke_staff_authority(
+    organization_id: UUID,
+    number: Annotated[str, Path(min_length=1, max_length=64)],
+    principal: PrincipalDep,
+    identity: IdentityDep,
+) -> StaffAuthorityView:
+    request = RevokeStaffAuthority(
+        context=actor_context(principal), organization_id=organization_id, number=number
+    )
+    return await identity.call(REVOKE_STAFF_AUTHORITY, request)
 
 
 @router.get(
