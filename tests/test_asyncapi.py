@@ -25,6 +25,7 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
     document = build_document()
     assert addresses(document) == {
         "records.rendered-services",
+        "records.lab-results",
         "feedback.answer-review",
         "clinic.{organization_id}.replies",
         "clinic.{organization_id}.sync-requests",
@@ -51,6 +52,8 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "CorrectionRequested",
         "AnswerCorrection",
         "CorrectionAnswered",
+        "ReportLabResults",
+        "LabResultsAccepted",
     } <= set(document["components"]["schemas"])
 
 

@@ -24,6 +24,7 @@ from gosmed.contracts.topology import Service
 from gosmed.documents.settings import DocumentsSettings
 from gosmed.edge.settings import EdgeSettings
 from gosmed.identity.settings import IdentitySettings
+from gosmed.records.settings import RecordsSettings
 from gosmed.runtime import health
 from gosmed.runtime.broker_access import (
     PLATFORM,
@@ -1116,5 +1117,34 @@ def test_compose_identity_requires_its_data_keys_file() -> None:
             assert "./secrets/identity.env" not in files, name
     assert (
         "GOSMED_IDENTITY_DATA_KEYS=k1:$(openssl rand -base64 32)"
+        in (DEPLOY / "README.md").read_text()
+    )
+
+
+RECORDS_KEYS_SECRET = "gosmed-records-data-keys"
+
+
+def test_k8s_records_alone_reads_its_data_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production records refuses to start without the keys sealing lab results; no other pod
+    gets them."""
+    settings = k8s_settings("records", monkeypatch)
+    assert isinstance(settings, RecordsSettings)
+    assert settings.data_keys is not None
+    for name in PROCESSES:
+        (container,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+        reads = (RECORDS_KEYS_SECRET, "data-keys") in secret_refs(container).values()
+        assert reads == (name == "records"), name
+    assert RECORDS_KEYS_SECRET in (K8S / "secret.example.yaml").read_text()
+
+
+def test_compose_records_requires_its_data_keys_file() -> None:
+    (entry,) = COMPOSE_SERVICES["records"]["env_file"]
+    assert entry == {"path": "./secrets/records.env", "required": True}
+    for name in PROCESSES:
+        if name != "records":
+            files = [f["path"] for f in COMPOSE_SERVICES[name].get("env_file", [])]
+            assert "./secrets/records.env" not in files, name
+    assert (
+        "GOSMED_RECORDS_DATA_KEYS=k1:$(openssl rand -base64 32)"
         in (DEPLOY / "README.md").read_text()
     )

@@ -1,8 +1,10 @@
 """Contract values for the tests (a patient and a history of rendered services) and the
 service's ports onto records, identity and the render pool, faked."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from gosmed.contracts import demo
@@ -143,6 +145,9 @@ class InlineRenderer:
 
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
         return render(content, document_format)
+
+    async def run(self, function: Callable[..., bytes], *args: Any) -> bytes:
+        return function(*args)
 
 
 class FakeIdentity:

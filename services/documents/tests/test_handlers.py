@@ -25,6 +25,7 @@ from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.topology import Service
 from gosmed.documents import handlers
+from gosmed.documents.lab_mail import LabMail
 from gosmed.documents.main import create
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.service import DocumentService
@@ -104,7 +105,9 @@ async def test_a_document_whose_render_command_was_not_published_is_rendered_lat
             ttl=timedelta(days=7),
             max_file_bytes=settings.max_file_bytes,
         )
-        handlers.register(runtime, service)
+        renderer = InlineRenderer()
+        lab_mail = LabMail(service.profiles, service.mailer, renderer)
+        handlers.register(runtime, service, renderer, lab_mail)
         await runtime.start()
         try:
             await proxy.cut()  # the broker is unreachable when the citizen asks

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     UNAUTHENTICATED = "unauthenticated"
     CONFLICT = "conflict"
+    GONE = "gone"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     TIMEOUT = "timeout"
@@ -53,6 +54,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.FORBIDDEN: "Недостаточно прав для этого действия.",
     ErrorCode.UNAUTHENTICATED: "Требуется вход в систему.",
     ErrorCode.CONFLICT: "Действие противоречит текущему состоянию данных.",
+    ErrorCode.GONE: "Данные больше недоступны: срок их хранения истёк.",
     ErrorCode.RATE_LIMITED: "Слишком много запросов, повторите позже.",
     ErrorCode.SERVICE_UNAVAILABLE: "Сервис временно недоступен, повторите позже.",
     ErrorCode.TIMEOUT: "Сервис не ответил вовремя, повторите позже.",

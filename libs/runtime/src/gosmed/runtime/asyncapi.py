@@ -38,6 +38,7 @@ from gosmed.contracts.records.intake import (
     ReportRenderedServices,
     RequestClinicSync,
 )
+from gosmed.contracts.records.lab import LAB_RESULTS, LabResultsAccepted, ReportLabResults
 from gosmed.contracts.scheduling.schedules import (
     PUBLISH_SCHEDULE,
     AppointmentBooked,
@@ -60,7 +61,8 @@ Each clinic has its own broker user, `<vhost>.clinic.<organization_id>` (or
 operator (`python -m gosmed.runtime.broker_access clinic add <organization_id>`). It may:
 
 - publish only to the direct exchange `gosmed.clinic-intake`, with the routing key of the
-  command (`records.rendered-services`: report rendered services; `feedback.answer-review`:
+  command (`records.rendered-services`: report rendered services; `records.lab-results`:
+  report lab results; `feedback.answer-review`:
   answer a published review of the clinic; `scheduling.publish-schedule`: publish slots),
   persistent, with publisher confirms;
 - read only its own queues `clinic.<organization_id>.replies`,
@@ -112,6 +114,22 @@ def clinic_broker() -> RabbitBroker:
         "`gosmed.clinic-intake` with routing key `records.rendered-services` and `user_id`.",
     )(report)
 
+    lab = topology.command_queue(Service.RECORDS, LAB_RESULTS)
+
+    async def report_lab_results(body: ReportLabResults) -> LabResultsAccepted:
+        raise NotImplementedError  # documentation only
+
+    broker.subscriber(
+        RabbitQueue(lab, routing_key=lab),
+        CLINIC_INTAKE,
+        title=lab,
+        description="Report lab results (one or a batch of up to 50; the laboratory's PDF "
+        "and XML at most 2 MiB each and 8 MiB a report, base64): publish to "
+        "`gosmed.clinic-intake` with routing key `records.lab-results` and `user_id`. "
+        "Idempotent and versioned per clinic result id; a result that becomes `ready` "
+        "notifies the patient.",
+    )(report_lab_results)
+
     async def answer_review(body: AnswerReview) -> AnswerAccepted:
         raise NotImplementedError  # documentation only
 
@@ -129,6 +147,12 @@ def clinic_broker() -> RabbitBroker:
         title=f"{replies}:accepted",
         description="The answer to a report sent with `reply_to` = this queue.",
         schema=ReportAccepted,
+    )
+    broker.publisher(
+        replies,
+        title=f"{replies}:lab-accepted",
+        description="The answer to a lab results report sent with `reply_to` = this queue.",
+        schema=LabResultsAccepted,
     )
     broker.publisher(
         replies,

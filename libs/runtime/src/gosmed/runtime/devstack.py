@@ -26,12 +26,16 @@ from gosmed.runtime.supervisor import Supervisor
 SERVICES = tuple(s.value for s in Service)
 # Modules run as `python -m <module>` once the system is ready, in order, when demo data is
 # asked for: they load demo data the way a client would (through the broker or the edge).
-DEMO_LOADERS: tuple[str, ...] = ("gosmed.records.simulator", "gosmed.scheduling.simulator")
 # Demo clinics that keep answering while the system runs (supervised, restarted like a service):
 # the correction simulator accepts most requests, rejects some, and one clinic never answers.
 DEMO_CLINICS: dict[str, tuple[str, ...]] = {
     "clinic-corrections": ("gosmed.records.correction_simulator", "--watch"),
 }
+DEMO_LOADERS: tuple[str, ...] = (
+    "gosmed.records.simulator",
+    "gosmed.records.lab_simulator",
+    "gosmed.scheduling.simulator",
+)
 
 BROKER_HELP = """\
 RabbitMQ is not reachable at {host}:{port}.

@@ -1,6 +1,11 @@
 """Subscribers: contract in -> service call -> contract out."""
 
 from gosmed.contracts import topology
+from gosmed.contracts.documents.lab_reports import (
+    EMAIL_LAB_REPORT,
+    RENDER_LAB_REPORT,
+    RenderLabReport,
+)
 from gosmed.contracts.documents.requests import (
     DELIVER_DOCUMENT_EMAIL,
     EMAIL_DOCUMENT,
@@ -13,11 +18,16 @@ from gosmed.contracts.documents.requests import (
     DeliverDocumentEmail,
     RenderDocument,
 )
+from gosmed.contracts.records.lab import LabResultFile
+from gosmed.documents.lab_mail import LabMail, Worker
+from gosmed.documents.lab_reports import lab_file, render_lab_report
 from gosmed.documents.service import DocumentService
 from gosmed.runtime.service import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, service: DocumentService) -> None:
+def register(
+    runtime: ServiceRuntime, service: DocumentService, pool: Worker, lab_mail: LabMail
+) -> None:
     serve = runtime.serve
     serve(REQUEST_DOCUMENT, service.request)
     serve(GET_DOCUMENT, lambda request: service.get(request.context, request.document_id))
@@ -25,6 +35,12 @@ def register(runtime: ServiceRuntime, service: DocumentService) -> None:
     serve(EMAIL_DOCUMENT, lambda request: service.email(request.context, request.document_id))
     serve(REVOKE_DOCUMENT, lambda request: service.revoke(request.context, request.document_id))
     serve(VERIFY_DOCUMENT, service.verify)
+
+    async def render_lab(request: RenderLabReport) -> LabResultFile:
+        return lab_file(request, await pool.run(render_lab_report, request))
+
+    serve(RENDER_LAB_REPORT, render_lab)
+    serve(EMAIL_LAB_REPORT, lab_mail.email)
 
     async def render(command: RenderDocument) -> None:
         await service.render(command.document_id)

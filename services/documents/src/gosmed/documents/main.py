@@ -11,6 +11,7 @@ from gosmed.documents.gateways import (
     RecordsGateway,
     declare_notify_queue,
 )
+from gosmed.documents.lab_mail import LabMail
 from gosmed.documents.rendering import RenderPool
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.service import DocumentService
@@ -31,20 +32,22 @@ def create(
     )
     repository = DocumentRepository(runtime.store.database)
     pool = RenderPool(settings.render_workers)
+    profiles = ProfilesGateway(ServiceClient(Service.IDENTITY, rpc))
+    mailer = SmtpMailer.configured(settings)
     service = DocumentService(
         repository=repository,
         records=RecordsGateway(ServiceClient(Service.RECORDS, rpc)),
         access=AccessGateway(ServiceClient(Service.IDENTITY, rpc)),
-        profiles=ProfilesGateway(ServiceClient(Service.IDENTITY, rpc)),
+        profiles=profiles,
         relay=runtime.relay,
         renderer=pool,
-        mailer=SmtpMailer.configured(settings),
+        mailer=mailer,
         signer=Signer.load_or_generate(settings.signing_key_path, production=settings.production),
         public_base_url=settings.public_base_url,
         ttl=timedelta(seconds=settings.document_ttl_seconds),
         max_file_bytes=settings.max_file_bytes,
     )
-    handlers.register(runtime, service)
+    handlers.register(runtime, service, pool, LabMail(profiles, mailer, pool))
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
     runtime.on_startup(partial(declare_notify_queue, runtime.broker, settings))

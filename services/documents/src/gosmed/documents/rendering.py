@@ -7,6 +7,7 @@ loop.
 import asyncio
 import io
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -16,7 +17,7 @@ from importlib.resources import files
 from typing import Any
 
 import segno
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -54,10 +55,14 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=0))
 
 
+def template(name: str) -> Template:
+    """A template of `gosmed.documents/templates`."""
+    return _environment().get_template(name)
+
+
 def render_html(content: DocumentContent) -> str:
     total_width = sum(column.width for column in content.columns) or 1
-    template = _environment().get_template("document.html")
-    return template.render(
+    return template("document.html").render(
         doc=content,
         orientation="landscape" if len(content.columns) > WIDE_TABLE_COLUMNS else "portrait",
         column_widths=[round(96 * c.width / total_width, 1) for c in content.columns],
@@ -186,9 +191,13 @@ class RenderPool:
         self._warming = asyncio.create_task(self.warm_up())
 
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
+        return await self.run(render, content, document_format)
+
+    async def run(self, function: Callable[..., bytes], *args: Any) -> bytes:
+        """`function(*args)` in a worker process (a module-level function, picklable args)."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, render, content, document_format)
+            return await loop.run_in_executor(self._executor, function, *args)
         except BrokenProcessPool:
             # a worker died (e.g. out of memory): start fresh ones for the next documents
             self._executor = self._new_executor()

@@ -76,6 +76,30 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         413: "The file is larger than 5 MB (`file_too_large`).",
         415: "The file is not a PDF, JPEG or PNG by its content (`unsupported_file_type`).",
     },
+    ("get", "/patients/{patient_id}/lab-results/{result_id}"): {
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("get", "/patients/{patient_id}/lab-results/{result_id}/file"): {
+        409: "The result is not ready yet.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("post", "/patients/{patient_id}/lab-results/{result_id}/email"): {
+        409: "The result is not ready yet, or the account has no confirmed e-mail.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("delete", "/patients/{patient_id}/lab-results/{result_id}"): {
+        403: "Only the patient or the parent of a minor deletes a result.",
+        409: "The account has no phone for the code.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("patch", "/patients/{patient_id}/lab-results/{result_id}"): {
+        403: "Only the patient or the parent of a minor changes the note.",
+        409: "The account has no phone for the code.",
+        410: "The result is past its 12 months after it was ready.",
+    },
+    ("post", "/patients/{patient_id}/lab-results/{result_id}/confirmations/{confirmation_id}"): {
+        410: "The result is past its 12 months after it was ready.",
+    },
     ("get", "/operator/corrections"): {403: "Only operators see the corrections of clinics."},
     ("get", "/operator/organizations/{organization_id}/corrections-stats"): {
         403: "Only operators see the corrections of clinics.",
@@ -152,6 +176,24 @@ LINKS: dict[tuple[str, str], dict[str, Target]] = {
             "post",
             "/patients/{patient_id}/corrections/{correction_id}/withdraw",
             {"patient_id": "$request.path.patient_id", "correction_id": "$response.body#/id"},
+        ),
+    },
+    ("get", "/patients/{patient_id}/lab-results"): {
+        "GetLabResult": (
+            "get",
+            "/patients/{patient_id}/lab-results/{result_id}",
+            {"patient_id": "$request.path.patient_id", "result_id": "$response.body#/items/0/id"},
+        ),
+    },
+    ("delete", "/patients/{patient_id}/lab-results/{result_id}"): {
+        "ConfirmLabResultChange": (
+            "post",
+            "/patients/{patient_id}/lab-results/{result_id}/confirmations/{confirmation_id}",
+            {
+                "patient_id": "$request.path.patient_id",
+                "result_id": "$request.path.result_id",
+                "confirmation_id": "$response.body#/confirmation_id",
+            },
         ),
     },
     ("get", "/organizations"): {

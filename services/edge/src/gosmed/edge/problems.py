@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.ONE_APPOINTMENT_A_DAY: 409,
     ErrorCode.APPOINTMENT_STARTED: 409,
     ErrorCode.APPOINTMENT_CANCELLED: 409,
+    ErrorCode.GONE: 410,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,

@@ -4,6 +4,7 @@ from gosmed.contracts.identity.access import (
     AUTHENTICATE,
     AUTHORIZE,
 )
+from gosmed.contracts.identity.action_codes import CHECK_ACTION_CODE, ISSUE_ACTION_CODE
 from gosmed.contracts.identity.auth import (
     END_SESSIONS,
     GET_PROFILE,
@@ -46,6 +47,7 @@ from gosmed.contracts.identity.organizations import (
     REVOKE_STAFF_AUTHORITY,
 )
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
+from gosmed.identity.action_codes import ActionCodes
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
@@ -106,6 +108,12 @@ def register(
         notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
     )
+
+
+def register_action_codes(runtime: ServiceRuntime, codes: ActionCodes) -> None:
+    """Confirmation codes of other services' sensitive actions."""
+    runtime.serve(ISSUE_ACTION_CODE, codes.issue)
+    runtime.serve(CHECK_ACTION_CODE, codes.check)
 
 
 def register_organizations(runtime: ServiceRuntime, organizations: OrganizationService) -> None:

@@ -6,6 +6,7 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.identity.tokens import SESSION_ENDED_EVENT, SessionEnded
 from gosmed.contracts.topology import Service
 from gosmed.identity import demo, handlers
+from gosmed.identity.action_codes import ActionCodes
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
@@ -65,6 +66,9 @@ def create(
         AuthenticatorService(repos, settings, announcer, notifications),
     )
     handlers.register_organizations(runtime, OrganizationService(organizations, repos.accounts))
+    action_codes = ActionCodes(runtime.store.database, repos.accounts, sms)
+    handlers.register_action_codes(runtime, action_codes)
+    runtime.on_startup(action_codes.ensure_indexes)
     background: list[asyncio.Task[None]] = []
 
     async def prepare_store() -> None:

@@ -7,13 +7,15 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
-from gosmed.records import handlers
 from gosmed.records.attachments_repository import AttachmentsRepository
+from gosmed.records import handlers, lab_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
 from gosmed.records.corrections_repository import CorrectionsRepository
-from gosmed.records.ports import Identity, Registry, Sender
+from gosmed.records.lab_results import LabResults
+from gosmed.records.lab_results_repository import LabResultsRepository
+from gosmed.records.ports import Documents, Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -79,10 +81,18 @@ def create(
     )
     intake = Intake(records, syncs, runtime.relay)
     handlers.register(runtime, intake, reading, cards, corrections)
+    lab_store = LabResultsRepository(database, keys)
+    renders = RpcClient(
+        settings.amqp_url, timeout=settings.render_timeout, tracer_provider=tracer_provider
+    )
+    documents = Documents(ServiceClient(Service.DOCUMENTS, renders))
+    lab = LabResults(lab_store, reading, cards, documents, runtime.relay)
+    lab_handlers.register(runtime, lab)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         await rpc.connect()
+        await renders.connect()
         await sender.declare()
         await records.ensure_indexes()
         await records.count_all()
@@ -90,12 +100,14 @@ def create(
         await journal.ensure_indexes()
         await corrections_store.ensure_indexes()
         await attachments.ensure_indexes()
+        await lab_store.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
         backfill.append(
             asyncio.create_task(_sweep_overdue(corrections, settings.correction_sweep_seconds))
         )
+        backfill.append(asyncio.create_task(_erase_expired(lab, settings.lab_sweep_seconds)))
 
     async def stop_backfill() -> None:
         for task in backfill:
@@ -106,6 +118,7 @@ def create(
     runtime.on_startup(start)
     runtime.on_shutdown(stop_backfill)
     runtime.app.after_shutdown(rpc.close)  # once in-flight messages are done
+    runtime.app.after_shutdown(renders.close)
     return runtime
 
 
@@ -125,4 +138,16 @@ async def _sweep_overdue(corrections: Corrections, every_seconds: float) -> None
             await corrections.escalate_overdue()
         except Exception:  # the next round tries again
             log.exception("escalating overdue corrections failed")
+        await asyncio.sleep(every_seconds)
+
+
+async def _erase_expired(lab: LabResults, every_seconds: float) -> None:
+    """Erase the files of lab results past their 12 months, now and every `every_seconds`."""
+    while True:
+        try:
+            erased = await lab.erase_expired()
+            if erased:
+                log.info("erased the files of %d expired lab results", erased)
+        except Exception:  # the next round tries again
+            log.exception("erasing expired lab results failed")
         await asyncio.sleep(every_seconds)

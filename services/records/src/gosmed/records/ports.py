@@ -16,11 +16,26 @@ from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, wait_e
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import AccessContext
+from gosmed.contracts.documents.lab_reports import (
+    EMAIL_LAB_REPORT,
+    RENDER_LAB_REPORT,
+    EmailLabReport,
+    RenderLabReport,
+)
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.action_codes import (
+    CHECK_ACTION_CODE,
+    ISSUE_ACTION_CODE,
+    ActionCodeChecked,
+    ActionCodeIssued,
+    CheckActionCode,
+    IssueActionCode,
+)
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
 from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.intake import RequestClinicSync
+from gosmed.contracts.records.lab import LabResultEmailed, LabResultFile
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
@@ -48,6 +63,19 @@ CardListT = TypeVar("CardListT", OrganizationList, SpecialistList)
 TRANSIENT = frozenset({ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT})
 
 
+class Documents:
+    """Renders a lab result the laboratory sent no file of (PDF, FHIR XML)."""
+
+    def __init__(self, documents: ServiceClient) -> None:
+        self.documents = documents
+
+    async def render_lab(self, request: RenderLabReport) -> LabResultFile:
+        return await self.documents.call(RENDER_LAB_REPORT, request)
+
+    async def email_lab(self, request: EmailLabReport) -> LabResultEmailed:
+        return await self.documents.call(EMAIL_LAB_REPORT, request)
+
+
 class Identity:
     """Access decisions on the original person's rights."""
 
@@ -56,6 +84,12 @@ class Identity:
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
         return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
+
+    async def issue_action_code(self, request: IssueActionCode) -> ActionCodeIssued:
+        return await self.identity.call(ISSUE_ACTION_CODE, request)
+
+    async def check_action_code(self, request: CheckActionCode) -> ActionCodeChecked:
+        return await self.identity.call(CHECK_ACTION_CODE, request)
 
     async def act_for_organization(
         self,

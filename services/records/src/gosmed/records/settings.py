@@ -14,6 +14,13 @@ class RecordsSettings(ServiceSettings):
     rpc_timeout: float = Field(
         default=3.0, gt=0, le=60, description="Seconds to wait for identity and the registry."
     )
+    render_timeout: float = Field(
+        default=4.5,
+        gt=0,
+        le=60,
+        description="Seconds to wait for documents to render or e-mail a lab result (keep it "
+        "below the edge's GOSMED_EDGE_RPC_TIMEOUT).",
+    )
     sync_cooldown_seconds: int = Field(
         default=300,
         ge=0,
@@ -33,6 +40,12 @@ class RecordsSettings(ServiceSettings):
         default=None,
         description="A file holding seconds to move the clock of corrections by (due days, "
         "overdue), read at each use: end-to-end tests and demonstrations, never production.",
+    )
+    lab_sweep_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="How often lab results past their 12 months are looked for, to erase "
+        "their files and values.",
     )
     data_keys: SecretStr | None = Field(
         default=None,
