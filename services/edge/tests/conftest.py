@@ -49,6 +49,7 @@ def edge_settings(amqp_url: str) -> EdgeSettings:
         cors_origins=["https://portal.example"],
         max_body_bytes=4096,
         max_file_body_bytes=4096,
+        max_emk_upload_body_bytes=4096,
     )
 
 

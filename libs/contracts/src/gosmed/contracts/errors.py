@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     CLINIC_UNKNOWN = "clinic_unknown"
     ORGANIZATION_MISMATCH = "organization_mismatch"
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    FILE_TOO_LARGE = "file_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -55,6 +58,9 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ORGANIZATION_MISMATCH: "Организация в сообщении не совпадает с организацией "
     "отправителя.",
     ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
+    ErrorCode.UNSUPPORTED_FILE_TYPE: "Принимаются только файлы PDF, JPEG и PNG.",
+    ErrorCode.FILE_TOO_LARGE: "Файл больше 10 МБ.",
+    ErrorCode.QUOTA_EXCEEDED: "Место для файлов медкарты исчерпано: удалите ненужные файлы.",
 }
 
 

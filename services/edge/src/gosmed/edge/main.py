@@ -30,6 +30,9 @@ from gosmed.runtime.rpc import RpcClient, ServiceClient
 API_PREFIX = "/api/v1"
 VERIFY_FILE_PREFIX = f"{API_PREFIX}/verify/"
 """`POST /verify/{id}` takes a document file: its body limit is `max_file_body_bytes`."""
+EMK_UPLOAD_PATH = rf"{API_PREFIX}/patients/[^/]+/emk/files$"
+"""`POST /patients/{id}/emk/files` takes a patient's file: its limit is
+`max_emk_upload_body_bytes`."""
 log = logging.getLogger(__name__)
 
 
@@ -83,7 +86,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger={VERIFY_FILE_PREFIX: settings.max_file_body_bytes},
+        larger={
+            VERIFY_FILE_PREFIX: settings.max_file_body_bytes,
+            EMK_UPLOAD_PATH: settings.max_emk_upload_body_bytes,
+        },
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -38,6 +38,7 @@ REASONS: dict[int, str] = {
     409: "The object's current state does not allow this.",
     410: "The document is no longer available.",
     413: "The body is larger than the edge accepts.",
+    415: "The file's type is not accepted.",
     422: "A parameter or the body failed validation; `errors` names each field.",
     429: "Too many attempts; try again later.",
     503: "A service behind the edge is unavailable; try again later.",

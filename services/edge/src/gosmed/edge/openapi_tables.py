@@ -71,6 +71,11 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("put", "/patients/{patient_id}/services/{record_id}/review"): {
         409: "The review changed at the same time; repeat.",
     },
+    ("post", "/patients/{patient_id}/emk/files"): {
+        409: "The patient's quota of files or bytes is used up (`quota_exceeded`).",
+        413: "The file is larger than 10 MB (`file_too_large`) or the body than the edge takes.",
+        415: "The file is not a PDF, JPEG or PNG by its bytes (`unsupported_file_type`).",
+    },
     ("post", "/patients/{patient_id}/appointments"): {
         409: "The slot was taken meanwhile, has started, or the patient already has an "
         "appointment with this specialist that day.",

@@ -32,6 +32,9 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.TIMEOUT: 504,
     ErrorCode.MESSAGE_TOO_LARGE: 413,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.UNSUPPORTED_FILE_TYPE: 415,
+    ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.QUOTA_EXCEEDED: 409,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Тело запроса не удалось разобрать."),

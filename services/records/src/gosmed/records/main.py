@@ -12,6 +12,9 @@ from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
 from gosmed.records.corrections_repository import CorrectionsRepository
+from gosmed.records.files import Files
+from gosmed.records.files_domain import Quota
+from gosmed.records.files_repository import FilesRepository
 from gosmed.records.ports import Identity, Registry, Sender
 from gosmed.records.repository import (
     ConsentsRepository,
@@ -22,6 +25,7 @@ from gosmed.records.repository import (
 from gosmed.records.service import Intake, Reading, Timing, give_demo_consents
 from gosmed.records.settings import RecordsSettings
 from gosmed.runtime.clock import moved_clock
+from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.rpc import RpcClient, ServiceClient
 from gosmed.runtime.service import ServiceRuntime, build_service
 
@@ -34,6 +38,12 @@ def create(
     settings = settings or RecordsSettings()
     runtime = build_service(Service.RECORDS, settings, tracer_provider=tracer_provider)
     database = runtime.store.database
+    keys = configured_key_ring(
+        settings.data_keys,
+        setting="GOSMED_RECORDS_DATA_KEYS",
+        production=settings.production,
+        sealing="patients' files and lab values",
+    )
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
     rpc = RpcClient(
@@ -69,7 +79,9 @@ def create(
         ),
     )
     intake = Intake(records, syncs, runtime.relay)
-    handlers.register(runtime, intake, reading, cards, corrections)
+    files_store = FilesRepository(database, keys)
+    files = Files(files_store, reading, Quota(settings.emk_max_files, settings.emk_max_bytes))
+    handlers.register(runtime, intake, reading, cards, corrections, files)
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -80,6 +92,7 @@ def create(
         await syncs.ensure_indexes()
         await journal.ensure_indexes()
         await corrections_store.ensure_indexes()
+        await files_store.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))

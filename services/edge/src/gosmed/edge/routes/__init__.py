@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from gosmed.edge.routes import (
     corrections,
     documents,
+    emk,
     feedback,
     identity,
     records,
@@ -16,6 +17,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     identity.router,
     registry.router,
     records.router,
+    emk.router,
     corrections.router,
     documents.router,
     scheduling.router,

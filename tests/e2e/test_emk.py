@@ -1,0 +1,125 @@
+"""The EMK end to end through the real edge and broker: a patient's uploaded files (kept
+sealed by records), refused by their bytes or size."""
+
+import io
+import zlib
+from typing import Any
+
+import httpx
+import pytest
+
+from gosmed.contracts import demo
+from tests.e2e.identity_support import DEMO_ENV, account_id, login
+
+PROBLEM_JSON = "application/problem+json"
+FILES = "/api/v1/patients/me/emk/files"
+
+
+@pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    return DEMO_ENV
+
+
+def a_pdf() -> bytes:
+    """A small one-page PDF."""
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def a_jpeg() -> bytes:
+    """A JPEG-signed picture with bytes of every value (the round trip must keep them all)."""
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
+
+
+def upload(
+    edge: httpx.Client,
+    person: demo.DemoPerson,
+    content: bytes,
+    filename: str,
+    *,
+    kind: str = "lab_result",
+    patient: str = "me",
+) -> httpx.Response:
+    return edge.post(
+        f"/api/v1/patients/{patient}/emk/files",
+        headers=login(edge, person),
+        files={"file": (filename, io.BytesIO(content), "application/octet-stream")},
+        data={"title": f"Файл {filename}", "date": "2026-03-14", "kind": kind},
+        timeout=60,
+    )
+
+
+def problem_code(response: httpx.Response) -> Any:
+    assert response.headers["content-type"] == PROBLEM_JSON, response.text
+    return response.json()["code"]
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "media_type"),
+    [(a_pdf(), "анализ крови.pdf", "application/pdf"), (a_jpeg(), "снимок.jpg", "image/jpeg")],
+    ids=["pdf", "jpeg"],
+)
+def test_uploaded_file_downloads_byte_identical_with_its_type_and_name(
+    edge: httpx.Client, content: bytes, filename: str, media_type: str
+) -> None:
+    created = upload(edge, demo.PATIENT, content, filename)
+    assert created.status_code == 201, created.text
+    view = created.json()
+    assert (view["media_type"], view["size"], view["kind"]) == (
+        media_type,
+        len(content),
+        "lab_result",
+    )
+
+    listed = edge.get(FILES, headers=login(edge, demo.PATIENT))
+    assert listed.status_code == 200, listed.text
+    assert view["id"] in {item["id"] for item in listed.json()["items"]}
+
+    got = edge.get(f"{FILES}/{view['id']}", headers=login(edge, demo.PATIENT), timeout=60)
+    assert got.status_code == 200, got.text
+    assert got.content == content
+    assert got.headers["content-type"] == media_type
+    assert got.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
+
+    deleted = edge.delete(f"{FILES}/{view['id']}", headers=login(edge, demo.PATIENT))
+    assert deleted.status_code == 200, deleted.text
+    gone = edge.get(f"{FILES}/{view['id']}", headers=login(edge, demo.PATIENT))
+    assert gone.status_code == 404
+
+
+def test_renamed_executable_is_refused_by_its_bytes(edge: httpx.Client) -> None:
+    elf = b"\x7fELF\x02\x01\x01\x00" + zlib.compress(b"not a picture" * 100)
+    response = upload(edge, demo.PATIENT, elf, "photo.jpg", kind="image")
+    assert response.status_code == 415, response.text
+    assert problem_code(response) == "unsupported_file_type"
+
+
+def test_file_over_10_mb_is_refused(edge: httpx.Client) -> None:
+    big = a_pdf() + b"\0" * (11 * 1024 * 1024)
+    response = upload(edge, demo.PATIENT, big, "big.pdf")
+    assert response.status_code == 413, response.text
+    assert problem_code(response) in {"file_too_large", "payload_too_large"}
+    just_over = a_pdf() + b"\0" * (10 * 1024 * 1024 - len(a_pdf()) + 1)
+    response = upload(edge, demo.PATIENT, just_over, "just-over.pdf")
+    assert response.status_code == 413, response.text
+    assert problem_code(response) == "file_too_large"
+
+
+def test_a_stranger_can_neither_upload_nor_read_a_patients_files(edge: httpx.Client) -> None:
+    created = upload(edge, demo.PATIENT, a_pdf(), "private.pdf")
+    assert created.status_code == 201, created.text
+    patient = account_id(edge, demo.PATIENT)
+    stranger = demo.CHILD_OVER_15
+    paths = (
+        f"/api/v1/patients/{patient}/emk/files",
+        f"/api/v1/patients/{patient}/emk/files/{created.json()['id']}",
+    )
+    for path in paths:
+        response = edge.get(path, headers=login(edge, stranger))
+        assert response.status_code == 404, response.text
+    refused = upload(edge, stranger, a_pdf(), "x.pdf", patient=patient)
+    assert refused.status_code == 404, refused.text
