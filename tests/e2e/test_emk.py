@@ -1,8 +1,10 @@
 """The EMK end to end through the real edge and broker: a patient's uploaded files (kept
-sealed by records), refused by their bytes or size."""
+sealed by records), refused by their bytes or size; shares with a doctor, decided by identity
+and journaled by records."""
 
 import io
 import zlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -123,3 +125,93 @@ def test_a_stranger_can_neither_upload_nor_read_a_patients_files(edge: httpx.Cli
         assert response.status_code == 404, response.text
     refused = upload(edge, stranger, a_pdf(), "x.pdf", patient=patient)
     assert refused.status_code == 404, refused.text
+
+
+def shares_path(patient: str = "me") -> str:
+    return f"/api/v1/patients/{patient}/shares"
+
+
+def open_share(edge: httpx.Client, scopes: list[str], days: int = 30) -> dict[str, Any]:
+    expires_at = datetime.now(UTC) + timedelta(days=days)
+    response = edge.post(
+        shares_path(),
+        headers=login(edge, demo.PATIENT),
+        json={
+            "specialist_id": str(demo.DOCTOR_SPECIALIST_ID),
+            "scopes": scopes,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.text
+    share: dict[str, Any] = response.json()
+    return share
+
+
+def revoke(edge: httpx.Client, share: dict[str, Any]) -> None:
+    response = edge.delete(
+        f"{shares_path()}/{share['share_id']}", headers=login(edge, demo.PATIENT)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
+
+
+def test_the_demo_doctor_is_a_registry_specialist(edge: httpx.Client) -> None:
+    card = edge.get(f"/api/v1/specialists/{demo.DOCTOR_SPECIALIST_ID}")
+    assert card.status_code == 200, card.text
+    assert card.json()["full_name"] == demo.DOCTOR.full_name
+
+
+def test_a_share_longer_than_90_days_or_by_a_stranger_is_refused(edge: httpx.Client) -> None:
+    body = {
+        "specialist_id": str(demo.DOCTOR_SPECIALIST_ID),
+        "scopes": ["services"],
+        "expires_at": (datetime.now(UTC) + timedelta(days=91)).isoformat(),
+    }
+    too_long = edge.post(shares_path(), headers=login(edge, demo.PATIENT), json=body)
+    assert too_long.status_code == 422, too_long.text
+    patient = account_id(edge, demo.PATIENT)
+    body["expires_at"] = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    stranger = edge.post(shares_path(patient), headers=login(edge, demo.CHILD_OVER_15), json=body)
+    assert stranger.status_code == 404, stranger.text
+
+
+def test_the_doctor_reads_exactly_the_shared_scopes_until_the_share_is_revoked(
+    edge: httpx.Client,
+) -> None:
+    created = upload(edge, demo.PATIENT, a_pdf(), "выписка.pdf", kind="discharge_summary")
+    assert created.status_code == 201, created.text
+    patient = account_id(edge, demo.PATIENT)
+    doctor = login(edge, demo.DOCTOR)
+    services = f"/api/v1/patients/{patient}/services"
+    files = f"/api/v1/patients/{patient}/emk/files"
+    assert edge.get(services, headers=doctor).status_code == 404  # nothing shared yet
+
+    share = open_share(edge, ["services"])
+    assert share["active"] is True
+    listed = edge.get(shares_path(), headers=login(edge, demo.PATIENT)).json()["items"]
+    assert share["share_id"] in {s["share_id"] for s in listed}
+    seen = edge.get(services, headers=doctor)
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["patient"]["snils"] == demo.PATIENT.snils
+    assert edge.get(files, headers=doctor).status_code == 404  # files were not shared
+    assert edge.get(f"{files}/{created.json()['id']}", headers=doctor).status_code == 404
+
+    files_share = open_share(edge, ["files"])
+    shared_files = edge.get(files, headers=doctor)
+    assert shared_files.status_code == 200, shared_files.text
+    assert created.json()["id"] in {f["id"] for f in shared_files.json()["items"]}
+
+    journal = edge.get(
+        f"/api/v1/patients/{patient}/access-log", headers=login(edge, demo.PATIENT)
+    ).json()["items"]
+    doctor_id = account_id(edge, demo.DOCTOR)
+    reads = [e for e in journal if e["actor_id"] == doctor_id]
+    assert {(e["what"], e["basis"], e["basis_document_id"]) for e in reads} >= {
+        ("list", "share", share["share_id"]),
+        ("files", "share", files_share["share_id"]),
+    }
+
+    revoke(edge, share)
+    revoke(edge, files_share)
+    assert edge.get(services, headers=doctor).status_code == 404
+    assert edge.get(files, headers=doctor).status_code == 404

@@ -3,6 +3,7 @@ records describe the same citizens. Not used outside demo seeding and tests."""
 
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,21 @@ OPERATOR = DemoPerson(
     "MZXW6YTBOJUWU23MNV2GCZ3LMFZWS3LE",
 )
 
+DOCTOR = DemoPerson(
+    "doctor",
+    "Семенов Максим Михайлович",
+    date(1978, 6, 21),
+    "90123456764",
+    "7700000000000010",
+    "+79161000010",
+    "m.semenov@example.ru",
+    "Demo-Doctor-2026",
+    "QPGVBYTKTGD3AY232RDPCSLPMPS2VLSK",
+)
+DOCTOR_SPECIALIST_ID = UUID("81a42923-e5cf-5efd-917e-d008ebd0ad3b")
+"""The registry demo's specialist (a therapist of «Семейный доктор», Moscow) the demo doctor's
+account is linked to."""
+
 UNCONFIRMED = DemoPerson(
     "unconfirmed",
     "Новиков Игорь Павлович",
@@ -130,6 +146,7 @@ PEOPLE = (
     INSURER,
     INSPECTOR,
     OPERATOR,
+    DOCTOR,
     UNCONFIRMED,
 )
 PATIENTS_WITH_HISTORY = (PATIENT, CHILD_UNDER_15, CHILD_OVER_15)

@@ -76,6 +76,9 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         413: "The file is larger than 10 MB (`file_too_large`) or the body than the edge takes.",
         415: "The file is not a PDF, JPEG or PNG by its bytes (`unsupported_file_type`).",
     },
+    ("delete", "/patients/{patient_id}/shares/{share_id}"): {
+        409: "The share has already ended.",
+    },
     ("post", "/patients/{patient_id}/appointments"): {
         409: "The slot was taken meanwhile, has started, or the patient already has an "
         "appointment with this specialist that day.",

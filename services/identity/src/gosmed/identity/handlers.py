@@ -38,6 +38,7 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.shares import CREATE_SHARE, LIST_SHARES, REVOKE_SHARE
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
@@ -45,6 +46,7 @@ from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
 from gosmed.identity.service import AccessService, LoginService
+from gosmed.identity.shares import ShareService
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -57,6 +59,7 @@ def register(
     consents: ConsentService,
     announcer: SessionAnnouncer,
     authenticator: AuthenticatorService,
+    shares: ShareService,
 ) -> None:
     """Each RPC is answered by one use case, typed by its descriptor."""
     serve = runtime.serve
@@ -74,6 +77,9 @@ def register(
     serve(LIST_PATIENTS, access.patients)
     serve(START_TOTP_ENROLMENT, authenticator.start)
     serve(CONFIRM_TOTP, authenticator.confirm)
+    serve(CREATE_SHARE, shares.create)
+    serve(LIST_SHARES, shares.list)
+    serve(REVOKE_SHARE, shares.revoke)
     serve(CREATE_DELEGATION, delegations.create)
     serve(LIST_DELEGATIONS, delegations.list)
     serve(GET_DELEGATION, delegations.get)

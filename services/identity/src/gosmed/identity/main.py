@@ -15,6 +15,7 @@ from gosmed.identity.delivery import JsonLinesSmsGateway
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
+from gosmed.identity.shares import ShareService
 from gosmed.runtime.broker import publish_event
 from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.mail import SmtpMailer
@@ -57,6 +58,7 @@ def create(
         ConsentService(repos, settings.insurer_request_days),
         announcer,
         AuthenticatorService(repos, settings, announcer, notifications),
+        ShareService(repos),
     )
     background: list[asyncio.Task[None]] = []
 

@@ -47,6 +47,7 @@ def _account(doc: Document, totp_secret: str | None) -> Account:
         parent_ids=frozenset(UUID(p) for p in doc.get("parent_ids", [])),
         password_hash=doc.get("password_hash"),
         totp_secret=totp_secret,
+        specialist_id=UUID(doc["specialist_id"]) if doc.get("specialist_id") else None,
     )
 
 
@@ -127,6 +128,7 @@ class AccountRepository:
             if account.totp_secret
             else None,
             "totp_last_step": -1,
+            "specialist_id": str(account.specialist_id) if account.specialist_id else None,
         }
         if account.phone is not None:
             doc["phone"] = account.phone

@@ -11,6 +11,7 @@ from gosmed.edge.routes import (
     records,
     registry,
     scheduling,
+    shares,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -22,4 +23,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     documents.router,
     scheduling.router,
     feedback.router,
+    shares.router,
 )

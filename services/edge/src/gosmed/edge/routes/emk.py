@@ -30,13 +30,14 @@ async def upload_file(
     date: Annotated[IsoDate, Form(description="Дата, к которой относится файл (ГГГГ-ММ-ДД)")],
     kind: Annotated[files.FileKind, Form(description="Вид файла")],
 ) -> files.FileView:
+    context = patient_context(principal, patient_id)
     content = await file.read(files.MAX_FILE_BYTES + 1)
     if len(content) > files.MAX_FILE_BYTES:
         raise ServiceError(ErrorCode.FILE_TOO_LARGE)
     if not content:
-        raise ServiceError(ErrorCode.VALIDATION_FAILED, "Приложите файл.")
+        raise ServiceError(ErrorCode.UNSUPPORTED_FILE_TYPE, "Файл пуст.")
     command = files.UploadFile(
-        context=patient_context(principal, patient_id),
+        context=context,
         title=title,
         date=date,
         kind=kind,
