@@ -1,19 +1,41 @@
 """The EMK end to end through the real edge and broker: a patient's uploaded files (kept
 sealed by records), refused by their bytes or size; shares with a doctor, decided by identity
-and journaled by records."""
+and journaled by records; prescriptions and referrals clinics report through the door."""
 
+import asyncio
 import io
+import json
+import uuid
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import aio_pika
 import httpx
 import pytest
 
-from gosmed.contracts import demo
+from gosmed.contracts import demo, topology
+from gosmed.contracts.records.intake import ReportAccepted
+from gosmed.contracts.records.prescriptions import (
+    ReportedPrescription,
+    ReportedReferral,
+    ReportPrescriptions,
+    ReportReferrals,
+)
+from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
+from gosmed.records.prescription_simulator import (
+    PRESCRIPTIONS_QUEUE,
+    REFERRALS_QUEUE,
+    Report,
+    publish,
+)
+from gosmed.records.simulator import Catalogue
+from gosmed.runtime.testing import clinic_connection
 from tests.e2e.identity_support import DEMO_ENV, account_id, login
 
 PROBLEM_JSON = "application/problem+json"
+CLINICS = [card.id for card in Catalogue.demo().clinics]
 FILES = "/api/v1/patients/me/emk/files"
 
 
@@ -215,3 +237,131 @@ def test_the_doctor_reads_exactly_the_shared_scopes_until_the_share_is_revoked(
     revoke(edge, files_share)
     assert edge.get(services, headers=doctor).status_code == 404
     assert edge.get(files, headers=doctor).status_code == 404
+
+
+def clinic_prescription(
+    clinic: UUID, version: int = 1, dose: str = "500 мг"
+) -> ReportPrescriptions:
+    return ReportPrescriptions(
+        organization_id=clinic,
+        prescriptions=(
+            ReportedPrescription(
+                clinic_prescription_id=f"rx-{uuid.uuid4().hex[:12]}",
+                version=version,
+                patient_snils=demo.PATIENT.snils,
+                medicine="Метформин",
+                dose=dose,
+                schedule="2 раза в день",
+                issued_on=date(2026, 11, 28),
+                start_on=date(2026, 11, 28),
+                preferential=True,
+            ),
+        ),
+    )
+
+
+def report_as_clinic(amqp_url: str, *reports: tuple[str, Report]) -> list[ReportAccepted]:
+    return asyncio.run(publish(amqp_url, list(reports)))
+
+
+def test_clinic_prescriptions_and_referrals_reach_the_patient_once_and_versioned(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    clinic = CLINICS[2]
+    first = clinic_prescription(clinic)
+    referral = ReportReferrals(
+        organization_id=clinic,
+        referrals=(
+            ReportedReferral(
+                clinic_referral_id=f"ref-{uuid.uuid4().hex[:12]}",
+                patient_snils=demo.PATIENT.snils,
+                to_whom="Врач-кардиолог",
+                reason="Консультация по поводу давления",
+                issued_on=date(2026, 11, 29),
+                valid_until=date(2026, 12, 29),
+            ),
+        ),
+    )
+    answers = report_as_clinic(
+        amqp_url,
+        (PRESCRIPTIONS_QUEUE, first),
+        (PRESCRIPTIONS_QUEUE, first),
+        (REFERRALS_QUEUE, referral),
+    )
+    assert [(a.created, a.unchanged) for a in answers] == [(1, 0), (0, 1), (1, 0)]
+    newer = first.model_copy(
+        update={
+            "prescriptions": (
+                first.prescriptions[0].model_copy(update={"version": 2, "dose": "850 мг"}),
+            )
+        }
+    )
+    [updated] = report_as_clinic(amqp_url, (PRESCRIPTIONS_QUEUE, newer))
+    assert updated.updated == 1
+
+    headers = login(edge, demo.PATIENT)
+    page = edge.get("/api/v1/patients/me/prescriptions", params={"limit": 100}, headers=headers)
+    assert page.status_code == 200, page.text
+    mine = [p for p in page.json()["items"] if p["organization_id"] == str(clinic)]
+    doses = {
+        p["dose"] for p in mine if p["medicine"] == "Метформин" and p["issued_on"] == "2026-11-28"
+    }
+    assert "850 мг" in doses
+    assert "500 мг" not in doses
+    assert all(p["preferential"] for p in mine if p["medicine"] == "Метформин")
+    referrals = edge.get("/api/v1/patients/me/referrals", headers=headers)
+    assert referrals.status_code == 200, referrals.text
+    assert "Консультация по поводу давления" in {r["reason"] for r in referrals.json()["items"]}
+    stranger = edge.get(
+        f"/api/v1/patients/{account_id(edge, demo.PATIENT)}/prescriptions",
+        headers=login(edge, demo.CHILD_OVER_15),
+    )
+    assert stranger.status_code == 404
+
+
+def test_prescriptions_page_with_a_cursor(edge: httpx.Client, amqp_url: str) -> None:
+    clinic = CLINICS[1]
+    report_as_clinic(
+        amqp_url, *((PRESCRIPTIONS_QUEUE, clinic_prescription(clinic)) for _ in range(3))
+    )
+    headers = login(edge, demo.PATIENT)
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = edge.get("/api/v1/patients/me/prescriptions", params=params, headers=headers).json()
+        seen.extend(p["id"] for p in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) >= 3
+
+
+def test_an_invalid_prescription_is_dead_lettered_with_its_reason(amqp_url: str) -> None:
+    report = clinic_prescription(CLINICS[0])
+
+    async def publish_invalid() -> aio_pika.abc.AbstractIncomingMessage:
+        connection = await aio_pika.connect(amqp_url)
+        async with connection, clinic_connection(amqp_url, report.organization_id) as clinic:
+            channel = await connection.channel()
+            dead = await channel.get_queue(topology.dead_letter_queue(PRESCRIPTIONS_QUEUE))
+            await dead.purge()
+            body = json.loads(report.model_dump_json())
+            body["prescriptions"][0]["start_on"] = "31.12.2025"
+            door = await clinic.channel.get_exchange(CLINIC_INTAKE_EXCHANGE, ensure=False)
+            await door.publish(
+                aio_pika.Message(
+                    json.dumps(body).encode(), message_id="bad-rx", user_id=clinic.user
+                ),
+                PRESCRIPTIONS_QUEUE,
+            )
+            async with asyncio.timeout(10):
+                while (message := await dead.get(fail=False, no_ack=True)) is None:
+                    await asyncio.sleep(0.1)
+            return message
+
+    dead = asyncio.run(publish_invalid())
+    headers = dead.headers or {}
+    assert headers[topology.HEADER_ERROR_CODE] == "validation_failed"
+    assert "prescriptions.0.start_on" in str(headers[topology.HEADER_ERROR_REASON])
+    assert demo.PATIENT.snils not in str(headers[topology.HEADER_ERROR_REASON])

@@ -26,7 +26,11 @@ from gosmed.runtime.supervisor import Supervisor
 SERVICES = tuple(s.value for s in Service)
 # Modules run as `python -m <module>` once the system is ready, in order, when demo data is
 # asked for: they load demo data the way a client would (through the broker or the edge).
-DEMO_LOADERS: tuple[str, ...] = ("gosmed.records.simulator", "gosmed.scheduling.simulator")
+DEMO_LOADERS: tuple[str, ...] = (
+    "gosmed.records.simulator",
+    "gosmed.records.prescription_simulator",
+    "gosmed.scheduling.simulator",
+)
 
 BROKER_HELP = """\
 RabbitMQ is not reachable at {host}:{port}.

@@ -7,7 +7,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
-from gosmed.records import handlers
+from gosmed.records import handlers, prescription_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
@@ -16,6 +16,8 @@ from gosmed.records.files import Files
 from gosmed.records.files_domain import Quota
 from gosmed.records.files_repository import FilesRepository
 from gosmed.records.ports import Identity, Registry, Sender
+from gosmed.records.prescriptions import Prescriptions
+from gosmed.records.prescriptions_repository import ClinicItemsRepository
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -82,6 +84,9 @@ def create(
     files_store = FilesRepository(database, keys)
     files = Files(files_store, reading, Quota(settings.emk_max_files, settings.emk_max_bytes))
     handlers.register(runtime, intake, reading, cards, corrections, files)
+    prescribed = ClinicItemsRepository(database, "prescriptions")
+    referred = ClinicItemsRepository(database, "referrals")
+    prescription_handlers.register(runtime, Prescriptions(prescribed, referred, reading))
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -93,6 +98,8 @@ def create(
         await journal.ensure_indexes()
         await corrections_store.ensure_indexes()
         await files_store.ensure_indexes()
+        await prescribed.ensure_indexes()
+        await referred.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))
