@@ -4,8 +4,8 @@ FastAPI documents a route's parameters, body and success answer. This adds what 
 the problem+json answers, derived from the route (a bearer dependency gives 401 and 403, a path
 parameter 404, parameters or a body 422, a JSON or multipart body 400, a POST or PUT 413 from
 the body limit, every route 503 and 504 because a service answers it) plus a small table of the
-answers only some services give (409, 410, 415, 429); `security: []` on public operations; the server; and links
-from the operations that answer an id to those that take it.
+answers only some services give (409, 410, 415, 429); `security: []` on public operations; the
+server; and links from the operations that answer an id to those that take it.
 """
 
 from typing import Any
