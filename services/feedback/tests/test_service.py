@@ -12,6 +12,7 @@ from gosmed.contracts.feedback.ratings import RATING_CHANGED, RatedSubject, Rati
 from gosmed.contracts.feedback.reviews import (
     AnswerOutcome,
     AnswerReview,
+    AnswerReviewForOrganization,
     CompareRatings,
     Decide,
     GetRating,
@@ -23,6 +24,12 @@ from gosmed.contracts.feedback.reviews import (
 )
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Authorize, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.organizations import (
+    AUTHORIZE_ORGANIZATION_ACTION,
+    AuthorizeOrganizationAction,
+    OrganizationAction,
+    OrganizationDecision,
+)
 from gosmed.contracts.records.details import (
     GET_SERVICE,
     GetRenderedService,
@@ -391,3 +398,76 @@ def test_an_answer_is_at_most_1000_characters() -> None:
     AnswerReview(review_id=uuid4(), text="а" * 1000)
     with pytest.raises(ValueError, match="1000"):
         AnswerReview(review_id=uuid4(), text="а" * 1001)
+
+
+STAFF = AccessContext(actor_id=uuid4())
+
+
+def staff_decisions(rpc: FakeRpc, allowed: bool) -> None:
+    """Identity's decisions on STAFF acting for ORGANIZATION (any other is refused)."""
+
+    async def decide(request: AuthorizeOrganizationAction) -> OrganizationDecision:
+        return OrganizationDecision(
+            allowed=allowed and request.organization_id == ORGANIZATION,
+            actor_id=request.context.actor_id,
+            organization_id=request.organization_id,
+            action=request.action,
+            reason="" if allowed else "не уполномочены",
+        )
+
+    rpc.answer(AUTHORIZE_ORGANIZATION_ACTION, decide)
+
+
+async def test_staff_answer_in_the_clinics_name_on_identitys_decision(
+    reviews: Reviews, repository: ReviewsRepository, rpc: FakeRpc, clock: Clock
+) -> None:
+    staff_decisions(rpc, allowed=True)
+    review_id = await published(reviews, repository)
+    request = AnswerReviewForOrganization(
+        context=STAFF, organization_id=ORGANIZATION, review_id=review_id, text="Спасибо!"
+    )
+
+    accepted = await reviews.answer_for_organization(request)
+
+    assert accepted.outcome is AnswerOutcome.ADDED
+    [asked] = rpc.sent(AUTHORIZE_ORGANIZATION_ACTION)
+    assert (asked.action, asked.organization_id) == (
+        OrganizationAction.REPLY_REVIEWS,
+        ORGANIZATION,
+    )
+    assert asked.subject is not None
+    assert str(review_id) in asked.subject
+    [shown] = (await reviews.list_published(ListReviews(organization_id=ORGANIZATION))).items
+    assert shown.answer is not None
+    assert shown.answer.text == "Спасибо!"
+
+
+async def test_staff_of_another_clinic_find_no_review_and_no_staff_are_refused(
+    reviews: Reviews, repository: ReviewsRepository, rpc: FakeRpc
+) -> None:
+    review_id = await published(reviews, repository)
+    other = uuid4()
+
+    async def decide(request: AuthorizeOrganizationAction) -> OrganizationDecision:
+        return OrganizationDecision(
+            allowed=request.organization_id == other,
+            actor_id=request.context.actor_id,
+            organization_id=request.organization_id,
+            action=request.action,
+        )
+
+    rpc.answer(AUTHORIZE_ORGANIZATION_ACTION, decide)
+    foreign = AnswerReviewForOrganization(
+        context=STAFF, organization_id=other, review_id=review_id, text="Не наш отзыв"
+    )
+    with pytest.raises(ServiceError) as not_found:
+        await reviews.answer_for_organization(foreign)
+    staff_decisions(rpc, allowed=False)
+    with pytest.raises(ServiceError) as refused:
+        await reviews.answer_for_organization(
+            foreign.model_copy(update={"organization_id": ORGANIZATION})
+        )
+
+    assert not_found.value.code is ErrorCode.NOT_FOUND
+    assert refused.value.code is ErrorCode.NOT_ORGANIZATION_STAFF
+    assert await owed(repository) == []

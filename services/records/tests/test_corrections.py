@@ -16,8 +16,10 @@ from gosmed.contracts.demo import PATIENT
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.corrections import (
     AnswerCorrection,
+    AnswerCorrectionForOrganization,
     CorrectionChanges,
     CorrectionRequested,
     CorrectionStatus,
@@ -26,6 +28,7 @@ from gosmed.contracts.records.corrections import (
     GetCorrectionStats,
     ListCorrections,
     ListOperatorCorrections,
+    ListOrganizationCorrections,
     OperatorFilter,
     WithdrawCorrection,
 )
@@ -63,14 +66,32 @@ OWNER = PatientRef(
     birth_date=PATIENT.birth_date,
 )
 MINE = AccessContext(actor_id=ACCOUNT)
+STAFF = AccessContext(actor_id=UUID(int=10))
 THEIRS = AccessContext(actor_id=STRANGER, patient_id=ACCOUNT)
 
 
 class Decisions(Identity):
-    """The patient acts for self; anyone else is refused (no delegation)."""
+    """The patient acts for self; anyone else is refused (no delegation). STAFF acts for the
+    organizations in `staff_of`, with every scope."""
 
     def __init__(self) -> None:
         self.asked: list[Action] = []
+        self.staff_of: set[UUID] = set()
+        self.for_organizations: list[tuple[UUID, OrganizationAction]] = []
+
+    async def act_for_organization(
+        self,
+        context: AccessContext,
+        organization_id: UUID,
+        action: OrganizationAction,
+        subject: str | None = None,
+    ) -> OrganizationDecision:
+        self.for_organizations.append((organization_id, action))
+        if context.actor_id != STAFF.actor_id or organization_id not in self.staff_of:
+            raise ServiceError(ErrorCode.NOT_ORGANIZATION_STAFF, "не сотрудник")
+        return OrganizationDecision(
+            allowed=True, actor_id=context.actor_id, organization_id=organization_id, action=action
+        )
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
         self.asked.append(action)
@@ -396,3 +417,57 @@ async def test_an_answered_request_is_never_escalated(harness: Harness) -> None:
     harness.clock.now = datetime(2025, 11, 7, 9, tzinfo=UTC)
     assert await harness.corrections.escalate_overdue() == 0
     assert [n.category for n in harness.notices()] == ["correction_answered"]
+
+
+async def test_staff_answer_in_the_clinics_name_through_the_same_use_case(
+    harness: Harness,
+) -> None:
+    harness.identity.staff_of.add(harness.organization_id)
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+    listing = ListOrganizationCorrections(context=STAFF, organization_id=harness.organization_id)
+    answer = AnswerCorrectionForOrganization(
+        context=STAFF,
+        organization_id=harness.organization_id,
+        correction_id=filed.id,
+        accepted=False,
+        reason="Дата верна",
+    )
+
+    [listed] = (await harness.corrections.of_organization(listing)).items
+    answered = await harness.corrections.answer_for_organization(answer)
+    stats = await harness.corrections.stats_for_organization(
+        GetCorrectionStats(context=STAFF, organization_id=harness.organization_id)
+    )
+
+    assert listed.id == filed.id
+    assert answered.status == CorrectionStatus.REJECTED
+    [notice] = harness.notices()
+    assert "Дата верна" in notice.body
+    assert (stats.requests, stats.rejected) == (1, 1)
+    assert [action for _, action in harness.identity.for_organizations] == [
+        OrganizationAction.ANSWER_CORRECTIONS,
+        OrganizationAction.ANSWER_CORRECTIONS,
+        OrganizationAction.SEE_FIGURES,
+    ]
+
+
+async def test_staff_of_another_clinic_or_no_staff_cannot_answer(harness: Harness) -> None:
+    other = uuid4()
+    harness.identity.staff_of.add(other)
+    filed = await harness.corrections.file(harness.filing(rendered_on=date(2025, 10, 1)))
+
+    def answer(context: AccessContext, organization_id: UUID) -> AnswerCorrectionForOrganization:
+        return AnswerCorrectionForOrganization(
+            context=context, organization_id=organization_id, correction_id=filed.id, accepted=True
+        )
+
+    with pytest.raises(ServiceError) as foreign:  # staff of `other`: the request is not theirs
+        await harness.corrections.answer_for_organization(answer(STAFF, other))
+    with pytest.raises(ServiceError) as not_staff:
+        await harness.corrections.answer_for_organization(answer(MINE, harness.organization_id))
+
+    assert foreign.value.code == ErrorCode.NOT_FOUND
+    assert not isinstance(foreign.value, RefusedError)
+    assert not_staff.value.code == ErrorCode.NOT_ORGANIZATION_STAFF
+    view = await harness.corrections.get(GetCorrection(context=MINE, correction_id=filed.id))
+    assert view.status == CorrectionStatus.SENT

@@ -11,6 +11,12 @@ from gosmed.contracts.access import AccessContext, LegalBasis
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Authorize, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.organizations import (
+    AUTHORIZE_ORGANIZATION_ACTION,
+    AuthorizeOrganizationAction,
+    OrganizationAction,
+    OrganizationDecision,
+)
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     GetOrganizations,
@@ -36,6 +42,7 @@ from gosmed.contracts.scheduling.schedules import (
     ClinicSlot,
     Preparation,
     PublishSchedule,
+    PublishScheduleForOrganization,
     SlotKind,
 )
 from gosmed.contracts.topology import Service
@@ -445,3 +452,43 @@ async def test_of_two_workers_that_saw_one_reminder_due_exactly_one_claims_it(
     claims = [await appointments.claim_reminder(kept.id, clock.now, sms) for _ in seen]
     assert claims == [True, False]
     assert await appointments.due_reminder(clock.now) is None
+
+
+STAFF = AccessContext(actor_id=uuid4())
+
+
+async def test_staff_publish_and_withdraw_slots_on_identitys_decision(
+    schedules: Schedules, booking: Booking, rpc: FakeRpc
+) -> None:
+    granted = {ORGANIZATION.id}
+
+    async def decide(request: AuthorizeOrganizationAction) -> OrganizationDecision:
+        return OrganizationDecision(
+            allowed=request.organization_id in granted,
+            actor_id=request.context.actor_id,
+            organization_id=request.organization_id,
+            action=request.action,
+            reason="не уполномочены",
+        )
+
+    rpc.answer(AUTHORIZE_ORGANIZATION_ACTION, decide)
+
+    def by_staff(*slots: ClinicSlot) -> PublishScheduleForOrganization:
+        return PublishScheduleForOrganization(
+            context=STAFF, organization_id=ORGANIZATION.id, slots=slots
+        )
+
+    published = await schedules.publish_for_organization(by_staff(clinic_slot(1), clinic_slot(2)))
+    withdrawn = await schedules.publish_for_organization(
+        by_staff(clinic_slot(1, version=2, withdrawn=True))
+    )
+    granted.clear()
+    with pytest.raises(ServiceError) as refused:
+        await schedules.publish_for_organization(by_staff(clinic_slot(3)))
+
+    assert (published.changed, withdrawn.changed) == (2, 1)
+    assert len(await free(booking)) == 1
+    assert refused.value.code is ErrorCode.NOT_ORGANIZATION_STAFF
+    asked = rpc.sent(AUTHORIZE_ORGANIZATION_ACTION)
+    assert {a.action for a in asked} == {OrganizationAction.MANAGE_SCHEDULES}
+    assert asked[1].subject == "расписание: 0 слотов, снято 1"

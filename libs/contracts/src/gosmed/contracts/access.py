@@ -27,6 +27,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     CLINIC = "clinic"
     DOCTOR = "doctor"
+    ORGANIZATION_STAFF = "organization_staff"
 
 
 BASES_WITH_DOCUMENT = frozenset(

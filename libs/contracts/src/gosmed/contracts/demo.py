@@ -114,8 +114,8 @@ DOCTOR = DemoPerson(
     "Семенов Максим Михайлович",
     date(1978, 6, 21),
     "90123456764",
-    "7700000000000010",
-    "+79161000010",
+    "7700000000000011",
+    "+79161000011",
     "m.semenov@example.ru",
     "Demo-Doctor-2026",
     "QPGVBYTKTGD3AY232RDPCSLPMPS2VLSK",
@@ -136,6 +136,21 @@ UNCONFIRMED = DemoPerson(
     "KVKFKRCPNZQUYMLXOVYDSQKJKZDTSRLD",
     confirmed=False,
 )
+CLINIC_STAFF = DemoPerson(
+    "clinic_staff",
+    "Морозова Татьяна Николаевна",
+    date(1988, 3, 14),
+    "91234567800",
+    "7700000000000010",
+    "+79161000010",
+    "t.morozova@gp7.example.ru",
+    "Demo-Staff-2026",
+    "JVXXE332N53GCU3UMFTGMR2QG5CGK3LP",
+)
+
+STAFF_ORGANIZATION_ID = UUID("6525844a-f8ea-5b3e-9a24-69beea9ae5e8")
+"""«ГП № 7», the first Moscow clinic of the registry's demo data set: the demo clinic with a
+corporate account, whose power of attorney authorises `CLINIC_STAFF`."""
 
 PEOPLE = (
     PATIENT,
@@ -148,5 +163,6 @@ PEOPLE = (
     OPERATOR,
     DOCTOR,
     UNCONFIRMED,
+    CLINIC_STAFF,
 )
 PATIENTS_WITH_HISTORY = (PATIENT, CHILD_UNDER_15, CHILD_OVER_15)

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
     FILE_TOO_LARGE = "file_too_large"
     QUOTA_EXCEEDED = "quota_exceeded"
+    NOT_ORGANIZATION_STAFF = "not_organization_staff"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -61,6 +62,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.UNSUPPORTED_FILE_TYPE: "Принимаются только файлы PDF, JPEG и PNG.",
     ErrorCode.FILE_TOO_LARGE: "Файл больше 10 МБ.",
     ErrorCode.QUOTA_EXCEEDED: "Место для файлов медкарты исчерпано: удалите ненужные файлы.",
+    ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
 }
 
 

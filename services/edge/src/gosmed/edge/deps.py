@@ -110,3 +110,10 @@ def patient_context(principal: Principal, patient_id: str) -> AccessContext:
         patient_id=patient,
         roles=principal.roles,
     )
+
+
+def actor_context(principal: Principal) -> AccessContext:
+    """The access context of `principal` acting for no patient (e.g. for an organization)."""
+    return AccessContext(
+        actor_id=principal.account_id, session_id=principal.session_id, roles=principal.roles
+    )

@@ -55,6 +55,20 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     },
     ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
     ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("post", "/organizations/{organization_id}/corrections/{correction_id}/answer"): {
+        409: "The request is already closed (withdrawn, or answered otherwise).",
+    },
+    ("post", "/organizations/{organization_id}/reviews/{review_id}/answer"): {
+        409: "The review changed meanwhile; send the answer again.",
+    },
+    ("post", "/organizations/{organization_id}/staff"): {
+        403: "Only operators register powers of attorney of organizations.",
+        404: "The organization has no corporate account, or no account has this SNILS.",
+        409: "A power of attorney with this number exists.",
+    },
+    ("delete", "/organizations/{organization_id}/staff/{number}"): {
+        403: "Only operators record revocations.",
+    },
     ("post", "/patients/{patient_id}/services/{record_id}/corrections"): {
         409: "The record already has an open correction request.",
     },

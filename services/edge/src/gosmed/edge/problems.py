@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -21,10 +21,20 @@ from gosmed.contracts.errors import (
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://gosmed.example/problems/"
 
+
+def invalid_request(error: ValidationError) -> ServiceError:
+    """422 for a request whose fields are each valid but do not make a valid message."""
+    details = validation_details(error.errors(include_url=False))
+    return ServiceError(
+        ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details)
+    )
+
+
 STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_FAILED: 422,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_ORGANIZATION_STAFF: 403,
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.CONFLICT: 409,
     ErrorCode.RATE_LIMITED: 429,

@@ -1,6 +1,7 @@
 """Subscribers: contract in, use case, contract out."""
 
 from gosmed.contracts.feedback.reviews import (
+    ANSWER_REVIEW_FOR_ORGANIZATION,
     ANSWER_REVIEW_QUEUE,
     COMPARE_RATINGS,
     DECIDE,
@@ -27,6 +28,7 @@ def register(runtime: ServiceRuntime, reviews: Reviews) -> None:
     serve(LIST_REVIEWS, reviews.list_published)
     serve(GET_RATING, reviews.rating)
     serve(COMPARE_RATINGS, reviews.compare)
+    serve(ANSWER_REVIEW_FOR_ORGANIZATION, reviews.answer_for_organization)
     vhost = vhost_of(runtime.settings.amqp_url)
 
     async def answer(body: AnswerReview) -> AnswerAccepted:

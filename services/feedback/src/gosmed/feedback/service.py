@@ -13,6 +13,7 @@ from gosmed.contracts.feedback.reviews import (
     AnswerAccepted,
     AnswerOutcome,
     AnswerReview,
+    AnswerReviewForOrganization,
     CompareRatings,
     Decide,
     GetRating,
@@ -33,6 +34,7 @@ from gosmed.contracts.identity.notifications import (
     NOTIFY_QUEUE,
     SendNotification,
 )
+from gosmed.contracts.identity.organizations import OrganizationAction
 from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService
 from gosmed.contracts.records.intake import RecordStatus
 from gosmed.feedback.domain import (
@@ -46,6 +48,7 @@ from gosmed.feedback.domain import (
 from gosmed.feedback.repository import CHANGED_MEANWHILE, PublicFilter, ReviewsRepository
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.cursor import decode_cursor, encode_cursor
+from gosmed.runtime.organizations import act_for_organization
 from gosmed.runtime.outbox import OutboxEntry, Relay
 from gosmed.runtime.rpc import ServiceClient
 
@@ -231,6 +234,25 @@ class Reviews:
             log.info("review %s answered by its clinic: %s", review.id, outcome.value)
             return accepted
         raise ServiceError(ErrorCode.CONFLICT, CHANGED_MEANWHILE)
+
+    async def answer_for_organization(self, request: AnswerReviewForOrganization) -> AnswerAccepted:
+        """A staff member answers in the clinic's name (identity decides and journals), as the
+        clinic's integration does through the door; another clinic's review is not found."""
+        await act_for_organization(
+            self.identity,
+            request.context,
+            request.organization_id,
+            OrganizationAction.REPLY_REVIEWS,
+            f"ответ на отзыв {request.review_id}",
+        )
+        try:
+            return await self.answer(request.organization_id, request)
+        except RefusedError as refused:
+            if refused.code == ErrorCode.FORBIDDEN:
+                raise ServiceError(
+                    ErrorCode.NOT_FOUND, f"Опубликованный отзыв {request.review_id} не найден."
+                ) from None
+            raise ServiceError(refused.code, refused.message) from None
 
     # --- ratings -------------------------------------------------------------------------
 

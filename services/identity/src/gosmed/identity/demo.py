@@ -12,6 +12,7 @@ from gosmed.contracts import demo
 from gosmed.contracts.access import Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel
 from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
+from gosmed.contracts.identity.organizations import OrganizationAction
 from gosmed.identity import credentials
 from gosmed.identity.domain import (
     READ_ONLY_ACTIONS,
@@ -20,6 +21,8 @@ from gosmed.identity.domain import (
     InspectorOrder,
     InsurerConsent,
 )
+from gosmed.identity.organization_rules import CorporateAccount, StaffAuthority
+from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.service import Repositories
 
 DEMO_NAMESPACE = UUID("5d8c1f0e-6a43-4c1e-9b7a-0d1e2f3a4b5c")
@@ -28,12 +31,24 @@ ROLES = {
     demo.INSPECTOR.key: frozenset({Role.INSPECTOR}),
     demo.OPERATOR.key: frozenset({Role.OPERATOR}),
     demo.DOCTOR.key: frozenset({Role.CITIZEN, Role.DOCTOR}),
+    demo.CLINIC_STAFF.key: frozenset({Role.CITIZEN, Role.ORGANIZATION_STAFF}),
 }
 SPECIALISTS = {demo.DOCTOR.key: demo.DOCTOR_SPECIALIST_ID}
 CHILDREN = (demo.CHILD_UNDER_15, demo.CHILD_OVER_15)
 POWER_OF_ATTORNEY_NUMBER = "77 АА 1234567"
 INSURER_CONTRACT_NUMBER = "ДМС-2026/0147"
 INSPECTOR_ORDER_NUMBER = "П-42/2026"
+STAFF_POWER_OF_ATTORNEY_NUMBER = "ДОВ-ГП7-2026-001"
+STAFF_ORGANIZATION = CorporateAccount(demo.STAFF_ORGANIZATION_ID, "ГП № 7", "1097705432197")
+STAFF_SCOPES = frozenset(
+    {
+        OrganizationAction.ANSWER_CORRECTIONS,
+        OrganizationAction.REPLY_REVIEWS,
+        OrganizationAction.SEE_FIGURES,
+    }
+)
+"""The demo staff member answers corrections and reviews and sees the figures, but does not
+manage schedules (so the demo shows a refusal for a scope not granted)."""
 
 
 def account_id(person: demo.DemoPerson) -> UUID:
@@ -141,5 +156,20 @@ async def seed(repos: Repositories, now: datetime) -> None:
             scopes=READ_ONLY_ACTIONS,
             valid_from=day - timedelta(days=7),
             valid_until=day + timedelta(days=90),
+        )
+    )
+
+
+async def seed_organization(organizations: OrganizationsRepository, now: datetime) -> None:
+    """«ГП № 7»'s corporate account and its power of attorney for the demo staff member."""
+    await organizations.add_organization(STAFF_ORGANIZATION)
+    await organizations.add_authority(
+        StaffAuthority(
+            number=STAFF_POWER_OF_ATTORNEY_NUMBER,
+            organization_id=STAFF_ORGANIZATION.organization_id,
+            staff_id=account_id(demo.CLINIC_STAFF),
+            scopes=STAFF_SCOPES,
+            valid_from=now.date() - timedelta(days=30),
+            valid_until=now.date() + timedelta(days=365),
         )
     )

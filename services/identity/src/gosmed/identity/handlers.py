@@ -38,6 +38,13 @@ from gosmed.contracts.identity.delegations import (
 )
 from gosmed.contracts.identity.inbox import LIST_NOTIFICATIONS, MARK_NOTIFICATION_READ
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
+from gosmed.contracts.identity.organizations import (
+    AUTHORIZE_ORGANIZATION_ACTION,
+    GRANT_STAFF_AUTHORITY,
+    LIST_ORGANIZATION_JOURNAL,
+    LIST_ORGANIZATION_STAFF,
+    REVOKE_STAFF_AUTHORITY,
+)
 from gosmed.contracts.identity.shares import CREATE_SHARE, LIST_SHARES, REVOKE_SHARE
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.announcements import SessionAnnouncer
@@ -45,6 +52,7 @@ from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
+from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.service import AccessService, LoginService
 from gosmed.identity.shares import ShareService
 from gosmed.runtime.service import ServiceRuntime
@@ -104,3 +112,12 @@ def register(
         notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
     )
+
+
+def register_organizations(runtime: ServiceRuntime, organizations: OrganizationService) -> None:
+    """The RPCs of organizations' representatives."""
+    runtime.serve(AUTHORIZE_ORGANIZATION_ACTION, organizations.authorize)
+    runtime.serve(LIST_ORGANIZATION_STAFF, organizations.staff)
+    runtime.serve(LIST_ORGANIZATION_JOURNAL, organizations.journal)
+    runtime.serve(GRANT_STAFF_AUTHORITY, organizations.grant)
+    runtime.serve(REVOKE_STAFF_AUTHORITY, organizations.revoke)

@@ -13,6 +13,8 @@ from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.delivery import JsonLinesSmsGateway
 from gosmed.identity.notifications import NotificationRepository, NotificationService
+from gosmed.identity.organizations import OrganizationService
+from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.identity.shares import ShareService
@@ -35,6 +37,7 @@ def create(
     runtime = build_service(Service.IDENTITY, settings, tracer_provider=tracer_provider)
     repos = Repositories.over(runtime.store.database, keys)
     inbox = NotificationRepository(runtime.store.database)
+    organizations = OrganizationsRepository(runtime.store.database)
     signer = TokenSigner.load(
         settings.jwt_private_key_path,
         settings.access_token_ttl,
@@ -60,14 +63,17 @@ def create(
         AuthenticatorService(repos, settings, announcer, notifications),
         ShareService(repos),
     )
+    handlers.register_organizations(runtime, OrganizationService(organizations, repos.accounts))
     background: list[asyncio.Task[None]] = []
 
     async def prepare_store() -> None:
         await repos.ensure_indexes()
         await repos.accounts.reseal_totp_secrets()
         await inbox.ensure_indexes()
+        await organizations.ensure_indexes()
         if settings.demo_data:
             await demo.seed(repos, utc_now())
+            await demo.seed_organization(organizations, utc_now())
         background.append(asyncio.create_task(notifications.relay_forever()))
         background.append(asyncio.create_task(announcer.sweep_forever()))
 

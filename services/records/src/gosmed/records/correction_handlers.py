@@ -2,12 +2,15 @@
 
 from gosmed.contracts import topology
 from gosmed.contracts.records.corrections import (
+    ANSWER_CORRECTION_FOR_ORGANIZATION,
     CORRECTION_ANSWERS,
     FILE_CORRECTION,
     GET_CORRECTION,
     GET_CORRECTION_STATS,
+    GET_ORGANIZATION_CORRECTION_STATS,
     LIST_CORRECTIONS,
     LIST_OPERATOR_CORRECTIONS,
+    LIST_ORGANIZATION_CORRECTIONS,
     WITHDRAW_CORRECTION,
     AnswerCorrection,
     CorrectionAnswered,
@@ -44,3 +47,6 @@ def register(runtime: ServiceRuntime, corrections: Corrections) -> None:
     runtime.serve(WITHDRAW_CORRECTION, corrections.withdraw)
     runtime.serve(LIST_OPERATOR_CORRECTIONS, corrections.overdue)
     runtime.serve(GET_CORRECTION_STATS, corrections.stats)
+    runtime.serve(ANSWER_CORRECTION_FOR_ORGANIZATION, corrections.answer_for_organization)
+    runtime.serve(LIST_ORGANIZATION_CORRECTIONS, corrections.of_organization)
+    runtime.serve(GET_ORGANIZATION_CORRECTION_STATS, corrections.stats_for_organization)

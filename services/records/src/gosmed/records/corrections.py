@@ -12,8 +12,10 @@ from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import Action
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
+from gosmed.contracts.identity.organizations import OrganizationAction
 from gosmed.contracts.records.corrections import (
     AnswerCorrection,
+    AnswerCorrectionForOrganization,
     CorrectionAnswered,
     CorrectionRequested,
     CorrectionsPage,
@@ -25,6 +27,7 @@ from gosmed.contracts.records.corrections import (
     GetCorrectionStats,
     ListCorrections,
     ListOperatorCorrections,
+    ListOrganizationCorrections,
     OperatorFilter,
     WithdrawCorrection,
 )
@@ -171,6 +174,43 @@ class Corrections:
         await self.relay.flush(self.corrections.outbox, str(correction.id))
         return CorrectionAnswered(correction_id=closed.id, status=closed.status)
 
+    async def answer_for_organization(
+        self, command: AnswerCorrectionForOrganization
+    ) -> CorrectionAnswered:
+        """A staff member answers in the clinic's name (identity decides and journals), as the
+        clinic's integration does through the door; another clinic's request is not found."""
+        subject = f"ответ на заявление {command.correction_id}"
+        await self.reading.identity.act_for_organization(
+            command.context, command.organization_id, OrganizationAction.ANSWER_CORRECTIONS, subject
+        )
+        try:
+            return await self.answer(command.organization_id, command)
+        except RefusedError as refused:
+            if refused.code == ErrorCode.ORGANIZATION_MISMATCH:
+                raise ServiceError(ErrorCode.NOT_FOUND, CORRECTION_NOT_FOUND) from None
+            raise ServiceError(refused.code, refused.message) from None
+
+    async def of_organization(self, query: ListOrganizationCorrections) -> CorrectionsPage:
+        """A clinic's staff: the clinic's open (or overdue) requests, oldest due first."""
+        await self.reading.identity.act_for_organization(
+            query.context,
+            query.organization_id,
+            OrganizationAction.ANSWER_CORRECTIONS,
+            "список заявлений об исправлении",
+        )
+        return await self._open_ones(query.status, query.organization_id, query.limit)
+
+    async def stats_for_organization(self, query: GetCorrectionStats) -> CorrectionStats:
+        """The clinic's own figures for its staff (scope `see_figures`)."""
+        await self.reading.identity.act_for_organization(
+            query.context,
+            query.organization_id,
+            OrganizationAction.SEE_FIGURES,
+            "сводка заявлений об исправлении",
+        )
+        found = await self.corrections.of_organization(query.organization_id)
+        return correction_stats(query.organization_id, found, self.clock())
+
     async def detail(self, query: GetRenderedService) -> RenderedServiceDetail:
         """The record's detail (decided and journaled by `Reading`) with its requests."""
         detail = await self.reading.get_service(query)
@@ -181,9 +221,14 @@ class Corrections:
     async def overdue(self, query: ListOperatorCorrections) -> CorrectionsPage:
         """Operators: open requests of every clinic (only the overdue ones by default)."""
         _operator(query.context)
+        return await self._open_ones(query.status, query.organization_id, query.limit)
+
+    async def _open_ones(
+        self, status: OperatorFilter, organization_id: UUID | None, limit: int
+    ) -> CorrectionsPage:
         now = self.clock()
-        due_before = moscow_day(now) if query.status == OperatorFilter.OVERDUE else None
-        found = await self.corrections.open_ones(due_before, query.organization_id, query.limit)
+        due_before = moscow_day(now) if status == OperatorFilter.OVERDUE else None
+        found = await self.corrections.open_ones(due_before, organization_id, limit)
         return CorrectionsPage(items=tuple(c.view(now) for c in found))
 
     async def stats(self, query: GetCorrectionStats) -> CorrectionStats:

@@ -19,6 +19,7 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
+from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.records.intake import RequestClinicSync
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
@@ -37,6 +38,7 @@ from gosmed.contracts.registry.specialists import (
 from gosmed.contracts.registry.tariffs import GET_TARIFF, GetTariff, Tariff
 from gosmed.contracts.rpc import ReplyT, RequestT, Rpc
 from gosmed.runtime.broker import durable_queue
+from gosmed.runtime.organizations import act_for_organization
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.runtime.settings import CommonSettings
 
@@ -54,6 +56,17 @@ class Identity:
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
         return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
+
+    async def act_for_organization(
+        self,
+        context: AccessContext,
+        organization_id: UUID,
+        action: OrganizationAction,
+        subject: str | None = None,
+    ) -> OrganizationDecision:
+        """Identity's (journaled) decision that a staff member acts for the organization;
+        `not_organization_staff` when not."""
+        return await act_for_organization(self.identity, context, organization_id, action, subject)
 
 
 class Registry:

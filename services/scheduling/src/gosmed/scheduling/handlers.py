@@ -10,6 +10,7 @@ from gosmed.contracts.scheduling.appointments import (
 )
 from gosmed.contracts.scheduling.schedules import (
     PUBLISH_SCHEDULE,
+    PUBLISH_SCHEDULE_FOR_ORGANIZATION,
     PublishSchedule,
     ScheduleAccepted,
 )
@@ -48,3 +49,4 @@ def register(runtime: ServiceRuntime, schedules: Schedules, booking: Booking) ->
     serve(LIST_APPOINTMENTS, booking.list)
     serve(GET_APPOINTMENT, booking.get)
     serve(CANCEL_APPOINTMENT, booking.cancel)
+    serve(PUBLISH_SCHEDULE_FOR_ORGANIZATION, schedules.publish_for_organization)

@@ -9,6 +9,7 @@ from uuid import UUID
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
+from gosmed.contracts.identity.organizations import OrganizationAction, OrganizationDecision
 from gosmed.contracts.registry.organizations import (
     GET_ORGANIZATIONS,
     MAX_BATCH,
@@ -20,6 +21,7 @@ from gosmed.contracts.registry.specialists import (
     GetSpecialists,
     SpecialistsView,
 )
+from gosmed.runtime.organizations import act_for_organization
 from gosmed.runtime.rpc import ServiceClient
 from gosmed.scheduling.domain import Cards, OrganizationCard
 
@@ -32,6 +34,17 @@ class Identity:
 
     async def authorize(self, context: AccessContext, action: Action) -> AccessDecision:
         return await self.identity.call(AUTHORIZE, Authorize(context=context, action=action))
+
+    async def act_for_organization(
+        self,
+        context: AccessContext,
+        organization_id: UUID,
+        action: OrganizationAction,
+        subject: str,
+    ) -> OrganizationDecision:
+        """Identity's (journaled) decision that a staff member acts for the organization;
+        `not_organization_staff` when not."""
+        return await act_for_organization(self.identity, context, organization_id, action, subject)
 
 
 class Registry:

@@ -15,6 +15,7 @@ from gosmed.contracts.identity.notifications import (
     NotificationChannel,
     SendNotification,
 )
+from gosmed.contracts.identity.organizations import OrganizationAction
 from gosmed.contracts.scheduling.appointments import (
     Appointment,
     AppointmentList,
@@ -31,6 +32,7 @@ from gosmed.contracts.scheduling.schedules import (
     AppointmentCancelled,
     AppointmentPatient,
     PublishSchedule,
+    PublishScheduleForOrganization,
     ScheduleAccepted,
 )
 from gosmed.runtime.cursor import decode_cursor, encode_cursor
@@ -67,6 +69,20 @@ class Schedules:
     def __init__(self, slots: SlotsRepository, booking: "Booking") -> None:
         self.slots = slots
         self.booking = booking
+
+    async def publish_for_organization(
+        self, request: PublishScheduleForOrganization
+    ) -> ScheduleAccepted:
+        """A staff member publishes in the clinic's name (identity decides and journals), as
+        the clinic's integration does through the door."""
+        withdrawn = sum(s.withdrawn for s in request.slots)
+        await self.booking.identity.act_for_organization(
+            request.context,
+            request.organization_id,
+            OrganizationAction.MANAGE_SCHEDULES,
+            f"расписание: {len(request.slots) - withdrawn} слотов, снято {withdrawn}",
+        )
+        return await self.publish(request.organization_id, request)
 
     async def publish(self, organization_id: UUID, request: PublishSchedule) -> ScheduleAccepted:
         latest: dict[str, Slot] = {}

@@ -134,6 +134,15 @@ class AnswerReview(Message):
     text: str = Field(min_length=1, max_length=MAX_ANSWER)
 
 
+class AnswerReviewForOrganization(AnswerReview):
+    """A staff member of the clinic answers a published review of the clinic in its name (on
+    the organization's power of attorney with the scope `reply_reviews`), as the clinic's broker
+    integration would with `AnswerReview`."""
+
+    context: AccessContext
+    organization_id: UUID
+
+
 class AnswerOutcome(StrEnum):
     """`added`: the review's first answer; `replaced`: it replaced an older answer;
     `unchanged`: the review already shows this answer or a later one (a re-sent or late
@@ -212,3 +221,9 @@ DECIDE = Rpc(Service.FEEDBACK, "decide", Decide, Review)
 LIST_REVIEWS = Rpc(Service.FEEDBACK, "list-reviews", ListReviews, ReviewsPage)
 GET_RATING = Rpc(Service.FEEDBACK, "get-rating", GetRating, Rating)
 COMPARE_RATINGS = Rpc(Service.FEEDBACK, "compare-ratings", CompareRatings, RatingComparison)
+ANSWER_REVIEW_FOR_ORGANIZATION = Rpc(
+    Service.FEEDBACK,
+    "answer-review-for-organization",
+    AnswerReviewForOrganization,
+    AnswerAccepted,
+)

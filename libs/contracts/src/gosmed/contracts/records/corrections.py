@@ -186,6 +186,25 @@ class ListOperatorCorrections(Message):
     limit: int = Field(default=100, ge=1, le=MAX_OPERATOR_PAGE)
 
 
+class AnswerCorrectionForOrganization(AnswerCorrection):
+    """A staff member of the clinic answers a correction in the clinic's name (on the
+    organization's power of attorney with the scope `answer_corrections`), as the clinic's
+    broker integration would with `AnswerCorrection`."""
+
+    context: AccessContext
+    organization_id: UUID
+
+
+class ListOrganizationCorrections(Message):
+    """A clinic's staff (scope `answer_corrections`): the clinic's requests still open (or only
+    the overdue ones), oldest due first."""
+
+    context: AccessContext
+    organization_id: UUID
+    status: OperatorFilter = OperatorFilter.OPEN
+    limit: int = Field(default=100, ge=1, le=MAX_OPERATOR_PAGE)
+
+
 class GetCorrectionStats(Message):
     context: AccessContext
     organization_id: UUID
@@ -218,4 +237,22 @@ LIST_OPERATOR_CORRECTIONS = Rpc(
 )
 GET_CORRECTION_STATS = Rpc(
     Service.RECORDS, "get-correction-stats", GetCorrectionStats, CorrectionStats
+)
+ANSWER_CORRECTION_FOR_ORGANIZATION = Rpc(
+    Service.RECORDS,
+    "answer-correction-for-organization",
+    AnswerCorrectionForOrganization,
+    CorrectionAnswered,
+)
+LIST_ORGANIZATION_CORRECTIONS = Rpc(
+    Service.RECORDS,
+    "list-organization-corrections",
+    ListOrganizationCorrections,
+    CorrectionsPage,
+)
+GET_ORGANIZATION_CORRECTION_STATS = Rpc(
+    Service.RECORDS,
+    "get-organization-correction-stats",
+    GetCorrectionStats,
+    CorrectionStats,
 )

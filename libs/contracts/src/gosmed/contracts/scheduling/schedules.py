@@ -10,8 +10,11 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.registry.specialties import Specialty
+from gosmed.contracts.rpc import Rpc
+from gosmed.contracts.topology import Service
 from gosmed.contracts.types import OmsPolicy, Snils
 
 PUBLISH_SCHEDULE = "publish-schedule"
@@ -70,6 +73,14 @@ class PublishSchedule(Message):
     slots: tuple[ClinicSlot, ...] = Field(min_length=1, max_length=MAX_SLOTS)
 
 
+class PublishScheduleForOrganization(PublishSchedule):
+    """A staff member of the clinic publishes or withdraws (`withdrawn`) its slots in its name
+    (on the organization's power of attorney with the scope `manage_schedules`), as the
+    clinic's broker integration would with `PublishSchedule`."""
+
+    context: AccessContext
+
+
 class ScheduleAccepted(Contract):
     """The answer to `PublishSchedule` (to `reply_to`, one of the clinic's own queues)."""
 
@@ -105,3 +116,11 @@ class AppointmentCancelled(Message):
     clinic_slot_id: str = Field(max_length=100)
     starts_at: AwareDatetime
     reason: str = Field(max_length=50, description="`patient` or `withdrawn` (by the clinic).")
+
+
+PUBLISH_SCHEDULE_FOR_ORGANIZATION = Rpc(
+    Service.SCHEDULING,
+    "publish-schedule-for-organization",
+    PublishScheduleForOrganization,
+    ScheduleAccepted,
+)

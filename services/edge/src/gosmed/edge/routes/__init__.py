@@ -8,6 +8,7 @@ from gosmed.edge.routes import (
     emk,
     feedback,
     identity,
+    organizations,
     prescriptions,
     records,
     registry,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     scheduling.router,
     feedback.router,
     shares.router,
+    organizations.router,
 )

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gosmed.contracts.access import AccessContext
-from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
 from gosmed.contracts.records.corrections import (
     FILE_CORRECTION,
     GET_CORRECTION,
@@ -31,6 +30,7 @@ from gosmed.contracts.records.corrections import (
     WithdrawCorrection,
 )
 from gosmed.edge.deps import PrincipalDep, RecordsDep, patient_context
+from gosmed.edge.problems import invalid_request
 
 router = APIRouter(tags=["records"])
 
@@ -71,10 +71,7 @@ async def file_correction(
             comment=body.comment,
         )
     except ValidationError as error:
-        details = validation_details(error.errors(include_url=False))
-        raise ServiceError(
-            ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details)
-        ) from None
+        raise invalid_request(error) from None
     return await records.call(FILE_CORRECTION, request)
 
 

@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gosmed.contracts.errors import ErrorCode, ServiceError, summarize, validation_details
 from gosmed.contracts.records import consents, journal, queries, sync
 from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService, RenderedServiceDetail
 from gosmed.contracts.records.views import CoverageKind
@@ -18,6 +17,7 @@ from gosmed.edge.deps import (
     RecordsDep,
     patient_context,
 )
+from gosmed.edge.problems import invalid_request
 
 router = APIRouter(tags=["records"])
 
@@ -37,10 +37,7 @@ def _period(start: date | None, end: date | None) -> DateRange | None:
     try:
         return DateRange(start=start or date.min, end=end or date.max)
     except ValidationError as error:
-        details = validation_details(error.errors(include_url=False))
-        raise ServiceError(
-            ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details)
-        ) from None
+        raise invalid_request(error) from None
 
 
 @router.get(
