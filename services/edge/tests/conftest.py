@@ -50,6 +50,7 @@ def edge_settings(amqp_url: str) -> EdgeSettings:
         max_body_bytes=4096,
         max_file_body_bytes=4096,
         max_attachment_body_bytes=4096,
+        max_emk_upload_body_bytes=4096,
     )
 
 

@@ -17,6 +17,7 @@ class LegalBasis(StrEnum):
     INSURER_CONSENT = "insurer_consent"
     INSPECTOR_ORDER = "inspector_order"
     OPERATOR = "operator"
+    SHARE = "share"
 
 
 class Role(StrEnum):
@@ -25,11 +26,17 @@ class Role(StrEnum):
     INSPECTOR = "inspector"
     OPERATOR = "operator"
     CLINIC = "clinic"
+    DOCTOR = "doctor"
     ORGANIZATION_STAFF = "organization_staff"
 
 
 BASES_WITH_DOCUMENT = frozenset(
-    {LegalBasis.POWER_OF_ATTORNEY, LegalBasis.INSURER_CONSENT, LegalBasis.INSPECTOR_ORDER}
+    {
+        LegalBasis.POWER_OF_ATTORNEY,
+        LegalBasis.INSURER_CONSENT,
+        LegalBasis.INSPECTOR_ORDER,
+        LegalBasis.SHARE,
+    }
 )
 
 
@@ -72,7 +79,7 @@ class AccessContext(Contract):
     basis_document_id: str | None = Field(
         default=None,
         max_length=64,
-        description="Power of attorney id, insurer consent id or inspector order id.",
+        description="Power of attorney id, insurer consent id, inspector order id or share id.",
     )
     roles: frozenset[Role] = Field(default=frozenset({Role.CITIZEN}))
 

@@ -117,6 +117,21 @@ OPERATOR = DemoPerson(
     "MZXW6YTBOJUWU23MNV2GCZ3LMFZWS3LE",
 )
 
+DOCTOR = DemoPerson(
+    "doctor",
+    "Семенов Максим Михайлович",
+    date(1978, 6, 21),
+    "90123456764",
+    "7700000000000011",
+    "+79161000011",
+    "m.semenov@example.ru",
+    "Demo-Doctor-2026",
+    "QPGVBYTKTGD3AY232RDPCSLPMPS2VLSK",
+)
+DOCTOR_SPECIALIST_ID = UUID("81a42923-e5cf-5efd-917e-d008ebd0ad3b")
+"""The registry demo's specialist (a therapist of «Семейный доктор», Moscow) the demo doctor's
+account is linked to."""
+
 UNCONFIRMED = DemoPerson(
     "unconfirmed",
     "Новиков Игорь Павлович",
@@ -154,6 +169,7 @@ PEOPLE = (
     INSURER,
     INSPECTOR,
     OPERATOR,
+    DOCTOR,
     UNCONFIRMED,
     CLINIC_STAFF,
 )

@@ -25,9 +25,10 @@ class ErrorCode(StrEnum):
     CLINIC_UNKNOWN = "clinic_unknown"
     ORGANIZATION_MISMATCH = "organization_mismatch"
     CLINIC_QUEUE_FORBIDDEN = "clinic_queue_forbidden"
-    NOT_ORGANIZATION_STAFF = "not_organization_staff"
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
     FILE_TOO_LARGE = "file_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    NOT_ORGANIZATION_STAFF = "not_organization_staff"
     SLOT_TAKEN = "slot_taken"
     SLOT_IN_PAST = "slot_in_past"
     ONE_APPOINTMENT_A_DAY = "one_appointment_a_day"
@@ -65,8 +66,9 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ORGANIZATION_MISMATCH: "Организация в сообщении не совпадает с организацией "
     "отправителя.",
     ErrorCode.CLINIC_QUEUE_FORBIDDEN: "Очередь для ответа не принадлежит клинике-отправителю.",
+    ErrorCode.UNSUPPORTED_FILE_TYPE: "Принимаются только файлы PDF, JPEG и PNG.",
+    ErrorCode.QUOTA_EXCEEDED: "Место для файлов медкарты исчерпано: удалите ненужные файлы.",
     ErrorCode.NOT_ORGANIZATION_STAFF: "Нет доверенности организации на это действие.",
-    ErrorCode.UNSUPPORTED_FILE_TYPE: "Файл этого типа не принимается.",
     ErrorCode.FILE_TOO_LARGE: "Файл слишком большой.",
     ErrorCode.SLOT_TAKEN: "Это время уже заняли: выберите другое.",
     ErrorCode.SLOT_IN_PAST: "Это время уже прошло: выберите другое.",

@@ -19,6 +19,7 @@ from typing import Any
 
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
 from gosmed.contracts import topology
 from gosmed.contracts.errors import ErrorReply
@@ -39,6 +40,12 @@ from gosmed.contracts.records.intake import (
     RequestClinicSync,
 )
 from gosmed.contracts.records.lab import LAB_RESULTS, LabResultsAccepted, ReportLabResults
+from gosmed.contracts.records.prescriptions import (
+    PRESCRIPTIONS,
+    REFERRALS,
+    ReportPrescriptions,
+    ReportReferrals,
+)
 from gosmed.contracts.scheduling.schedules import (
     PUBLISH_SCHEDULE,
     AppointmentBooked,
@@ -62,7 +69,8 @@ operator (`python -m gosmed.runtime.broker_access clinic add <organization_id>`)
 
 - publish only to the direct exchange `gosmed.clinic-intake`, with the routing key of the
   command (`records.rendered-services`: report rendered services; `records.lab-results`:
-  report lab results; `feedback.answer-review`:
+  report lab results; `records.prescriptions` and `records.referrals`: report prescriptions
+  and referrals; `feedback.answer-review`:
   answer a published review of the clinic; `scheduling.publish-schedule`: publish slots),
   persistent, with publisher confirms;
 - read only its own queues `clinic.<organization_id>.replies`,
@@ -257,7 +265,34 @@ def clinic_broker() -> RabbitBroker:
         description="The file asked for with `FetchCorrectionAttachment` (base64 in JSON).",
         schema=CorrectionAttachmentFile,
     )
+    for name, command, what in (
+        (
+            PRESCRIPTIONS,
+            ReportPrescriptions,
+            "prescriptions (medicine, dose, schedule, dates, «льготный»)",
+        ),
+        (REFERRALS, ReportReferrals, "referrals (to whom, why, valid until)"),
+    ):
+        _document_report(broker, topology.command_queue(Service.RECORDS, name), command, what)
     return broker
+
+
+def _document_report(broker: RabbitBroker, queue: str, command: type[BaseModel], what: str) -> None:
+    """A clinic's report of `what` to `queue`, answered with `ReportAccepted`."""
+
+    async def report(body: Any) -> ReportAccepted:
+        raise NotImplementedError  # documentation only
+
+    report.__annotations__ = {"body": command, "return": ReportAccepted}
+    report.__name__ = report.__qualname__ = queue.replace(".", "_").replace("-", "_")
+    broker.subscriber(
+        RabbitQueue(queue, routing_key=queue),
+        CLINIC_INTAKE,
+        title=queue,
+        description=f"Report {what}, idempotent and versioned per clinic id (a batch of up to "
+        f"500): publish to `gosmed.clinic-intake` with routing key `{queue}` and `user_id`; "
+        "with `reply_to` = your replies queue you get `ReportAccepted`.",
+    )(report)
 
 
 def build_document() -> dict[str, Any]:

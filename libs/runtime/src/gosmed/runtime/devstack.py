@@ -34,6 +34,7 @@ DEMO_CLINICS: dict[str, tuple[str, ...]] = {
 DEMO_LOADERS: tuple[str, ...] = (
     "gosmed.records.simulator",
     "gosmed.records.lab_simulator",
+    "gosmed.records.prescription_simulator",
     "gosmed.scheduling.simulator",
 )
 

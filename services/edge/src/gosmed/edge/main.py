@@ -32,6 +32,9 @@ VERIFY_FILE_PREFIX = f"{API_PREFIX}/verify/"
 """`POST /verify/{id}` takes a document file: its body limit is `max_file_body_bytes`."""
 ATTACHMENT_PATH = rf"{API_PREFIX}/patients/[^/]+/correction-attachments$"
 """A patient's file for a correction request: its body limit is `max_attachment_body_bytes`."""
+EMK_UPLOAD_PATH = rf"{API_PREFIX}/patients/[^/]+/emk/files$"
+"""`POST /patients/{id}/emk/files` takes a patient's file: its limit is
+`max_emk_upload_body_bytes`."""
 log = logging.getLogger(__name__)
 
 
@@ -88,6 +91,7 @@ def create_app(
         larger={
             VERIFY_FILE_PREFIX: settings.max_file_body_bytes,
             ATTACHMENT_PATH: settings.max_attachment_body_bytes,
+            EMK_UPLOAD_PATH: settings.max_emk_upload_body_bytes,
         },
     )
     if settings.cors_origins:

@@ -62,15 +62,15 @@ class NoStoreMiddleware:
 
 class BodyLimitMiddleware:
     """Answers 413 problem+json to a body larger than `max_bytes`, declared or streamed; paths
-    matching a key of `larger` (a regular expression matched from the path's start, e.g. the
-    verification of a document file) have its limit."""
+    matching a pattern of `larger` from their start (e.g. the verification of a document file,
+    an EMK upload) have its limit."""
 
     def __init__(
         self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.larger = {re.compile(pattern): size for pattern, size in (larger or {}).items()}
+        self.larger = [(re.compile(pattern), size) for pattern, size in (larger or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -78,7 +78,7 @@ class BodyLimitMiddleware:
             return
         path: str = scope["path"]
         limit = next(
-            (size for pattern, size in self.larger.items() if pattern.match(path)),
+            (size for pattern, size in self.larger if pattern.match(path)),
             self.max_bytes,
         )
         declared = dict(scope["headers"]).get(b"content-length")

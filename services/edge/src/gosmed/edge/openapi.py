@@ -2,10 +2,10 @@
 
 FastAPI documents a route's parameters, body and success answer. This adds what it cannot see:
 the problem+json answers, derived from the route (a bearer dependency gives 401 and 403, a path
-parameter 404, parameters or a body 422, a JSON body 400, a POST or PUT 413 from the body limit,
-every route 503 and 504 because a service answers it) plus a small table of the answers only
-some services give (409, 410, 429); `security: []` on public operations; the server; and links
-from the operations that answer an id to those that take it.
+parameter 404, parameters or a body 422, a JSON or multipart body 400, a POST or PUT 413 from
+the body limit, every route 503 and 504 because a service answers it) plus a small table of the
+answers only some services give (409, 410, 415, 429); `security: []` on public operations; the
+server; and links from the operations that answer an id to those that take it.
 """
 
 from typing import Any
@@ -31,13 +31,14 @@ DESCRIPTION = (
 )
 
 REASONS: dict[int, str] = {
-    400: "The body could not be parsed (not JSON).",
+    400: "The body could not be parsed (not JSON, or not a multipart form).",
     401: "No access token, or it is invalid or expired, or its session has ended.",
     403: "The caller's account or legal basis does not allow this.",
     404: "No such object, or the caller may not see it.",
     409: "The object's current state does not allow this.",
     410: "The document is no longer available.",
     413: "The body is larger than the edge accepts.",
+    415: "The file's type is not accepted.",
     422: "A parameter or the body failed validation; `errors` names each field.",
     429: "Too many attempts; try again later.",
     503: "A service behind the edge is unavailable; try again later.",
@@ -146,7 +147,9 @@ def error_statuses(method: str, operation: JsonObject) -> dict[int, str]:
         statuses.append(404)
     if parameters or "requestBody" in operation:
         statuses.append(422)
-    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+    if {"application/json", "multipart/form-data"} & set(
+        operation.get("requestBody", {}).get("content", {})
+    ):
         statuses.append(400)
     if method in ("post", "put", "patch"):  # the body limit reads these bodies
         statuses.append(413)

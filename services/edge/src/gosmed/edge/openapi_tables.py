@@ -113,6 +113,14 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("put", "/patients/{patient_id}/services/{record_id}/review"): {
         409: "The review changed at the same time; repeat.",
     },
+    ("post", "/patients/{patient_id}/emk/files"): {
+        409: "The patient's quota of files or bytes is used up (`quota_exceeded`).",
+        413: "The file is larger than 10 MB (`file_too_large`) or the body than the edge takes.",
+        415: "The file is not a PDF, JPEG or PNG by its bytes (`unsupported_file_type`).",
+    },
+    ("delete", "/patients/{patient_id}/shares/{share_id}"): {
+        409: "The share has already ended.",
+    },
     ("post", "/patients/{patient_id}/appointments"): {
         409: "`slot_taken`: the slot was taken meanwhile; `slot_in_past`: it has started; "
         "`one_appointment_a_day`: the patient already has an appointment with this specialist "

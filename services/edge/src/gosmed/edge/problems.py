@@ -50,6 +50,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.FILE_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_FILE_TYPE: 415,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.QUOTA_EXCEEDED: 409,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Тело запроса не удалось разобрать."),

@@ -6,6 +6,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gosmed.contracts.documents.requests import MAX_FILE_BYTES
 from gosmed.contracts.records.corrections import MAX_ATTACHMENT_BYTES
+from gosmed.contracts.records.files import MAX_FILE_BYTES as EMK_FILE_BYTES
 from gosmed.runtime.settings import CommonSettings
 
 
@@ -38,6 +39,12 @@ class EdgeSettings(CommonSettings):
         ge=1024,
         description="Largest body of `POST /patients/{id}/correction-attachments` (a multipart "
         "file and its form fields); within it, a file over 5 MB is refused as `file_too_large`.",
+    )
+    max_emk_upload_body_bytes: int = Field(
+        default=EMK_FILE_BYTES + 64 * 1024,
+        ge=1024,
+        description="Largest body of `POST /patients/{id}/emk/files` (a form with the file): "
+        "the largest file a patient uploads and room for the form's other fields.",
     )
     jwks_min_refresh_seconds: float = Field(
         default=10.0,

@@ -30,8 +30,10 @@ ROLES = {
     demo.INSURER.key: frozenset({Role.INSURER}),
     demo.INSPECTOR.key: frozenset({Role.INSPECTOR}),
     demo.OPERATOR.key: frozenset({Role.OPERATOR}),
+    demo.DOCTOR.key: frozenset({Role.CITIZEN, Role.DOCTOR}),
     demo.CLINIC_STAFF.key: frozenset({Role.CITIZEN, Role.ORGANIZATION_STAFF}),
 }
+SPECIALISTS = {demo.DOCTOR.key: demo.DOCTOR_SPECIALIST_ID}
 CHILDREN = (demo.CHILD_UNDER_15, demo.CHILD_OVER_15)
 POWER_OF_ATTORNEY_NUMBER = "77 АА 1234567"
 INSURER_CONTRACT_NUMBER = "ДМС-2026/0147"
@@ -83,6 +85,7 @@ def demo_account(person: demo.DemoPerson, password_hash: str | None) -> Account:
         totp_secret=person.totp_secret,
         organization=person.organization,
         city=person.city,
+        specialist_id=SPECIALISTS.get(person.key),
     )
 
 

@@ -1,13 +1,14 @@
 """Accounts, delegations and the access rules: who may do what for whom, and on which basis."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from gosmed.contracts.access import LegalBasis, Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel, PatientRef
 from gosmed.contracts.identity.consents import RequestStatus
 from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
+from gosmed.contracts.identity.shares import MAX_SHARE_DAYS, ShareScope
 
 # Russian law on medical confidentiality (323-FZ, art. 54): from 15 a patient decides alone.
 AGE_OF_MEDICAL_CONSENT = 15
@@ -44,6 +45,7 @@ class Account:
     totp_secret: str | None = None
     organization: str | None = None  # the insurer's or inspector's organization
     city: str | None = None
+    specialist_id: UUID | None = None  # a doctor's registry specialist
 
     def ref(self) -> PatientRef:
         return PatientRef(
@@ -208,6 +210,46 @@ class InspectorOrder:
         return not self.revoked and self.valid_from <= day <= self.valid_until
 
 
+SHARED_ACTIONS = {
+    ShareScope.SERVICES: Action.READ_SERVICES,
+    ShareScope.LAB_RESULTS: Action.READ_LAB_RESULTS,
+    ShareScope.FILES: Action.READ_FILES,
+}
+
+
+@dataclass(frozen=True)
+class Share:
+    """A patient's data opened to a doctor (a registry specialist) until `expires_at`."""
+
+    id: str
+    patient_id: UUID
+    specialist_id: UUID
+    scopes: frozenset[ShareScope]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def in_force(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    @property
+    def actions(self) -> frozenset[Action]:
+        return frozenset(SHARED_ACTIONS[scope] for scope in self.scopes)
+
+    @property
+    def label(self) -> str:
+        return f"доступ, открытый пациентом врачу до {self.expires_at:%d.%m.%Y}"
+
+
+def share_refusal(expires_at: datetime, now: datetime) -> str | None:
+    """Why a share ending at `expires_at` may not be opened at `now`, or None."""
+    if expires_at <= now:
+        return "Срок доступа уже прошёл."
+    if expires_at > now + timedelta(days=MAX_SHARE_DAYS):
+        return f"Доступ врачу открывается не более чем на {MAX_SHARE_DAYS} дней."
+    return None
+
+
 @dataclass(frozen=True)
 class Grant:
     """One legal basis on which an actor may act for a patient, and what it covers."""
@@ -229,6 +271,7 @@ class AccessFacts:
     delegations: tuple[Delegation, ...] = ()
     insurer_consents: tuple[InsurerConsent, ...] = ()
     inspector_orders: tuple[InspectorOrder, ...] = ()
+    shares: tuple[Share, ...] = ()
 
 
 def grants(facts: AccessFacts, now: datetime) -> list[Grant]:
@@ -288,6 +331,22 @@ def grants(facts: AccessFacts, now: datetime) -> list[Grant]:
                         order.scopes & READ_ONLY_ACTIONS,
                         order.number,
                         valid_until=order.valid_until,
+                    )
+                )
+    if Role.DOCTOR in actor.roles and actor.specialist_id is not None:
+        for share in facts.shares:
+            if (
+                share.specialist_id == actor.specialist_id
+                and share.patient_id == patient.id
+                and share.in_force(now)
+            ):
+                found.append(
+                    Grant(
+                        LegalBasis.SHARE,
+                        share.label,
+                        share.actions,
+                        share.id,
+                        valid_until=share.expires_at.date(),
                     )
                 )
     return found

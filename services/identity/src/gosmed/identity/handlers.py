@@ -46,6 +46,7 @@ from gosmed.contracts.identity.organizations import (
     LIST_ORGANIZATION_STAFF,
     REVOKE_STAFF_AUTHORITY,
 )
+from gosmed.contracts.identity.shares import CREATE_SHARE, LIST_SHARES, REVOKE_SHARE
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.action_codes import ActionCodes
 from gosmed.identity.announcements import SessionAnnouncer
@@ -55,6 +56,7 @@ from gosmed.identity.delegations import DelegationService
 from gosmed.identity.notifications import NotificationService
 from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.service import AccessService, LoginService
+from gosmed.identity.shares import ShareService
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -67,6 +69,7 @@ def register(
     consents: ConsentService,
     announcer: SessionAnnouncer,
     authenticator: AuthenticatorService,
+    shares: ShareService,
 ) -> None:
     """Each RPC is answered by one use case, typed by its descriptor."""
     serve = runtime.serve
@@ -84,6 +87,9 @@ def register(
     serve(LIST_PATIENTS, access.patients)
     serve(START_TOTP_ENROLMENT, authenticator.start)
     serve(CONFIRM_TOTP, authenticator.confirm)
+    serve(CREATE_SHARE, shares.create)
+    serve(LIST_SHARES, shares.list)
+    serve(REVOKE_SHARE, shares.revoke)
     serve(CREATE_DELEGATION, delegations.create)
     serve(LIST_DELEGATIONS, delegations.list)
     serve(GET_DELEGATION, delegations.get)

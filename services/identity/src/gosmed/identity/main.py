@@ -18,6 +18,7 @@ from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
+from gosmed.identity.shares import ShareService
 from gosmed.runtime.broker import publish_event
 from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.mail import SmtpMailer
@@ -64,6 +65,7 @@ def create(
         ConsentService(repos, settings.insurer_request_days),
         announcer,
         AuthenticatorService(repos, settings, announcer, notifications),
+        ShareService(repos),
     )
     handlers.register_organizations(runtime, OrganizationService(organizations, repos.accounts))
     action_codes = ActionCodes(runtime.store.database, repos.accounts, sms)

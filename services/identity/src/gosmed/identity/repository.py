@@ -49,6 +49,7 @@ def _account(doc: Document, totp_secret: str | None) -> Account:
         totp_secret=totp_secret,
         organization=doc.get("organization"),
         city=doc.get("city"),
+        specialist_id=UUID(doc["specialist_id"]) if doc.get("specialist_id") else None,
     )
 
 
@@ -131,6 +132,7 @@ class AccountRepository:
             "totp_last_step": -1,
             "organization": account.organization,
             "city": account.city,
+            "specialist_id": str(account.specialist_id) if account.specialist_id else None,
         }
         if account.phone is not None:
             doc["phone"] = account.phone

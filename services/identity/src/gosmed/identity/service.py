@@ -48,6 +48,7 @@ from gosmed.identity.domain import (
     Account,
     InspectorOrder,
     InsurerConsent,
+    Share,
     decide,
     grants,
     slowdown,
@@ -71,6 +72,7 @@ from gosmed.identity.repository import (
     SessionRepository,
 )
 from gosmed.identity.settings import IdentitySettings
+from gosmed.identity.shares_repository import SharesRepository
 from gosmed.runtime.crypto import KeyRing
 from gosmed.runtime.mail import DeliveryError
 from gosmed.runtime.masking import mask_email, mask_phone
@@ -108,6 +110,7 @@ class Repositories:
     failures: FailureRepository
     sessions: SessionRepository
     grants: GrantRepository
+    shares: SharesRepository
 
     @classmethod
     def over(cls, database: object, keys: KeyRing | None = None) -> "Repositories":
@@ -119,6 +122,7 @@ class Repositories:
             FailureRepository(database),
             SessionRepository(database),
             GrantRepository(database),
+            SharesRepository(database),
         )
 
     async def account(self, account_id: UUID) -> Account:
@@ -135,6 +139,7 @@ class Repositories:
             self.failures,
             self.sessions,
             self.grants,
+            self.shares,
         ):
             await repository.ensure_indexes()
 
@@ -503,7 +508,8 @@ class AccessService:
         self.clock = clock
 
     async def _facts(self, actor: Account, patient: Account) -> AccessFacts:
-        """Only what can matter: consents of insurers, orders of inspectors."""
+        """Only what can matter: consents of insurers, orders of inspectors, shares with
+        doctors."""
         grants_repo = self.repos.grants
         consents: tuple[InsurerConsent, ...] = ()
         orders: tuple[InspectorOrder, ...] = ()
@@ -511,12 +517,16 @@ class AccessService:
             consents = tuple(await grants_repo.insurer_consents_of(actor.id))
         if Role.INSPECTOR in actor.roles:
             orders = tuple(await grants_repo.inspector_orders_of(actor.id))
+        shares: tuple[Share, ...] = ()
+        if Role.DOCTOR in actor.roles and actor.specialist_id is not None:
+            shares = tuple(await self.repos.shares.to_specialist(actor.specialist_id, self.clock()))
         return AccessFacts(
             actor=actor,
             patient=patient,
             delegations=tuple(await grants_repo.delegations_to(actor.id)),
             insurer_consents=consents,
             inspector_orders=orders,
+            shares=shares,
         )
 
     async def authorize(self, request: Authorize) -> AccessDecision:
@@ -570,6 +580,7 @@ class AccessService:
             | {d.principal_id for d in facts.delegations}
             | {c.patient_id for c in facts.insurer_consents}
             | {p for o in facts.inspector_orders for p in o.patient_ids}
+            | {s.patient_id for s in facts.shares}
         )
         now = self.clock()
         found: list[ActablePatient] = []

@@ -3,6 +3,7 @@
 from gosmed.contracts import topology
 from gosmed.contracts.records.consents import GET_CONSENT, SET_CONSENT
 from gosmed.contracts.records.details import GET_SERVICE
+from gosmed.contracts.records.files import DELETE_FILE, GET_FILE, LIST_FILES, UPLOAD_FILE
 from gosmed.contracts.records.intake import (
     RENDERED_SERVICES,
     ReportAccepted,
@@ -17,6 +18,7 @@ from gosmed.records import correction_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.corrections import Corrections
 from gosmed.records.door import reporting_clinic
+from gosmed.records.files import Files
 from gosmed.records.service import Intake, Reading
 from gosmed.runtime.broker_access import vhost_of
 from gosmed.runtime.service import ServiceRuntime
@@ -28,6 +30,7 @@ def register(
     reading: Reading,
     cards: Cards,
     corrections: Corrections,
+    files: Files,
 ) -> None:
     vhost = vhost_of(runtime.settings.amqp_url)
 
@@ -53,6 +56,10 @@ def register(
     serve(GET_CONSENT, reading.consent)
     serve(SET_CONSENT, reading.set_consent)
     serve(GET_ACCESS_LOG, reading.access_log)
+    serve(UPLOAD_FILE, files.upload)
+    serve(LIST_FILES, files.list)
+    serve(GET_FILE, files.get)
+    serve(DELETE_FILE, files.delete)
     runtime.consume(
         topology.event_queue(runtime.name, ORGANIZATION_UPDATED),
         OrganizationUpdated,

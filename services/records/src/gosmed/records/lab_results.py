@@ -304,6 +304,7 @@ class LabResults:
         await self.reading.journal.add(
             patient_id=_patient(decision).account_id,
             actor_id=decision.actor_id,
+            actor=decision.actor,
             basis=decision.basis,
             basis_document_id=decision.basis_document_id,
             basis_label=decision.basis_label,

@@ -7,15 +7,20 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.topology import Service
+from gosmed.records import handlers, lab_handlers, prescription_handlers
 from gosmed.records.attachments_repository import AttachmentsRepository
-from gosmed.records import handlers, lab_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
 from gosmed.records.corrections import Corrections
 from gosmed.records.corrections_repository import CorrectionsRepository
+from gosmed.records.files import Files
+from gosmed.records.files_domain import Quota
+from gosmed.records.files_repository import FilesRepository
 from gosmed.records.lab_results import LabResults
 from gosmed.records.lab_results_repository import LabResultsRepository
 from gosmed.records.ports import Documents, Identity, Registry, Sender
+from gosmed.records.prescriptions import Prescriptions
+from gosmed.records.prescriptions_repository import ClinicItemsRepository
 from gosmed.records.repository import (
     ConsentsRepository,
     JournalRepository,
@@ -44,6 +49,12 @@ def create(
         sealing="patients' files and lab values",
     )
     database = runtime.store.database
+    keys = configured_key_ring(
+        settings.data_keys,
+        setting="GOSMED_RECORDS_DATA_KEYS",
+        production=settings.production,
+        sealing="patients' files and lab values",
+    )
     records, consents = RecordsRepository(database), ConsentsRepository(database)
     syncs, journal = SyncRepository(database), JournalRepository(database)
     rpc = RpcClient(
@@ -80,7 +91,6 @@ def create(
         ),
     )
     intake = Intake(records, syncs, runtime.relay)
-    handlers.register(runtime, intake, reading, cards, corrections)
     lab_store = LabResultsRepository(database, keys)
     renders = RpcClient(
         settings.amqp_url, timeout=settings.render_timeout, tracer_provider=tracer_provider
@@ -88,6 +98,12 @@ def create(
     documents = Documents(ServiceClient(Service.DOCUMENTS, renders))
     lab = LabResults(lab_store, reading, cards, documents, runtime.relay)
     lab_handlers.register(runtime, lab)
+    files_store = FilesRepository(database, keys)
+    files = Files(files_store, reading, Quota(settings.emk_max_files, settings.emk_max_bytes))
+    handlers.register(runtime, intake, reading, cards, corrections, files)
+    prescribed = ClinicItemsRepository(database, "prescriptions")
+    referred = ClinicItemsRepository(database, "referrals")
+    prescription_handlers.register(runtime, Prescriptions(prescribed, referred, reading))
     backfill: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -101,6 +117,9 @@ def create(
         await corrections_store.ensure_indexes()
         await attachments.ensure_indexes()
         await lab_store.ensure_indexes()
+        await files_store.ensure_indexes()
+        await prescribed.ensure_indexes()
+        await referred.ensure_indexes()
         if settings.demo_data:
             await give_demo_consents(consents, utc_now())
         backfill.append(asyncio.create_task(_copy_cards(cards)))

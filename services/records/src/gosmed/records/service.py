@@ -177,7 +177,7 @@ class Reading:
         notices = [] if after else await self._notices(patient, consent, decision)
         if not registry_up:
             notices.append(notice(NoticeCode.REGISTRY_UNAVAILABLE))
-        await self._journal(decision, "list", [i.id for i in items])
+        await self.journal_read(decision, "list", [i.id for i in items])
         last = items[-1] if items else None
         return RenderedServicesPage(
             patient=patient,
@@ -205,7 +205,7 @@ class Reading:
         )
         found = await self.records.page(where, None, MAX_EXPORT + 1)
         items, _ = await self._join(found[:MAX_EXPORT])
-        await self._journal(decision, "export", [i.id for i in items])
+        await self.journal_read(decision, "export", [i.id for i in items])
         return RenderedServicesExport(
             patient=patient,
             items=tuple(items),
@@ -224,7 +224,7 @@ class Reading:
         )
         organization = (organizations or {}).get(item.organization_id)
         specialist = (specialists or {}).get(item.specialist_id) if item.specialist_id else None
-        await self._journal(decision, "detail", [item.id])
+        await self.journal_read(decision, "detail", [item.id])
         return RenderedServiceDetail(
             patient=_patient(decision),
             item=_joined(
@@ -392,7 +392,9 @@ class Reading:
         }
         return HiddenSpecialists.of(specialties, asked)
 
-    async def _journal(self, decision: AccessDecision, what: str, record_ids: list[UUID]) -> None:
+    async def journal_read(
+        self, decision: AccessDecision, what: str, record_ids: list[UUID]
+    ) -> None:
         await self.journal.add(
             patient_id=_patient(decision).account_id,
             actor_id=decision.actor_id,

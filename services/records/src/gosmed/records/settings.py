@@ -54,3 +54,11 @@ class RecordsSettings(ServiceSettings):
         "they sealed. Unset: a key is generated at start (development only; refused when "
         "GOSMED_ENV=production).",
     )
+    emk_max_files: int = Field(
+        default=100, ge=1, description="How many uploaded files one patient may keep in the EMK."
+    )
+    emk_max_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="How many bytes one patient's uploaded EMK files may take together.",
+    )

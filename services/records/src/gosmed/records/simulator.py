@@ -275,9 +275,15 @@ class Clinic:
         return await self.send_json(report.model_dump_json().encode(), str(report.message_id))
 
     async def send_json(
-        self, body: bytes, message_id: str, *, reply_to: str | None = None
+        self,
+        body: bytes,
+        message_id: str,
+        *,
+        reply_to: str | None = None,
+        routing_key: str = QUEUE,
     ) -> asyncio.Future[ReportAccepted]:
-        """Publish a report as raw JSON (also one that records will reject)."""
+        """Publish a report as raw JSON (also one that records will reject) to the command
+        queue `routing_key` (rendered services unless told)."""
         correlation_id = uuid.uuid4().hex
         future = asyncio.get_running_loop().create_future()
         self.waiting[correlation_id] = future
@@ -292,7 +298,7 @@ class Clinic:
                 reply_to=reply_to or self.replies.name,
                 user_id=self.user,
             ),
-            routing_key=QUEUE,
+            routing_key=routing_key,
             mandatory=True,
         )
         return future

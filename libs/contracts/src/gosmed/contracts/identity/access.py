@@ -34,6 +34,8 @@ class Action(StrEnum):
     FILE_CORRECTIONS = "file_corrections"
     READ_LAB_RESULTS = "read_lab_results"
     WRITE_REVIEWS = "write_reviews"
+    READ_FILES = "read_files"
+    MANAGE_FILES = "manage_files"
 
 
 class Authenticate(Message):
