@@ -34,6 +34,8 @@ def test_clinics_document_lists_only_the_clinic_facing_channels() -> None:
         "clinic.{organization_id}.corrections",
         "records.correction-answers",
         "records.correction-attachments",
+        "records.prescriptions",
+        "records.referrals",
     }
     text = json.dumps(document)
     assert topology.CLINIC_INTAKE_EXCHANGE in text
