@@ -37,6 +37,7 @@ REPLIES = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_REPLIES)
 APPOINTMENTS = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_APPOINTMENTS)
 SLOTS = "/api/v1/scheduling/slots"
 RACERS = 20
+PARENT_NAME = "Петров С. И."  # demo.PARENT as identity names an actor in the journal
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,20 @@ def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right
     assert booked.json()["patient_id"] == child
     listed = edge.get(f"/api/v1/patients/{child}/appointments", headers=parent).json()
     assert [a["id"] for a in listed["items"]] == [booked.json()["id"]]
+    appointment = booked.json()["id"]
+    cancelled = edge.delete(f"/api/v1/patients/{child}/appointments/{appointment}", headers=parent)
+    assert cancelled.status_code == 200, cancelled.text
+
+    def journaled() -> list[Any]:
+        response = edge.get(f"/api/v1/patients/{child}/access-log", headers=parent)
+        assert response.status_code == 200, response.text
+        return [e for e in response.json()["items"] if e["appointment_id"] == appointment]
+
+    asyncio.run(eventually(lambda: len(journaled()) == 2, "the child's journal", seconds=30))
+    assert [(e["what"], e["basis"], e["actor_id"], e["actor"]["name"]) for e in journaled()] == [
+        ("cancel_appointment", "parent_of_minor", str(account_id(demo.PARENT)), PARENT_NAME),
+        ("book_appointment", "parent_of_minor", str(account_id(demo.PARENT)), PARENT_NAME),
+    ]
 
     representative = login(edge, demo.REPRESENTATIVE)  # a power of attorney without booking
     principal = str(account_id(demo.PATIENT))

@@ -7,8 +7,8 @@
 - `appointments`: one document per appointment with the outbox of what it owes (the clinic's
   AppointmentBooked/AppointmentCancelled, the patient's notices); `active_key` is unique:
   one active appointment per patient, specialist and day (a cancelled one gets a key of its
-  own).
-- `journal`: bookings and cancellations made for someone else, with their legal basis.
+  own). A booking or cancellation made for someone else also owes `AppointmentActedFor`,
+  which records keeps in the patient's access journal.
 """
 
 from collections.abc import Iterable, Mapping
@@ -218,7 +218,6 @@ class SlotsRepository:
 class AppointmentsRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["appointments"]
-        self._journal: AsyncIOMotorCollection[Document] = database["journal"]
         self.outbox = Outbox(self._collection)
 
     async def ensure_indexes(self) -> None:
@@ -227,7 +226,6 @@ class AppointmentsRepository:
         await self._collection.create_index(
             [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]
         )
-        await self._journal.create_index([("patient_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(
         self, appointment: Appointment, active_key: str, remind_at: datetime, *owed: OutboxEntry
@@ -305,10 +303,3 @@ class AppointmentsRepository:
             {"$set": {"reminded_at": now}} | push(sms),
         )
         return written.modified_count == 1
-
-    async def journal(self, entry: Document) -> None:
-        await self._journal.insert_one(entry)
-
-    async def journal_of(self, patient_id: UUID) -> list[Document]:
-        found = self._journal.find({"patient_id": str(patient_id)}).sort("at", ASCENDING)
-        return [document async for document in found]
