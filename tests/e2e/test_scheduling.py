@@ -209,6 +209,38 @@ def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right
     assert second in free_ids(edge, parent, specialist_id=str(SPECIALISTS[1].id))
 
 
+def test_a_patients_appointments_come_in_pages_without_overlap(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    citizen = login(edge, demo.extra_citizens(RACERS)[0])
+    specialist = str(SPECIALISTS[6].id)
+    booked: list[str] = []
+    for days_ahead in (11, 9, 10):
+        publish(amqp_url, *slots(6, 1, days_ahead=days_ahead))
+        [slot_id] = free_ids(edge, citizen, specialist_id=specialist)
+        response = edge.post(
+            "/api/v1/patients/me/appointments", json={"slot_id": slot_id}, headers=citizen
+        )
+        assert response.status_code == 201, response.text
+        booked.append(response.json()["id"])
+    path = "/api/v1/patients/me/appointments"
+    everything = edge.get(path, params={"limit": 100}, headers=citizen).json()
+    assert everything["next_cursor"] is None
+    first = edge.get(path, params={"limit": 2}, headers=citizen).json()
+    assert first["next_cursor"]
+    second = edge.get(
+        path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=citizen
+    ).json()
+    pages = [[a["id"] for a in page["items"]] for page in (first, second)]
+    assert len(pages[0]) == 2
+    assert not set(pages[0]) & set(pages[1])
+    assert pages[0] + pages[1] == [a["id"] for a in everything["items"]]
+    soonest_first = [booked[1], booked[2], booked[0]]  # days 9, 10, 11
+    assert [i for i in pages[0] + pages[1] if i in booked] == soonest_first
+    forged = edge.get(path, params={"cursor": "forged"}, headers=citizen)
+    assert forged.status_code == 422, forged.text
+
+
 def texts_to(outbox: Path, phone: str) -> list[str]:
     if not outbox.exists():
         return []

@@ -356,6 +356,37 @@ async def test_cancelling_frees_the_slot_at_once_until_the_start_only(
     assert [a.id for a in booked.items] == [again.id]
 
 
+async def test_the_list_pages_upcoming_soonest_first_then_past_latest_first_without_overlap(
+    schedules: Schedules, booking: Booking, clock: Clock
+) -> None:
+    days = [
+        clinic_slot(
+            d, starts_at=START + timedelta(days=d), ends_at=START + timedelta(days=d, hours=1)
+        )
+        for d in range(5)
+    ]
+    await publish(schedules, *days)
+    booked = [
+        await booking.book(BookAppointment(context=mine(), slot_id=slot.id))
+        for slot in (await booking.free_slots(ListFreeSlots())).items
+    ]
+    clock.now = START + timedelta(days=2, minutes=1)  # days 0-2 past, 3 and 4 upcoming
+    pages: list[list[UUID]] = []
+    cursor = None
+    while True:
+        page = await booking.list(ListAppointments(context=mine(), cursor=cursor, limit=2))
+        pages.append([a.id for a in page.items])
+        clock.now += timedelta(days=1)  # later pages keep the first page's split
+        if (cursor := page.next_cursor) is None:
+            break
+    by_day = [a.id for a in booked]
+    assert pages == [[by_day[3], by_day[4]], [by_day[2], by_day[1]], [by_day[0]]]
+    first = await booking.list(ListAppointments(context=mine(), limit=2))
+    assert first.next_cursor is not None
+    upcoming = ListAppointments(context=mine(), status=AppointmentStatus.BOOKED, limit=5)
+    assert len((await booking.list(upcoming)).items) == 5
+
+
 async def test_a_parent_books_for_a_child_journaled_and_a_stranger_learns_nothing(
     schedules: Schedules, booking: Booking, stores: tuple[SlotsRepository, AppointmentsRepository]
 ) -> None:

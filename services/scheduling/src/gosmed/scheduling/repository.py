@@ -18,14 +18,14 @@ from typing import Any
 from uuid import UUID
 
 from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.scheduling.appointments import Appointment, AppointmentStatus
 from gosmed.contracts.scheduling.schedules import Preparation, SlotKind
 from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
-from gosmed.scheduling.domain import Slot, SlotStatus
+from gosmed.scheduling.domain import Phase, Slot, SlotStatus
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -251,14 +251,34 @@ class AppointmentsRepository:
         document = await self._collection.find_one({"_id": str(appointment_id)})
         return None if document is None else _load_appointment(document)
 
-    async def of_patient(
-        self, patient_id: UUID, status: AppointmentStatus | None, limit: int
+    async def page_of_patient(
+        self,
+        patient_id: UUID,
+        status: AppointmentStatus | None,
+        boundary: datetime,
+        phase: Phase,
+        after: tuple[datetime, UUID] | None,
+        limit: int,
     ) -> list[Appointment]:
-        query: Document = {"patient_id": str(patient_id)}
+        """Up to `limit` of the patient's appointments of one phase, after `after`: starting
+        after `boundary` soonest first, or not after it latest first (ties by id)."""
+        upcoming = phase is Phase.UPCOMING
+        beyond = "$gt" if upcoming else "$lt"
+        query: Document = {
+            "patient_id": str(patient_id),
+            "starts_at": {"$gt": boundary} if upcoming else {"$lte": boundary},
+        }
         if status is not None:
             query["status"] = status.value
-        found = self._collection.find(query).sort("starts_at", -1).limit(limit)
-        return [_load_appointment(document) async for document in found]
+        if after is not None:
+            starts_at, appointment_id = after
+            query["$or"] = [
+                {"starts_at": {beyond: starts_at}},
+                {"starts_at": starts_at, "_id": {beyond: str(appointment_id)}},
+            ]
+        order = ASCENDING if upcoming else DESCENDING
+        found = self._collection.find(query).sort([("starts_at", order), ("_id", order)])
+        return [_load_appointment(document) async for document in found.limit(limit)]
 
     async def cancel(self, appointment: Appointment, *owed: OutboxEntry) -> bool:
         """Store the cancellation if the appointment was still booked (false: it was not)."""

@@ -48,12 +48,13 @@ from gosmed.scheduling.domain import (
     MOSCOW,
     ONE_A_DAY,
     SLOT_TAKEN,
+    ListPosition,
+    Phase,
     Slot,
     check_bookable,
     check_cancellable,
     chosen_service,
     day_key,
-    ordered,
     preparation_for,
 )
 from gosmed.scheduling.domain import cancelled as cancelled_appointment
@@ -219,11 +220,32 @@ class Booking:
         return appointment
 
     async def list(self, request: ListAppointments) -> AppointmentList:
+        """A page of the patient's appointments: the upcoming ones soonest first, then the
+        past ones latest first; the cursor names the part and the last appointment shown."""
         _, patient = await self._patient(request.context)
-        found = await self.appointments.of_patient(
-            patient.account_id, request.status, request.limit
-        )
-        return AppointmentList(items=tuple(ordered(found, self.clock())))
+        position = ListPosition.decode(request.cursor) if request.cursor else None
+        boundary = position.boundary if position else self.clock()
+        after = (position.starts_at, position.appointment_id) if position else None
+        items: list[Appointment] = []
+        more = False
+        if position is None or position.phase is Phase.UPCOMING:
+            found = await self.appointments.page_of_patient(
+                patient.account_id,
+                request.status,
+                boundary,
+                Phase.UPCOMING,
+                after,
+                request.limit + 1,
+            )
+            items, more, after = found[: request.limit], len(found) > request.limit, None
+        if not more:
+            room = request.limit - len(items)
+            found = await self.appointments.page_of_patient(
+                patient.account_id, request.status, boundary, Phase.PAST, after, room + 1
+            )
+            items, more = items + found[:room], len(found) > room
+        cursor = ListPosition.after(boundary, items[-1]).encode() if more else None
+        return AppointmentList(items=tuple(items), next_cursor=cursor)
 
     async def _own(self, patient: PatientRef, appointment_id: UUID) -> Appointment:
         appointment = await self.appointments.get(appointment_id)
