@@ -1,7 +1,10 @@
 """Booking end to end through the real edge and broker: a clinic publishes its schedule through
 the door, a patient sees the free slots and books one, a second booking of it is refused with
-409, the clinic hears of the booking, and cancelling frees the slot again; a parent books for a
-young child, a representative without the right learns nothing (404)."""
+409, the clinic hears of the booking, and cancelling frees the slot again; the calendar event,
+parsed as iCalendar, shows the time, doctor, address, room and preparation. A parent books for a
+young child and cancels (the child's access journal shows both with the parent and the legal
+basis), a representative without the right learns nothing (404); a patient's appointments come
+in pages without overlap."""
 
 import asyncio
 import json
@@ -12,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.scheduling.schedules import (
@@ -166,7 +170,17 @@ def test_publish_see_book_refuse_the_second_and_cancel_to_free(
 
     calendar = edge.get(f"{path}/calendar.ics", headers=patient)
     assert calendar.status_code == 200
-    assert b"BEGIN:VEVENT" in calendar.content
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    [event] = Calendar.from_ical(calendar.content).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime.fromisoformat(first["starts_at"])
+    assert event.decoded("dtend") == datetime.fromisoformat(first["ends_at"])
+    assert str(event["summary"]) == f"Приём: {SPECIALISTS[0].full_name} (Поликлиническое отделение)"
+    location = str(event["location"])
+    assert ORGANIZATION.short_name in location
+    assert ORGANIZATION.address.one_line in location
+    assert "кабинет 200" in location
+    assert "Подготовка: Возьмите полис ОМС." in str(event["description"])
+    assert str(event["status"]) == "CANCELLED"
 
 
 def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right_gets_404(
