@@ -244,9 +244,6 @@ class AppointmentsRepository:
             return False
         return True
 
-    async def delete(self, appointment_id: UUID) -> None:
-        await self._collection.delete_one({"_id": str(appointment_id)})
-
     async def get(self, appointment_id: UUID) -> Appointment | None:
         document = await self._collection.find_one({"_id": str(appointment_id)})
         return None if document is None else _load_appointment(document)
