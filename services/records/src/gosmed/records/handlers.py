@@ -14,6 +14,7 @@ from gosmed.contracts.records.queries import EXPORT_SERVICES, LIST_SERVICES
 from gosmed.contracts.records.sync import REFRESH_SERVICES
 from gosmed.contracts.registry.organizations import ORGANIZATION_UPDATED, OrganizationUpdated
 from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, SpecialistUpdated
+from gosmed.contracts.scheduling.journal import APPOINTMENT_ACTED_FOR, AppointmentActedFor
 from gosmed.records import correction_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.corrections import Corrections
@@ -68,5 +69,12 @@ def register(
         cards.specialist_updated,
         description="Keep the name and specialty of a specialist that lists show.",
         routing_key=SPECIALIST_UPDATED,
+    )
+    runtime.consume(
+        topology.event_queue(runtime.name, APPOINTMENT_ACTED_FOR),
+        AppointmentActedFor,
+        reading.journal_acted_for,
+        description="Journal a booking or cancellation made for the patient by someone else.",
+        routing_key=APPOINTMENT_ACTED_FOR,
     )
     correction_handlers.register(runtime, corrections)

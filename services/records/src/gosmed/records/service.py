@@ -37,6 +37,7 @@ from gosmed.contracts.records.sync import (
     SyncState,
 )
 from gosmed.contracts.records.views import RenderedServiceView
+from gosmed.contracts.scheduling.journal import AppointmentActedFor
 from gosmed.records.cards import Cards
 from gosmed.records.domain import (
     DataConsent,
@@ -405,6 +406,23 @@ class Reading:
             what=what,
             record_ids=record_ids,
             at=self.clock(),
+        )
+
+    async def journal_acted_for(self, event: AppointmentActedFor) -> None:
+        """A booking or cancellation someone made for the patient (scheduling announces it),
+        journaled with its legal basis as `book_appointment` / `cancel_appointment`."""
+        await self.journal.add(
+            entry_id=event.message_id,
+            patient_id=event.patient_id,
+            actor_id=event.actor_id,
+            actor=event.actor,
+            basis=event.basis,
+            basis_document_id=event.basis_document_id,
+            basis_label=event.basis_label,
+            what=event.action.value,
+            record_ids=[],
+            appointment_id=event.appointment_id,
+            at=event.at,
         )
 
 
