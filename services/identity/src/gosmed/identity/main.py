@@ -61,7 +61,7 @@ def create(
     handlers.register(
         runtime,
         LoginService(repos, signer, settings, sms, mailer, announcer),
-        AccessService(repos),
+        AccessService(repos, organizations=organizations),
         notifications,
         DelegationService(repos, notifications, settings=settings),
         ConsentService(repos, settings.insurer_request_days),
