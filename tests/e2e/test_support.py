@@ -6,18 +6,15 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gosmed.contracts import demo
 from tests.conftest import free_port
 from tests.e2e.identity_support import DEMO_ENV, login
+from tests.e2e.mail_support import Mailbox, letter_about, serve_mailbox
 
 SMTP_PORT = free_port()
 PER_HOUR = 4
@@ -26,27 +23,9 @@ QUEUE = "/api/v1/operator/support-requests"
 T = TypeVar("T")
 
 
-class Mailbox:
-    """An SMTP server's letters, as identity delivers them."""
-
-    def __init__(self) -> None:
-        self.letters: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        letter = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(letter, EmailMessage)
-        self.letters.append(letter)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[Mailbox]:
-    found = Mailbox()
-    controller = Controller(found, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield found
-    controller.stop()
+    yield from serve_mailbox(SMTP_PORT)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +76,9 @@ def queued(edge: httpx.Client, number: str, status: str = "open") -> dict[str, A
     operator = login(edge, demo.OPERATOR)
     cursor: str | None = None
     while True:
-        params = {"status": status, "limit": 50, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"status": status, "limit": 50}
+        if cursor:
+            params["cursor"] = cursor
         response = edge.get(QUEUE, params=params, headers=operator)
         assert response.status_code == 200, response.text
         page = response.json()
@@ -127,13 +108,6 @@ def inbox_entry(edge: httpx.Client, person: demo.DemoPerson, number: str) -> dic
     assert response.status_code == 200, response.text
     entries = response.json()["notifications"]
     return next((n for n in entries if number in n["title"]), None)
-
-
-def letter_about(mailbox: Mailbox, number: str) -> EmailMessage:
-    return eventually(
-        lambda: next((m for m in mailbox.letters if number in str(m["Subject"])), None),
-        f"an e-mail about {number}",
-    )
 
 
 def test_a_logged_in_request_is_answered_into_the_inbox_and_by_e_mail(
@@ -180,7 +154,7 @@ def test_a_strangers_request_with_unknown_data_is_answered_into_no_inbox(
     answer(edge, later, "Готово.")
     letter_about(mailbox, later)
     eventually(lambda: inbox_entry(edge, demo.CHILD_OVER_15, later), "the later inbox entry")
-    assert not [m for m in mailbox.letters if number in str(m["Subject"])]
+    assert not mailbox.about(number)
     for person in (demo.PATIENT, demo.PARENT, demo.CHILD_OVER_15, demo.OPERATOR):
         assert inbox_entry(edge, person, number) is None
 

@@ -52,6 +52,20 @@ def test_the_role_follows_the_basis() -> None:
     assert (insurer.name, insurer.organization) == ("Кузнецов А. В.", "СК")
 
 
+def staff_power_of_attorney(ident: str, day: date) -> Delegation:
+    """The demo patient's power of attorney for the clinic's staff member, in force on `day`."""
+    return Delegation(
+        id=ident,
+        principal_id=account_id(demo.PATIENT),
+        agent_id=account_id(demo.CLINIC_STAFF),
+        basis=DelegationBasis.QUALIFIED_SIGNATURE,
+        scopes=frozenset({Action.READ_SERVICES}),
+        valid_from=day - timedelta(days=1),
+        valid_until=day + timedelta(days=1),
+        status=DelegationStatus.ACTIVE,
+    )
+
+
 async def test_a_clinic_staff_member_acting_for_a_patient_is_named_with_the_clinic(
     database: Any, repos: Repositories, clock: Clock
 ) -> None:
@@ -59,18 +73,7 @@ async def test_a_clinic_staff_member_acting_for_a_patient_is_named_with_the_clin
     await identity_demo.seed_organization(organizations, clock())
     today = clock().date()
     staff, patient = account_id(demo.CLINIC_STAFF), account_id(demo.PATIENT)
-    await repos.grants.add_delegation(
-        Delegation(
-            id="poa-staff",
-            principal_id=patient,
-            agent_id=staff,
-            basis=DelegationBasis.QUALIFIED_SIGNATURE,
-            scopes=frozenset({Action.READ_SERVICES}),
-            valid_from=today - timedelta(days=1),
-            valid_until=today + timedelta(days=1),
-            status=DelegationStatus.ACTIVE,
-        )
-    )
+    await repos.grants.add_delegation(staff_power_of_attorney("poa-staff", today))
     access = AccessService(repos, clock, organizations=organizations)
 
     async def actor(actor_id: UUID, patient_id: UUID) -> Actor | None:
@@ -87,18 +90,8 @@ async def test_a_clinic_staff_member_acting_for_a_patient_is_named_with_the_clin
     assert own is not None
     assert own.organization is None
     clock.advance(days=400)  # the clinic's power of attorney has expired
-    await repos.grants.add_delegation(
-        Delegation(
-            id="poa-staff-later",
-            principal_id=patient,
-            agent_id=staff,
-            basis=DelegationBasis.QUALIFIED_SIGNATURE,
-            scopes=frozenset({Action.READ_SERVICES}),
-            valid_from=clock().date() - timedelta(days=1),
-            valid_until=clock().date() + timedelta(days=1),
-            status=DelegationStatus.ACTIVE,
-        )
-    )
+    later_day = clock().date()
+    await repos.grants.add_delegation(staff_power_of_attorney("poa-staff-later", later_day))
     later = await actor(staff, patient)
     assert later is not None
     assert later.organization is None

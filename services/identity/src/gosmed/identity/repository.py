@@ -337,7 +337,8 @@ FAILURE_RETENTION_SECONDS = 86_400
 
 
 class FailureRepository:
-    """Failed logins per counter of `login_limits` (keys `pair:…`, `phone:…`, `address:…`)."""
+    """Failed logins per counter of `login_limits` (keys `pair:…`, `phone:…`, `address:…`),
+    and support requests per account or address (`support:…`, see `support_rules.limit_key`)."""
 
     def __init__(self, database: Any) -> None:
         self.failures = database["login_failures"]
