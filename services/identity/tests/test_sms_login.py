@@ -2,6 +2,7 @@
 code's limits (6 digits, 5 minutes, single use, 5 tries, resend interval), the locks, no
 enumeration of phones, and a second factor that is the app or the e-mail, never the SMS."""
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import pyotp
 import pytest
 
 from gosmed.contracts import demo
-from gosmed.contracts.errors import ErrorCode
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import ConfirmationLevel
 from gosmed.contracts.identity.auth import (
     LoginChallenge,
@@ -192,6 +193,23 @@ async def test_the_code_is_single_use(login: LoginService, phone: Phone) -> None
     assert "Начните вход заново" in message
 
 
+async def test_the_right_code_sent_concurrently_passes_once(
+    login: LoginService, phone: Phone
+) -> None:
+    challenge_id = await send(login)
+    verify = sms_code(challenge_id, phone.last_code())
+    answers = await asyncio.gather(
+        *(login.verify_sms(verify) for _ in range(5)), return_exceptions=True
+    )
+    passed = [a for a in answers if isinstance(a, LoginChallenge)]
+    assert len(passed) == 1
+    assert all(
+        isinstance(a, ServiceError) and a.code == ErrorCode.UNAUTHENTICATED
+        for a in answers
+        if a not in passed
+    )
+
+
 async def test_the_code_expires_after_five_minutes(
     login: LoginService, phone: Phone, clock: Clock
 ) -> None:
@@ -221,10 +239,10 @@ async def test_wrong_codes_count_towards_the_login_lock_of_passwords(
     login: LoginService, phone: Phone, clock: Clock
 ) -> None:
     challenge_id = await send(login, address=ATTACKER)
+    guess = wrong(phone.last_code())
     for _ in range(TRIES):
         await refused(
-            login.verify_sms(sms_code(challenge_id, "000000", ATTACKER)),
-            ErrorCode.UNAUTHENTICATED,
+            login.verify_sms(sms_code(challenge_id, guess, ATTACKER)), ErrorCode.UNAUTHENTICATED
         )
     wrong_password = StartLogin(phone=PATIENT_PHONE, password="wrong", client_address=ATTACKER)
     await refused(login.start(wrong_password), ErrorCode.RATE_LIMITED)  # the 6th failure

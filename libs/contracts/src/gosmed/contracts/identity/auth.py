@@ -32,7 +32,8 @@ class StartLogin(Message):
 
 
 class LoginChallenge(Contract):
-    """The password was right: finish with one of `factors` before `expires_at`."""
+    """The first factor passed (the password, or an SMS code): finish with one of `factors`
+    before `expires_at`."""
 
     attempt_id: UUID
     factors: tuple[SecondFactor, ...]
