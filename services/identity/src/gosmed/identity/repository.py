@@ -196,6 +196,10 @@ class AccountRepository:
         return bool(result.modified_count)
 
 
+# Failure counters idle this long are deleted (longer than any failure window or lock).
+FAILURE_RETENTION_SECONDS = 86_400
+
+
 @dataclass(frozen=True)
 class SentCode:
     digest: str
@@ -365,6 +369,7 @@ class SmsChallengeRepository(_LoginSteps):
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
+        # Kept longer than any resend interval.
         await self.sends.create_index("sent_at", expireAfterSeconds=FAILURE_RETENTION_SECONDS)
 
     async def claim_send(self, phone: str, now: datetime, resend_after: timedelta) -> bool:
@@ -407,10 +412,6 @@ class SmsChallengeRepository(_LoginSteps):
             failures=doc["failures"],
             completed=doc["completed"],
         )
-
-
-# Failure counters idle this long are deleted (longer than any failure window or lock).
-FAILURE_RETENTION_SECONDS = 86_400
 
 
 class FailureRepository:
