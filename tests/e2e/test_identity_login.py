@@ -509,3 +509,20 @@ def test_an_unknown_phone_gets_the_same_answer_and_no_sms(
     ]
     assert [a.status_code for a in answers] == [401, 401]
     assert without_request_id(answers[0]) == without_request_id(answers[1])
+
+
+def test_an_sms_code_for_an_unknown_phone_takes_as_long_as_for_a_known_one(
+    edge: httpx.Client,
+) -> None:
+    address = "192.0.2.107"
+    people = (demo.PATIENT, demo.OPERATOR, demo.UNCONFIRMED, demo.CHILD_OVER_15)
+    known: list[float] = []
+    unknown: list[float] = []
+    for sample, person in enumerate(people):
+        for phone, times in ((person.phone or "", known), (f"+7916444{sample:04d}", unknown)):
+            started = time.perf_counter()
+            assert sms_login(edge, phone, address).status_code == 202
+            times.append(time.perf_counter() - started)
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    print(f"known phone {known_median * 1000:.1f} ms, unknown {unknown_median * 1000:.1f} ms")
+    assert 0.5 < known_median / unknown_median < 2
