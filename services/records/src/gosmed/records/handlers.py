@@ -17,10 +17,8 @@ from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, Specialist
 from gosmed.records import correction_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.corrections import Corrections
-from gosmed.records.door import reporting_clinic
 from gosmed.records.files import Files
 from gosmed.records.service import Intake, Reading
-from gosmed.runtime.broker_access import vhost_of
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -32,11 +30,8 @@ def register(
     corrections: Corrections,
     files: Files,
 ) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
-
     async def report(body: ReportRenderedServices) -> ReportAccepted:
-        message = runtime.incoming()
-        reporting_clinic(vhost, message.user_id, message.reply_to, body)
+        runtime.sending_clinic(claimed=body.organization_id, sync_queue=body.sync_queue)
         return await intake.report(body)
 
     runtime.consume(
