@@ -369,3 +369,160 @@ def test_repeated_failures_from_one_address_lock_it(edge: httpx.Client) -> None:
     assert login_status(edge, person.phone or "", person.password or "").status_code == 429
     time.sleep(LOCK_SECONDS + 0.2)
     assert login_status(edge, person.phone or "", person.password or "").status_code == 200
+
+
+def sms_login(edge: httpx.Client, phone: str, address: str) -> httpx.Response:
+    return edge.post(
+        "/api/v1/auth/login/sms", json={"phone": phone}, headers=forwarded_for(address)
+    )
+
+
+def sms_verify(edge: httpx.Client, challenge_id: str, code: str, address: str) -> httpx.Response:
+    body = {"challenge_id": challenge_id, "code": code}
+    return edge.post("/api/v1/auth/login/sms/verify", json=body, headers=forwarded_for(address))
+
+
+def sms_first_step(
+    edge: httpx.Client, sms_outbox: Path, person: DemoPerson, address: str
+) -> dict[str, Any]:
+    """An SMS code asked for and passed: the login challenge of the second step."""
+    started = sms_login(edge, person.phone or "", address)
+    assert started.status_code == 202, started.text
+    code = last_sms_code(sms_outbox, person.phone or "")
+    passed = sms_verify(edge, started.json()["challenge_id"], code, address)
+    assert passed.status_code == 200, passed.text
+    challenge: dict[str, Any] = passed.json()
+    return challenge
+
+
+def second_factor(
+    edge: httpx.Client, attempt_id: str, factor: str, code: str, address: str
+) -> httpx.Response:
+    body = {"attempt_id": attempt_id, "factor": factor, "code": code}
+    return edge.post("/api/v1/auth/mfa", json=body, headers=forwarded_for(address))
+
+
+def test_an_sms_code_then_the_app_opens_a_session(
+    edge: httpx.Client, sms_outbox: Path, stack: DevStack
+) -> None:
+    person, address = demo.CLINIC_STAFF, "192.0.2.101"
+    challenge = sms_first_step(edge, sms_outbox, person, address)
+    assert challenge["factors"] == ["totp", "email"]
+    sms_code = last_sms_code(sms_outbox, person.phone or "")
+    tokens = second_factor(edge, challenge["attempt_id"], "totp", totp_code(edge, person), address)
+    assert tokens.status_code == 200, tokens.text
+    me = edge.get("/api/v1/me", headers=bearer(tokens.json()))
+    assert me.json()["snils"] == person.snils
+    assert stack.log_dir is not None
+    logs = "".join(log.read_text() for log in stack.log_dir.glob("*.log"))
+    assert "login_succeeded" in logs
+    assert sms_code not in logs
+    assert (person.phone or "") not in logs
+
+
+def test_an_sms_code_then_an_email_code_opens_a_session(
+    edge: httpx.Client, sms_outbox: Path, mailbox: Mailbox
+) -> None:
+    person, address = demo.DOCTOR, "192.0.2.102"
+    challenge = sms_first_step(edge, sms_outbox, person, address)
+    body = {"attempt_id": challenge["attempt_id"], "factor": "email"}
+    sent = edge.post("/api/v1/auth/mfa/code", json=body, headers=forwarded_for(address))
+    assert sent.status_code == 200, sent.text
+    code = last_email_code(mailbox, person.email or "")
+    tokens = second_factor(edge, challenge["attempt_id"], "email", code, address)
+    assert tokens.status_code == 200, tokens.text
+    assert edge.get("/api/v1/me", headers=bearer(tokens.json())).status_code == 200
+
+
+def test_an_sms_second_factor_after_an_sms_code_is_refused(
+    edge: httpx.Client, sms_outbox: Path
+) -> None:
+    person, address = demo.REPRESENTATIVE, "192.0.2.103"
+    challenge = sms_first_step(edge, sms_outbox, person, address)
+    first_code = last_sms_code(sms_outbox, person.phone or "")
+    body = {"attempt_id": challenge["attempt_id"], "factor": "sms"}
+    sent = edge.post("/api/v1/auth/mfa/code", json=body, headers=forwarded_for(address))
+    refused = second_factor(edge, challenge["attempt_id"], "sms", first_code, address)
+    for response in (sent, refused):
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "factor_not_allowed"
+        assert "приложением-аутентификатором" in response.json()["detail"]
+    assert last_sms_code(sms_outbox, person.phone or "") == first_code  # no second SMS
+
+
+def test_five_wrong_sms_codes_end_the_challenge_and_count_towards_the_lock(
+    edge: httpx.Client, sms_outbox: Path
+) -> None:
+    person, address = demo.INSURER, "192.0.2.104"
+    phone = person.phone or ""
+    started = sms_login(edge, phone, address)
+    challenge_id = started.json()["challenge_id"]
+    right = last_sms_code(sms_outbox, phone)
+    answers = [sms_verify(edge, challenge_id, wrong_code(right), address) for _ in range(5)]
+    assert [a.status_code for a in answers] == [401] * 5
+    assert answers[0].json()["detail"].endswith("Осталось попыток: 4.")
+    exhausted = "Превышено число попыток ввода кода. Начните вход заново."
+    assert answers[4].json()["detail"] == exhausted
+    late = sms_verify(edge, challenge_id, right, address)
+    assert (late.status_code, late.json()["detail"]) == (401, exhausted)
+    # The sixth failure of this phone from this address, a wrong password, locks them.
+    assert login_from(edge, address, phone, "wrong").status_code == 429
+    assert login_from(edge, address, phone, person.password or "").status_code == 429
+    locked = sms_login(edge, phone, address)
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "rate_limited"
+
+
+def test_a_new_sms_code_too_soon_is_429_known_phone_or_not(edge: httpx.Client) -> None:
+    address, unknown = "192.0.2.105", "+79160000123"
+    for phone in (demo.PARENT.phone or "", unknown):
+        assert sms_login(edge, phone, address).status_code == 202
+    again = [sms_login(edge, phone, address) for phone in (demo.PARENT.phone or "", unknown)]
+    assert [a.status_code for a in again] == [429, 429]
+    assert again[0].json()["code"] == "rate_limited"
+    assert without_request_id(again[0]) == without_request_id(again[1])
+
+
+def test_an_unknown_phone_gets_the_same_answer_and_no_sms(
+    edge: httpx.Client, sms_outbox: Path
+) -> None:
+    address, unknown = "192.0.2.106", "+79160000124"
+    known = sms_login(edge, demo.INSPECTOR.phone or "", address)
+    stranger = sms_login(edge, unknown, address)
+    assert (known.status_code, stranger.status_code) == (202, 202)
+    assert (
+        known.json().keys()
+        == stranger.json().keys()
+        == {
+            "challenge_id",
+            "expires_at",
+            "resend_after",
+        }
+    )
+    texts = [json.loads(line) for line in sms_outbox.read_text().splitlines()]
+    assert unknown not in {t["to"] for t in texts}
+    guess = wrong_code(last_sms_code(sms_outbox, demo.INSPECTOR.phone or ""))
+    answers = [
+        sms_verify(edge, started.json()["challenge_id"], guess, address)
+        for started in (known, stranger)
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert without_request_id(answers[0]) == without_request_id(answers[1])
+
+
+def test_an_sms_code_for_an_unknown_phone_takes_as_long_as_for_a_known_one(
+    edge: httpx.Client,
+) -> None:
+    address = "192.0.2.107"
+    people = (demo.PATIENT, demo.OPERATOR, demo.UNCONFIRMED, demo.CHILD_OVER_15)
+    known: list[float] = []
+    unknown: list[float] = []
+    for sample, person in enumerate(people):
+        for phone, times in ((person.phone or "", known), (f"+7916444{sample:04d}", unknown)):
+            started = time.perf_counter()
+            assert sms_login(edge, phone, address).status_code == 202
+            times.append(time.perf_counter() - started)
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    print(f"known phone {known_median * 1000:.1f} ms, unknown {unknown_median * 1000:.1f} ms")
+    assert 0.5 < known_median / unknown_median < 2

@@ -18,6 +18,8 @@ from gosmed.edge.settings import EdgeSettings
 
 PUBLIC = {
     ("post", "/auth/login"),
+    ("post", "/auth/login/sms"),
+    ("post", "/auth/login/sms/verify"),
     ("post", "/auth/mfa/code"),
     ("post", "/auth/mfa"),
     ("post", "/auth/refresh"),

@@ -34,6 +34,8 @@ class ErrorCode(StrEnum):
     ONE_APPOINTMENT_A_DAY = "one_appointment_a_day"
     APPOINTMENT_STARTED = "appointment_started"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
+    FACTOR_NOT_ALLOWED = "factor_not_allowed"
+    NO_SECOND_FACTOR = "no_second_factor"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -75,6 +77,10 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ONE_APPOINTMENT_A_DAY: "На этот день у пациента уже есть запись к этому врачу.",
     ErrorCode.APPOINTMENT_STARTED: "Приём уже начался: отменить запись нельзя.",
     ErrorCode.APPOINTMENT_CANCELLED: "Запись уже отменена.",
+    ErrorCode.FACTOR_NOT_ALLOWED: "Этот способ подтверждения нельзя использовать для этого "
+    "входа: выберите другой.",
+    ErrorCode.NO_SECOND_FACTOR: "Для входа по коду из SMS нужен второй способ подтверждения: "
+    "приложение-аутентификатор или электронная почта. Войдите по паролю.",
 }
 
 

@@ -324,9 +324,23 @@ def build_internal_document() -> dict[str, Any]:
     return document
 
 
+def _by_name(document: dict[str, Any]) -> dict[str, Any]:
+    """Channels, operations and components in name order, so that a document does not change
+    with the order in which services register their subscribers."""
+    ordered = dict(document)
+    for section in ("channels", "operations"):
+        if section in ordered:
+            ordered[section] = dict(sorted(ordered[section].items()))
+    if "components" in ordered:
+        ordered["components"] = {
+            part: dict(sorted(entries.items())) for part, entries in ordered["components"].items()
+        }
+    return ordered
+
+
 def write(target: Path, document: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    target.write_text(json.dumps(_by_name(document), indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {target}", file=sys.stderr)
 
 

@@ -9,15 +9,28 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
         429: "Too many failed logins of this phone, from this address or both: locked for a "
         "while; or too many unfinished logins of the account.",
     },
+    ("post", "/auth/login/sms"): {
+        429: "A code went to this phone a moment ago (`resend_after` of that answer says "
+        "when to ask again), or too many failed logins: locked for a while. The same for "
+        "known and unknown phones.",
+    },
+    ("post", "/auth/login/sms/verify"): {
+        401: "Wrong or expired code, or the challenge is unknown, used or out of tries.",
+        409: "`no_second_factor`: the account has neither an authenticator app nor an "
+        "e-mail, so it logs in with its password.",
+        429: "Too many failed logins: locked for a while.",
+    },
     ("post", "/auth/mfa/code"): {
         401: "The login attempt is unknown, finished, expired or out of tries.",
-        409: "The account has no such factor (e.g. no e-mail).",
+        409: "`conflict`: the account has no such factor (e.g. no e-mail); "
+        "`factor_not_allowed`: an SMS code after a login begun with an SMS code.",
         429: "A code was sent a moment ago (`resend_after` of that answer says when to "
         "retry), or too many failed logins: locked for a while.",
         503: "The code could not be delivered; choose another factor.",
     },
     ("post", "/auth/mfa"): {
         401: "Wrong or reused code, or the login attempt is unknown, expired or out of tries.",
+        409: "`factor_not_allowed`: an SMS code after a login begun with an SMS code.",
         429: "Too many failed logins: locked for a while.",
     },
     ("post", "/auth/refresh"): {

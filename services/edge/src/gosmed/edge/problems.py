@@ -53,6 +53,8 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED_FILE_TYPE: 415,
     ErrorCode.INTERNAL: 500,
     ErrorCode.QUOTA_EXCEEDED: 409,
+    ErrorCode.FACTOR_NOT_ALLOWED: 409,
+    ErrorCode.NO_SECOND_FACTOR: 409,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Тело запроса не удалось разобрать."),

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from gosmed.contracts.access import LegalBasis, Role
 from gosmed.contracts.identity.access import Action, ConfirmationLevel, PatientRef
+from gosmed.contracts.identity.auth import SecondFactor
 from gosmed.contracts.identity.consents import RequestStatus
 from gosmed.contracts.identity.delegations import DelegationBasis, DelegationStatus
 from gosmed.contracts.identity.shares import MAX_SHARE_DAYS, ShareScope
@@ -383,6 +385,31 @@ def decide(
         if action in grant.scopes:
             return Decision(True, grant)
     return Decision(False, reason=ACTION_NOT_COVERED)
+
+
+class FirstFactor(StrEnum):
+    """How a login began: the password, or a one-time code sent by SMS."""
+
+    PASSWORD = "password"  # noqa: S105 (the factor's name)
+    SMS = "sms"
+
+
+def second_factor_allowed(first: FirstFactor, second: SecondFactor) -> bool:
+    """Whether `second` may finish a login begun with `first`: after an SMS code, a second SMS
+    code to the same phone proves nothing more, so it must be the app or the e-mail."""
+    return not (first == FirstFactor.SMS and second == SecondFactor.SMS)
+
+
+def second_factors(account: Account, first: FirstFactor) -> tuple[SecondFactor, ...]:
+    """The second factors `account` can finish a login begun with `first` with."""
+    available = (
+        (SecondFactor.TOTP, account.totp_secret),
+        (SecondFactor.SMS, account.phone),
+        (SecondFactor.EMAIL, account.email),
+    )
+    return tuple(
+        factor for factor, contact in available if contact and second_factor_allowed(first, factor)
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from gosmed.contracts.identity.auth import (
     REFRESH_SESSION,
     SEND_LOGIN_CODE,
     START_LOGIN,
+    START_SMS_LOGIN,
     VERIFY_LOGIN,
+    VERIFY_SMS_LOGIN,
 )
 from gosmed.contracts.identity.consents import (
     CONFIRM_INSURER_REQUEST,
@@ -81,6 +83,8 @@ def register(
     """Each RPC is answered by one use case, typed by its descriptor."""
     serve = runtime.serve
     serve(START_LOGIN, login.start)
+    serve(START_SMS_LOGIN, login.start_by_sms)
+    serve(VERIFY_SMS_LOGIN, login.verify_sms)
     serve(SEND_LOGIN_CODE, login.send_code)
     serve(VERIFY_LOGIN, login.verify)
     serve(REFRESH_SESSION, login.refresh)

@@ -18,6 +18,7 @@ from gosmed.identity.domain import (
     Account,
     Delegation,
     FailureCount,
+    FirstFactor,
     InspectorOrder,
     InsurerConsent,
 )
@@ -207,6 +208,10 @@ class AccountRepository:
         return bool(result.modified_count)
 
 
+# Failure counters idle this long are deleted (longer than any failure window or lock).
+FAILURE_RETENTION_SECONDS = 86_400
+
+
 @dataclass(frozen=True)
 class SentCode:
     digest: str
@@ -222,19 +227,73 @@ class LoginAttempt:
     failures: int
     completed: bool
     codes: dict[str, SentCode]
+    first_factor: FirstFactor = FirstFactor.PASSWORD
 
 
-class LoginAttemptRepository:
-    def __init__(self, database: Any) -> None:
-        self.attempts = database["login_attempts"]
+class _LoginSteps:
+    """What login attempts and SMS login challenges share: wrong codes are counted, a step is
+    passed once, and a lock ends the open ones it covers."""
+
+    def __init__(self, collection: Any) -> None:
+        self._steps = collection
 
     async def ensure_indexes(self) -> None:
-        await self.attempts.create_index("expires_at", expireAfterSeconds=3600)
-        await self.attempts.create_index([("account_id", ASCENDING), ("completed", ASCENDING)])
-        await self.attempts.create_index([("client_address", ASCENDING), ("completed", ASCENDING)])
+        await self._steps.create_index("expires_at", expireAfterSeconds=3600)
+        await self._steps.create_index([("account_id", ASCENDING), ("completed", ASCENDING)])
+        await self._steps.create_index([("client_address", ASCENDING), ("completed", ASCENDING)])
+
+    async def end_open(self, scope: AttemptScope, now: datetime) -> int:
+        """End the open steps in `scope` (they can no longer send or check a code);
+        how many were ended."""
+        matches: list[Document] = []
+        if scope.account_id is not None or scope.address is not None:
+            chosen: Document = {}
+            if scope.account_id is not None:
+                chosen["account_id"] = str(scope.account_id)
+            if scope.address is not None:
+                chosen["client_address"] = scope.address
+            matches.append(chosen)
+        if scope.attempt_id is not None:
+            matches.append({"_id": str(scope.attempt_id)})
+        if not matches:
+            return 0
+        result = await self._steps.update_many(
+            {"completed": False, "expires_at": {"$gt": now}, "$or": matches},
+            {"$set": {"completed": True, "ended_by_lock": now}},
+        )
+        return int(result.modified_count)
+
+    async def count_failure(self, step_id: UUID) -> int:
+        doc = await self._steps.find_one_and_update(
+            {"_id": str(step_id)},
+            {"$inc": {"failures": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["failures"]) if doc else 0
+
+    async def complete(self, step_id: UUID, max_failures: int) -> bool:
+        """Mark the step passed; only one concurrent caller can succeed."""
+        result = await self._steps.update_one(
+            {"_id": str(step_id), "completed": False, "failures": {"$lt": max_failures}},
+            {"$set": {"completed": True}},
+        )
+        return bool(result.modified_count)
+
+
+class LoginAttemptRepository(_LoginSteps):
+    """Logins whose first factor passed, waiting for their second."""
+
+    def __init__(self, database: Any) -> None:
+        self.attempts = database["login_attempts"]
+        super().__init__(self.attempts)
 
     async def add(
-        self, attempt_id: UUID, account_id: UUID, expires_at: datetime, client_address: str
+        self,
+        attempt_id: UUID,
+        account_id: UUID,
+        expires_at: datetime,
+        client_address: str,
+        first_factor: FirstFactor = FirstFactor.PASSWORD,
     ) -> None:
         await self.attempts.insert_one(
             {
@@ -245,6 +304,7 @@ class LoginAttemptRepository:
                 "failures": 0,
                 "completed": False,
                 "codes": {},
+                "first_factor": first_factor.value,
             }
         )
 
@@ -265,27 +325,6 @@ class LoginAttemptRepository:
             )
         )
 
-    async def end_open(self, scope: AttemptScope, now: datetime) -> int:
-        """End the open attempts in `scope` (they can no longer send or check a code);
-        how many were ended."""
-        matches: list[Document] = []
-        if scope.account_id is not None or scope.address is not None:
-            chosen: Document = {}
-            if scope.account_id is not None:
-                chosen["account_id"] = str(scope.account_id)
-            if scope.address is not None:
-                chosen["client_address"] = scope.address
-            matches.append(chosen)
-        if scope.attempt_id is not None:
-            matches.append({"_id": str(scope.attempt_id)})
-        if not matches:
-            return 0
-        result = await self.attempts.update_many(
-            {"completed": False, "expires_at": {"$gt": now}, "$or": matches},
-            {"$set": {"completed": True, "ended_by_lock": now}},
-        )
-        return int(result.modified_count)
-
     async def get(self, attempt_id: UUID) -> LoginAttempt | None:
         doc = await self.attempts.find_one({"_id": str(attempt_id)})
         if doc is None:
@@ -297,6 +336,7 @@ class LoginAttemptRepository:
             failures=doc["failures"],
             completed=doc["completed"],
             codes={k: SentCode(**v) for k, v in doc["codes"].items()},
+            first_factor=FirstFactor(doc.get("first_factor", FirstFactor.PASSWORD)),
         )
 
     async def store_code(
@@ -315,25 +355,75 @@ class LoginAttemptRepository:
         )
         return bool(result.modified_count)
 
-    async def count_failure(self, attempt_id: UUID) -> int:
-        doc = await self.attempts.find_one_and_update(
-            {"_id": str(attempt_id)},
-            {"$inc": {"failures": 1}},
-            return_document=ReturnDocument.AFTER,
+
+@dataclass(frozen=True)
+class SmsChallenge:
+    """The first step of a login by SMS code: the code sent to `phone`. `account_id` is None
+    for a phone without an account (no SMS went out; no code can pass)."""
+
+    id: UUID
+    phone: str
+    account_id: UUID | None
+    expires_at: datetime
+    digest: str
+    failures: int = 0
+    completed: bool = False
+
+
+class SmsChallengeRepository(_LoginSteps):
+    """SMS login challenges, and when a code last went to each phone (the resend interval
+    holds per phone, known or not)."""
+
+    def __init__(self, database: Any) -> None:
+        self.challenges = database["sms_login_challenges"]
+        self.sends = database["sms_login_sends"]
+        super().__init__(self.challenges)
+
+    async def ensure_indexes(self) -> None:
+        await super().ensure_indexes()
+        # Kept longer than any resend interval.
+        await self.sends.create_index("sent_at", expireAfterSeconds=FAILURE_RETENTION_SECONDS)
+
+    async def claim_send(self, phone: str, now: datetime, resend_after: timedelta) -> bool:
+        """Record a code sent to `phone` now; False if the previous one went too recently
+        (of concurrent callers, one wins)."""
+        try:
+            await self.sends.update_one(
+                {"_id": phone, "sent_at": {"$lte": now - resend_after}},
+                {"$set": {"sent_at": now}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def add(self, challenge: SmsChallenge, client_address: str) -> None:
+        await self.challenges.insert_one(
+            {
+                "_id": str(challenge.id),
+                "phone": challenge.phone,
+                "account_id": str(challenge.account_id) if challenge.account_id else None,
+                "client_address": client_address,
+                "expires_at": challenge.expires_at,
+                "digest": challenge.digest,
+                "failures": 0,
+                "completed": False,
+            }
         )
-        return int(doc["failures"]) if doc else 0
 
-    async def complete(self, attempt_id: UUID, max_failures: int) -> bool:
-        """Mark the attempt used; only one concurrent caller can succeed."""
-        result = await self.attempts.update_one(
-            {"_id": str(attempt_id), "completed": False, "failures": {"$lt": max_failures}},
-            {"$set": {"completed": True}},
+    async def get(self, challenge_id: UUID) -> SmsChallenge | None:
+        doc = await self.challenges.find_one({"_id": str(challenge_id)})
+        if doc is None:
+            return None
+        return SmsChallenge(
+            id=challenge_id,
+            phone=doc["phone"],
+            account_id=UUID(doc["account_id"]) if doc["account_id"] else None,
+            expires_at=doc["expires_at"],
+            digest=doc["digest"],
+            failures=doc["failures"],
+            completed=doc["completed"],
         )
-        return bool(result.modified_count)
-
-
-# Failure counters idle this long are deleted (longer than any failure window or lock).
-FAILURE_RETENTION_SECONDS = 86_400
 
 
 class FailureRepository:

@@ -29,8 +29,11 @@ from gosmed.contracts.identity.auth import (
     SessionsView,
     SessionTokens,
     SessionView,
+    SmsLoginStarted,
     StartLogin,
+    StartSmsLogin,
     VerifyLogin,
+    VerifySmsLogin,
 )
 from gosmed.contracts.identity.tokens import (
     SESSION_ENDED,
@@ -46,11 +49,14 @@ from gosmed.identity.domain import (
     NO_BASIS,
     AccessFacts,
     Account,
+    FirstFactor,
     InspectorOrder,
     InsurerConsent,
     Share,
     decide,
     grants,
+    second_factor_allowed,
+    second_factors,
     slowdown,
 )
 from gosmed.identity.login_limits import (
@@ -71,6 +77,8 @@ from gosmed.identity.repository import (
     SentCode,
     Session,
     SessionRepository,
+    SmsChallenge,
+    SmsChallengeRepository,
 )
 from gosmed.identity.settings import IdentitySettings
 from gosmed.identity.shares_repository import SharesRepository
@@ -94,6 +102,10 @@ TOO_MANY_ATTEMPTS = (
     "Завершите начатый вход или повторите позже."
 )
 BAD_REFRESH = "Токен обновления недействителен. Войдите снова."
+CODE_SENT_RECENTLY = "Код уже отправлен. Повторная отправка чуть позже."
+NOT_AFTER_SMS = (
+    "После входа по коду из SMS подтвердите вход приложением-аутентификатором или кодом из письма."
+)
 
 
 class SmsGateway(Protocol):
@@ -112,6 +124,7 @@ class Repositories:
     sessions: SessionRepository
     grants: GrantRepository
     shares: SharesRepository
+    sms_challenges: SmsChallengeRepository
 
     @classmethod
     def over(cls, database: object, keys: KeyRing | None = None) -> "Repositories":
@@ -124,6 +137,7 @@ class Repositories:
             SessionRepository(database),
             GrantRepository(database),
             SharesRepository(database),
+            SmsChallengeRepository(database),
         )
 
     async def account(self, account_id: UUID) -> Account:
@@ -141,6 +155,7 @@ class Repositories:
             self.sessions,
             self.grants,
             self.shares,
+            self.sms_challenges,
         ):
             await repository.ensure_indexes()
 
@@ -228,7 +243,9 @@ class LoginService:
         scope = ended_by_lock(limit.kind, account_id, address, attempt_id)
         if scope is None:
             return
-        ended = await self.repos.attempts.end_open(scope, self.clock())
+        now = self.clock()
+        ended = await self.repos.attempts.end_open(scope, now)
+        ended += await self.repos.sms_challenges.end_open(scope, now)
         if ended:
             security_event(
                 "login_attempts_ended",
@@ -251,20 +268,92 @@ class LoginService:
             _login_failed(phone, address, "password", "wrong_password")
             await self._count_failure(phone, address, account.id if account else None)
             raise ServiceError(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS)
+        return await self._open_attempt(account, phone, address, FirstFactor.PASSWORD)
+
+    async def _open_attempt(
+        self, account: Account, phone: str, address: str, first: FirstFactor
+    ) -> LoginChallenge:
+        """The first factor passed: a login attempt waiting for a second factor."""
         attempt_id, now = uuid4(), self.clock()
         expires_at = now + timedelta(seconds=self.settings.login_attempt_ttl)
         attempts = self.repos.attempts
-        await attempts.add(attempt_id, account.id, expires_at, address)
+        await attempts.add(attempt_id, account.id, expires_at, address, first)
         # Counted with the new one in: of concurrent starts over the cap, none is kept.
         settings = self.settings
         still_open = await attempts.open_count(account.id, now, settings.code_max_tries)
         if not may_open_attempt(still_open, settings.max_open_login_attempts):
             await attempts.remove(attempt_id)
-            _login_failed(phone, address, "password", "too_many_open_attempts")
+            _login_failed(phone, address, first.value, "too_many_open_attempts")
             raise ServiceError(ErrorCode.RATE_LIMITED, TOO_MANY_ATTEMPTS)
         return LoginChallenge(
-            attempt_id=attempt_id, factors=_factors_of(account), expires_at=expires_at
+            attempt_id=attempt_id, factors=second_factors(account, first), expires_at=expires_at
         )
+
+    async def start_by_sms(self, request: StartSmsLogin) -> SmsLoginStarted:
+        """Send a code to the phone. A phone without an account gets the same answer (and the
+        same resend interval and locks), but no SMS, and no code of its challenge passes."""
+        phone, address = request.phone, request.client_address
+        await self._refuse_if_locked(phone, address, "sms_login")
+        now, challenges = self.clock(), self.repos.sms_challenges
+        resend = timedelta(seconds=self.settings.code_resend_interval)
+        if not await challenges.claim_send(phone, now, resend):
+            raise ServiceError(ErrorCode.RATE_LIMITED, CODE_SENT_RECENTLY)
+        account = await self.repos.accounts.by_phone(phone)
+        challenge_id, code = uuid4(), credentials.new_code()
+        expires_at = now + timedelta(seconds=self.settings.code_ttl)
+        digest = credentials.code_digest(challenge_id, code)
+        owner = account.id if account else None
+        await challenges.add(SmsChallenge(challenge_id, phone, owner, expires_at, digest), address)
+        if account is not None:
+            try:
+                await self.sms.send(phone, _login_code_sms(code), now)
+            except DeliveryError as exc:
+                # Answered as sent all the same, or the failure would tell the phone is known;
+                # a new code can be asked for after the resend interval.
+                log.warning("sms login code delivery failed: %s", exc)
+        return SmsLoginStarted(
+            challenge_id=challenge_id, expires_at=expires_at, resend_after=now + resend
+        )
+
+    async def verify_sms(self, request: VerifySmsLogin) -> LoginChallenge:
+        """The SMS code of the first step: a login attempt whose second factor is the app or
+        the e-mail, never the SMS code again."""
+        address, step = request.client_address, "sms_login"
+        challenge = await self.repos.sms_challenges.get(request.challenge_id)
+        if challenge is None or challenge.expires_at <= self.clock():
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        phone = challenge.phone
+        await self._refuse_if_locked(phone, address, step)
+        if challenge.completed:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        if challenge.failures >= self.settings.code_max_tries:
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
+        account = await self._challenge_owner(challenge)
+        if account is None or not credentials.codes_equal(
+            challenge.digest, challenge.id, request.code
+        ):
+            _login_failed(phone, address, step, "wrong_code")
+            failures = await self.repos.sms_challenges.count_failure(challenge.id)
+            await self._count_failure(phone, address, challenge.account_id, challenge.id)
+            raise self._wrong_code(failures)
+        # Fails too when a lock started meanwhile: the lock ended this challenge.
+        if not await self.repos.sms_challenges.complete(challenge.id, self.settings.code_max_tries):
+            raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
+        if not second_factors(account, FirstFactor.SMS):
+            _login_failed(phone, address, step, "no_second_factor")
+            raise ServiceError(ErrorCode.NO_SECOND_FACTOR)
+        return await self._open_attempt(account, phone, address, FirstFactor.SMS)
+
+    async def _challenge_owner(self, challenge: SmsChallenge) -> Account | None:
+        if challenge.account_id is None:
+            return None
+        return await self.repos.accounts.get(challenge.account_id)
+
+    def _wrong_code(self, failures: int) -> ServiceError:
+        left = max(0, self.settings.code_max_tries - failures)
+        if left == 0:
+            return ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
+        return ServiceError(ErrorCode.UNAUTHENTICATED, f"{WRONG_CODE} Осталось попыток: {left}.")
 
     async def _live_attempt(
         self, attempt_id: UUID, address: str, step: str
@@ -288,6 +377,7 @@ class LoginService:
         attempt, account, _ = await self._live_attempt(
             request.attempt_id, request.client_address, "send_code"
         )
+        _refuse_unless_allowed(attempt, request.factor)
         destination = account.phone if request.factor == SecondFactor.SMS else account.email
         if destination is None:
             raise ServiceError(ErrorCode.CONFLICT, "Для этой учётной записи способ недоступен.")
@@ -296,13 +386,10 @@ class LoginService:
         resend = timedelta(seconds=self.settings.code_resend_interval)
         sent = SentCode(credentials.code_digest(attempt.id, code), expires_at, now)
         if not await self.repos.attempts.store_code(attempt.id, request.factor.value, sent, resend):
-            raise ServiceError(
-                ErrorCode.RATE_LIMITED, "Код уже отправлен. Повторная отправка чуть позже."
-            )
+            raise ServiceError(ErrorCode.RATE_LIMITED, CODE_SENT_RECENTLY)
         try:
             if request.factor == SecondFactor.SMS:
-                text = f"Код для входа: {code}. Никому его не сообщайте."
-                await self.sms.send(destination, text, now)
+                await self.sms.send(destination, _login_code_sms(code), now)
             else:
                 text = (
                     f"Код для входа в «Сведения об оказанных медицинских услугах»: {code}.\n"
@@ -344,14 +431,12 @@ class LoginService:
     async def verify(self, request: VerifyLogin) -> SessionTokens:
         address, step = request.client_address, request.factor.value
         attempt, account, phone = await self._live_attempt(request.attempt_id, address, step)
+        _refuse_unless_allowed(attempt, request.factor)
         if not await self._code_is_valid(attempt, account, request):
             _login_failed(phone, address, step, "wrong_code")
             failures = await self.repos.attempts.count_failure(attempt.id)
             await self._count_failure(phone, address, account.id, attempt.id)
-            left = max(0, self.settings.code_max_tries - failures)
-            if left == 0:
-                raise ServiceError(ErrorCode.UNAUTHENTICATED, TOO_MANY_CODES)
-            raise ServiceError(ErrorCode.UNAUTHENTICATED, f"{WRONG_CODE} Осталось попыток: {left}.")
+            raise self._wrong_code(failures)
         # Fails too when a lock started meanwhile: the lock ended this attempt.
         if not await self.repos.attempts.complete(attempt.id, self.settings.code_max_tries):
             raise ServiceError(ErrorCode.UNAUTHENTICATED, ATTEMPT_GONE)
@@ -492,13 +577,13 @@ def _login_failed(phone: str, address: str, step: str, reason: str) -> None:
     )
 
 
-def _factors_of(account: Account) -> tuple[SecondFactor, ...]:
-    available = (
-        (SecondFactor.TOTP, account.totp_secret),
-        (SecondFactor.SMS, account.phone),
-        (SecondFactor.EMAIL, account.email),
-    )
-    return tuple(factor for factor, contact in available if contact)
+def _login_code_sms(code: str) -> str:
+    return f"Код для входа: {code}. Никому его не сообщайте."
+
+
+def _refuse_unless_allowed(attempt: LoginAttempt, factor: SecondFactor) -> None:
+    if not second_factor_allowed(attempt.first_factor, factor):
+        raise ServiceError(ErrorCode.FACTOR_NOT_ALLOWED, NOT_AFTER_SMS)
 
 
 class AccessService:

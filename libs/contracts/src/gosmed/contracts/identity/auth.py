@@ -32,11 +32,38 @@ class StartLogin(Message):
 
 
 class LoginChallenge(Contract):
-    """The password was right: finish with one of `factors` before `expires_at`."""
+    """The first factor passed (the password, or an SMS code): finish with one of `factors`
+    before `expires_at`."""
 
     attempt_id: UUID
     factors: tuple[SecondFactor, ...]
     expires_at: AwareDatetime
+
+
+class StartSmsLogin(Message):
+    """First step without a password: a one-time code by SMS to the phone. The answer is the
+    same whether or not the phone is known (an unknown one gets no SMS)."""
+
+    phone: MobilePhone = Field(description="Mobile phone the account is registered with.")
+    client_address: str = CLIENT_ADDRESS
+
+
+class SmsLoginStarted(Contract):
+    """A code is on its way (if the phone has an account): pass it with `challenge_id` before
+    `expires_at`; a new code for this phone no sooner than `resend_after`."""
+
+    challenge_id: UUID
+    expires_at: AwareDatetime
+    resend_after: AwareDatetime
+
+
+class VerifySmsLogin(Message):
+    """The SMS code of the first step; the answer is a login challenge whose second factors
+    are never the SMS code again."""
+
+    challenge_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit one-time code.")
+    client_address: str = CLIENT_ADDRESS
 
 
 class SendLoginCode(Message):
@@ -152,6 +179,8 @@ class PatientsView(Contract):
 
 
 START_LOGIN = Rpc(Service.IDENTITY, "start-login", StartLogin, LoginChallenge)
+START_SMS_LOGIN = Rpc(Service.IDENTITY, "start-sms-login", StartSmsLogin, SmsLoginStarted)
+VERIFY_SMS_LOGIN = Rpc(Service.IDENTITY, "verify-sms-login", VerifySmsLogin, LoginChallenge)
 SEND_LOGIN_CODE = Rpc(Service.IDENTITY, "send-login-code", SendLoginCode, LoginCodeSent)
 VERIFY_LOGIN = Rpc(Service.IDENTITY, "verify-login", VerifyLogin, SessionTokens)
 REFRESH_SESSION = Rpc(Service.IDENTITY, "refresh-session", RefreshSession, SessionTokens)

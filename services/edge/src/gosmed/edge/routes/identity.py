@@ -34,6 +34,19 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class SmsLoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: MobilePhone = Field(description="Mobile phone, e.g. +79161234567.")
+
+
+class SmsLoginVerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$", description="Six-digit code from the SMS.")
+
+
 class SendCodeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +78,33 @@ async def login(
 ) -> auth.LoginChallenge:
     request = auth.StartLogin(phone=body.phone, password=body.password, client_address=address)
     return await identity.call(auth.START_LOGIN, request)
+
+
+@router.post(
+    "/auth/login/sms",
+    status_code=202,
+    response_model=auth.SmsLoginStarted,
+    summary="Вход по коду из SMS: отправить код на телефон (ответ тот же для любого номера)",
+)
+async def login_by_sms(
+    body: SmsLoginRequest, identity: IdentityDep, address: ClientAddressDep
+) -> auth.SmsLoginStarted:
+    request = auth.StartSmsLogin(phone=body.phone, client_address=address)
+    return await identity.call(auth.START_SMS_LOGIN, request)
+
+
+@router.post(
+    "/auth/login/sms/verify",
+    response_model=auth.LoginChallenge,
+    summary="Код из SMS; ответ — попытка входа и вторые факторы (приложение или почта)",
+)
+async def verify_sms_login(
+    body: SmsLoginVerifyRequest, identity: IdentityDep, address: ClientAddressDep
+) -> auth.LoginChallenge:
+    request = auth.VerifySmsLogin(
+        challenge_id=body.challenge_id, code=body.code, client_address=address
+    )
+    return await identity.call(auth.VERIFY_SMS_LOGIN, request)
 
 
 @router.post(
