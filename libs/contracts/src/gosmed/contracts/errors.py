@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     ONE_APPOINTMENT_A_DAY = "one_appointment_a_day"
     APPOINTMENT_STARTED = "appointment_started"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
+    NO_LAB_VALUES = "no_lab_values"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -75,6 +76,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ONE_APPOINTMENT_A_DAY: "На этот день у пациента уже есть запись к этому врачу.",
     ErrorCode.APPOINTMENT_STARTED: "Приём уже начался: отменить запись нельзя.",
     ErrorCode.APPOINTMENT_CANCELLED: "Запись уже отменена.",
+    ErrorCode.NO_LAB_VALUES: "За выбранный период нет результатов анализов по этим показателям.",
 }
 
 

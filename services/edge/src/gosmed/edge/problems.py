@@ -51,6 +51,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED_FILE_TYPE: 415,
     ErrorCode.INTERNAL: 500,
     ErrorCode.QUOTA_EXCEEDED: 409,
+    ErrorCode.NO_LAB_VALUES: 422,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Тело запроса не удалось разобрать."),
