@@ -14,7 +14,7 @@ from datetime import date
 from gosmed.documents.domain import AnalyteSeries, ddmmyyyy
 
 WIDTH_INCHES = 7.0
-HEIGHT_INCHES = 2.5
+HEIGHT_INCHES = 2.2
 LINE = "#0d4cd3"
 BAND = "#2e7d32"
 OUT_OF_RANGE = "#c62828"
