@@ -6,7 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.documents import requests as contract
@@ -49,18 +56,31 @@ class Period(DateRange):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# What the kinds need, for the OpenAPI document: an extract its record, a certificate its
+# purpose, a dynamics report is a PDF and the only kind with analytes.
+KIND_RULES: list[JsonValue] = [
+    {
+        "if": {"properties": {"kind": {"const": kind}}},
+        "then": {"required": [field], "properties": {field: {"type": "string"}}},
+        "else": {"properties": {field: {"type": "null"}}},
+    }
+    for kind, field in (("extract", "record_id"), ("certificate", "purpose"))
+]
+KIND_RULES.append(
+    {
+        "if": {"properties": {"kind": {"const": "dynamics"}}},
+        "then": {"properties": {"format": {"const": "pdf"}}},
+        "else": {"properties": {"analytes": {"maxItems": 0}}},
+    }
+)
+
+
 class DocumentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "allOf": [
-                {
-                    "if": {"properties": {"kind": {"const": kind}}},
-                    "then": {"required": [field], "properties": {field: {"type": "string"}}},
-                    "else": {"properties": {field: {"type": "null"}}},
-                }
-                for kind, field in (("extract", "record_id"), ("certificate", "purpose"))
-            ]
+            "allOf": KIND_RULES,
+            "dependentRequired": {"from": ["to"], "to": ["from"]},
         },
     )
 
