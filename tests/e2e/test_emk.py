@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import json
+import re
 import subprocess
 import uuid
 import zlib
@@ -40,6 +41,9 @@ from gosmed.records.prescription_simulator import (
     publish,
 )
 from gosmed.records.simulator import Catalogue
+from gosmed.records.simulator import history as service_history
+from gosmed.records.simulator import publish as publish_services
+from gosmed.records.simulator import reports as service_reports
 from gosmed.runtime.devstack import DevStack
 from gosmed.runtime.testing import clinic_connection
 from tests.e2e.identity_support import DEMO_ENV, account_id, login
@@ -261,6 +265,22 @@ def demo_lab_results(stack: DevStack, amqp_url: str) -> tuple[ReportedLabResult,
     return results
 
 
+@pytest.fixture(scope="module")
+def demo_visits(stack: DevStack, amqp_url: str) -> None:
+    """The demo patient consents to clinic data and the demo clinics report 24 services over
+    three years, answered once records has written them."""
+    with httpx.Client(base_url=stack.base_url, timeout=30) as edge:
+        consent = edge.put(
+            "/api/v1/patients/me/consents",
+            json={"all_clinics": True},
+            headers=login(edge, demo.PATIENT),
+        )
+        assert consent.status_code == 200, consent.text
+    services = service_history(demo.PATIENT, 24, Catalogue.demo(), prefix="emk-e2e")
+    answers = asyncio.run(publish_services(amqp_url, list(service_reports(services))))
+    assert sum(a.created + a.unchanged for a in answers) == 24
+
+
 def test_a_doctor_shared_only_lab_results_reads_them_but_not_files_until_revoked(
     edge: httpx.Client, demo_lab_results: tuple[ReportedLabResult, ...]
 ) -> None:
@@ -318,16 +338,28 @@ def chart_boxes(pdf: bytes) -> list[int]:
 
 
 def test_the_dynamics_report_charts_each_asked_analyte_and_verifies(
-    edge: httpx.Client, demo_lab_results: tuple[ReportedLabResult, ...], tmp_path: Path
+    edge: httpx.Client,
+    demo_lab_results: tuple[ReportedLabResult, ...],
+    demo_visits: None,
+    tmp_path: Path,
 ) -> None:
     today = datetime.now(UTC).date()
+    start = today - timedelta(days=330)
+    listed = edge.get(
+        "/api/v1/patients/me/services",
+        params={"from": start.isoformat(), "to": today.isoformat(), "limit": 100},
+        headers=login(edge, demo.PATIENT),
+    )
+    assert listed.status_code == 200, listed.text
+    visit_days = {date.fromisoformat(i["rendered_on"]) for i in listed.json()["items"]}
+    assert visit_days  # the demo history has visits in the period
     asked = edge.post(
         "/api/v1/patients/me/documents",
         headers=login(edge, demo.PATIENT),
         json={
             "kind": "dynamics",
             "format": "pdf",
-            "from": (today - timedelta(days=330)).isoformat(),
+            "from": start.isoformat(),
             "to": today.isoformat(),
             "analytes": ["GLU", "718-7"],  # glucose by the laboratory's code, haemoglobin by LOINC
         },
@@ -353,6 +385,10 @@ def test_the_dynamics_report_charts_each_asked_analyte_and_verifies(
     assert "7.2 (вне нормы)" in text  # the demo glucose 100 days ago
     assert document["number"] in text
     assert sum(chart_boxes(pdf.content)) == 2  # one chart per asked analyte
+    _, visits = text.split("Визиты за период")
+    assert {day.strftime("%d.%m.%Y") for day in visit_days} <= set(
+        re.findall(r"\d\d\.\d\d\.\d{4}", visits)
+    )
 
     verified = edge.get(f"/api/v1/verify/{document['document_id']}")
     assert verified.status_code == 200, verified.text
