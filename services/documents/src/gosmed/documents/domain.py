@@ -18,7 +18,7 @@ from gosmed.contracts.documents.requests import (
 )
 from gosmed.contracts.errors import ErrorCode, ErrorDetail, ServiceError
 from gosmed.contracts.identity.access import PatientRef
-from gosmed.contracts.records.lab import AnalyteFlag, LabValue, LabValuesExport
+from gosmed.contracts.records.lab import LabValue, LabValuesExport
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.records.views import CostKind, CoverageKind, RenderedServiceView
 from gosmed.contracts.types import DateRange
@@ -272,13 +272,12 @@ def analyte_series(values: Iterable[LabValue]) -> tuple[AnalyteSeries, ...]:
         for item in group:
             own = item.analyte.reference_range
             number = _number(item.analyte.value)
-            flagged = item.analyte.flag in (AnalyteFlag.LOW, AnalyteFlag.HIGH, AnalyteFlag.CRITICAL)
             points.append(
                 Measurement(
                     taken_on=item.ready_at.date(),
                     value=item.analyte.value,
                     number=number,
-                    out_of_range=flagged
+                    out_of_range=item.analyte.flag is not None
                     or (own is not None and _outside(number, own.low, own.high)),
                     study_name=item.study_name,
                 )
