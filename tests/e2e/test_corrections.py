@@ -7,8 +7,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,8 +14,6 @@ from uuid import UUID
 import aio_pika
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.records.corrections import (
@@ -35,6 +31,7 @@ from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.testing import clinic_connection
 from tests.conftest import free_port
 from tests.e2e.identity_support import DEMO_ENV, login, patient_id
+from tests.e2e.mail_support import Mailbox, letter_about, serve_mailbox
 
 CATALOGUE = Catalogue.demo()
 CLINIC, OTHER_CLINIC = CATALOGUE.clinics[0].id, CATALOGUE.clinics[1].id
@@ -44,27 +41,9 @@ SMTP_PORT = free_port()
 CLOCK_FILE = Path(f"/tmp/gosmed-corrections-clock-{uuid.uuid4().hex[:8]}")
 
 
-class Mailbox:
-    """An SMTP server's letters, as identity delivers them."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        letter = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(letter, EmailMessage)
-        self.messages.append(letter)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[Mailbox]:
-    found = Mailbox()
-    controller = Controller(found, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield found
-    controller.stop()
+    yield from serve_mailbox(SMTP_PORT)
 
 
 @pytest.fixture
@@ -84,15 +63,6 @@ def stack_env(mailbox: Mailbox) -> dict[str, str]:
         "GOSMED_RECORDS_CORRECTION_CLOCK_OFFSET_FILE": str(CLOCK_FILE),
         "GOSMED_RECORDS_CORRECTION_SWEEP_SECONDS": "0.5",
     }
-
-
-def letter_about(mailbox: Mailbox, number: str) -> EmailMessage:
-    """The e-mail whose subject names the request `number` (delivery is asynchronous)."""
-    deadline = time.monotonic() + 15
-    while not (found := [m for m in mailbox.messages if number in str(m["Subject"])]):
-        assert time.monotonic() < deadline, f"no e-mail about {number}"
-        time.sleep(0.1)  # polling the SMTP server's mailbox, as `eventually` polls
-    return found[-1]
 
 
 def report_one(amqp_url: str) -> ReportRenderedServices:

@@ -1,7 +1,10 @@
 """Booking end to end through the real edge and broker: a clinic publishes its schedule through
 the door, a patient sees the free slots and books one, a second booking of it is refused with
-409, the clinic hears of the booking, and cancelling frees the slot again; a parent books for a
-young child, a representative without the right learns nothing (404)."""
+409, the clinic hears of the booking, and cancelling frees the slot again; the calendar event,
+parsed as iCalendar, shows the time, doctor, address, room and preparation. A parent books for a
+young child and cancels (the child's access journal shows both with the parent and the legal
+basis), a representative without the right learns nothing (404); a patient's appointments come
+in pages without overlap."""
 
 import asyncio
 import json
@@ -12,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.scheduling.schedules import (
@@ -37,6 +41,7 @@ REPLIES = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_REPLIES)
 APPOINTMENTS = topology.clinic_queue(ORGANIZATION.id, topology.CLINIC_APPOINTMENTS)
 SLOTS = "/api/v1/scheduling/slots"
 RACERS = 20
+PARENT_NAME = "Петров С. И."  # demo.PARENT as identity names an actor in the journal
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +170,17 @@ def test_publish_see_book_refuse_the_second_and_cancel_to_free(
 
     calendar = edge.get(f"{path}/calendar.ics", headers=patient)
     assert calendar.status_code == 200
-    assert b"BEGIN:VEVENT" in calendar.content
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    [event] = Calendar.from_ical(calendar.content).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime.fromisoformat(first["starts_at"])
+    assert event.decoded("dtend") == datetime.fromisoformat(first["ends_at"])
+    assert str(event["summary"]) == f"Приём: {SPECIALISTS[0].full_name} (Поликлиническое отделение)"
+    location = str(event["location"])
+    assert ORGANIZATION.short_name in location
+    assert ORGANIZATION.address.one_line in location
+    assert "кабинет 200" in location
+    assert "Подготовка: Возьмите полис ОМС." in str(event["description"])
+    assert str(event["status"]) == "CANCELLED"
 
 
 def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right_gets_404(
@@ -182,6 +197,20 @@ def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right
     assert booked.json()["patient_id"] == child
     listed = edge.get(f"/api/v1/patients/{child}/appointments", headers=parent).json()
     assert [a["id"] for a in listed["items"]] == [booked.json()["id"]]
+    appointment = booked.json()["id"]
+    cancelled = edge.delete(f"/api/v1/patients/{child}/appointments/{appointment}", headers=parent)
+    assert cancelled.status_code == 200, cancelled.text
+
+    def journaled() -> list[Any]:
+        response = edge.get(f"/api/v1/patients/{child}/access-log", headers=parent)
+        assert response.status_code == 200, response.text
+        return [e for e in response.json()["items"] if e["appointment_id"] == appointment]
+
+    asyncio.run(eventually(lambda: len(journaled()) == 2, "the child's journal", seconds=30))
+    assert [(e["what"], e["basis"], e["actor_id"], e["actor"]["name"]) for e in journaled()] == [
+        ("cancel_appointment", "parent_of_minor", str(account_id(demo.PARENT)), PARENT_NAME),
+        ("book_appointment", "parent_of_minor", str(account_id(demo.PARENT)), PARENT_NAME),
+    ]
 
     representative = login(edge, demo.REPRESENTATIVE)  # a power of attorney without booking
     principal = str(account_id(demo.PATIENT))
@@ -192,6 +221,38 @@ def test_a_parent_books_for_a_young_child_and_a_representative_without_the_right
     )
     assert refused.status_code == 404, refused.text
     assert second in free_ids(edge, parent, specialist_id=str(SPECIALISTS[1].id))
+
+
+def test_a_patients_appointments_come_in_pages_without_overlap(
+    edge: httpx.Client, amqp_url: str
+) -> None:
+    citizen = login(edge, demo.extra_citizens(RACERS)[0])
+    specialist = str(SPECIALISTS[6].id)
+    booked: list[str] = []
+    for days_ahead in (11, 9, 10):
+        publish(amqp_url, *slots(6, 1, days_ahead=days_ahead))
+        [slot_id] = free_ids(edge, citizen, specialist_id=specialist)
+        response = edge.post(
+            "/api/v1/patients/me/appointments", json={"slot_id": slot_id}, headers=citizen
+        )
+        assert response.status_code == 201, response.text
+        booked.append(response.json()["id"])
+    path = "/api/v1/patients/me/appointments"
+    everything = edge.get(path, params={"limit": 100}, headers=citizen).json()
+    assert everything["next_cursor"] is None
+    first = edge.get(path, params={"limit": 2}, headers=citizen).json()
+    assert first["next_cursor"]
+    second = edge.get(
+        path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=citizen
+    ).json()
+    pages = [[a["id"] for a in page["items"]] for page in (first, second)]
+    assert len(pages[0]) == 2
+    assert not set(pages[0]) & set(pages[1])
+    assert pages[0] + pages[1] == [a["id"] for a in everything["items"]]
+    soonest_first = [booked[1], booked[2], booked[0]]  # days 9, 10, 11
+    assert [i for i in pages[0] + pages[1] if i in booked] == soonest_first
+    forged = edge.get(path, params={"cursor": "forged"}, headers=citizen)
+    assert forged.status_code == 422, forged.text
 
 
 def texts_to(outbox: Path, phone: str) -> list[str]:

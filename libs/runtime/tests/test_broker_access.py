@@ -56,6 +56,14 @@ def test_only_the_services_that_take_clinics_messages_bind_to_the_clinics_door()
     }
 
 
+def test_only_the_services_that_announce_events_publish_to_the_events_exchange() -> None:
+    def publishes_events(service: Service) -> bool:
+        write = service_permissions(service).write
+        return re.search(write, topology.EVENTS_EXCHANGE) is not None
+
+    assert {s for s in Service if not publishes_events(s)} == {Service.DOCUMENTS}
+
+
 def test_user_names_carry_the_vhost_and_clinic_names_parse_back() -> None:
     organization_id = uuid4()
     assert user_prefix("/") == "gosmed"

@@ -27,3 +27,15 @@ def test_the_sender_is_the_clinic_of_the_user_id_and_answers_go_to_its_own_queue
         with pytest.raises(RefusedError) as refused:
             sending_clinic(VHOST, user_id, claimed=claimed, queues={"reply_to": reply_to})
         assert refused.value.code is code, (user_id, claimed, reply_to)
+
+
+def test_a_refusal_names_both_organizations_and_the_field_of_a_foreign_queue() -> None:
+    org, other = uuid4(), uuid4()
+    with pytest.raises(RefusedError) as mismatch:
+        sending_clinic(VHOST, clinic_user(VHOST, other), claimed=org)
+    assert str(org) in mismatch.value.message
+    assert str(other) in mismatch.value.message
+    with pytest.raises(RefusedError, match="sync_queue"):
+        sending_clinic(
+            VHOST, clinic_user(VHOST, org), queues={"sync_queue": "identity.rpc.start-login"}
+        )

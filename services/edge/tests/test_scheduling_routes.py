@@ -115,9 +115,12 @@ async def test_list_get_and_cancel(client: httpx.AsyncClient, rpc: FakeRpc) -> N
     rpc.reply(GET_APPOINTMENT, card)
     rpc.reply(CANCEL_APPOINTMENT, appointment(AppointmentStatus.CANCELLED))
     base = "/api/v1/patients/me/appointments"
-    listed = await client.get(base, params={"status": "booked"}, headers=BEARER)
+    listed = await client.get(
+        base, params={"status": "booked", "cursor": "abc", "limit": 2}, headers=BEARER
+    )
     assert listed.status_code == 200
-    assert rpc.sent(LIST_APPOINTMENTS)[0].status is AppointmentStatus.BOOKED
+    [sent] = rpc.sent(LIST_APPOINTMENTS)
+    assert (sent.status, sent.cursor, sent.limit) == (AppointmentStatus.BOOKED, "abc", 2)
     got = await client.get(f"{base}/{card.id}", headers=BEARER)
     assert got.json()["id"] == str(card.id)
     cancelled = await client.delete(f"{base}/{card.id}", headers=BEARER)

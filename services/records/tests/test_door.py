@@ -17,9 +17,7 @@ from gosmed.contracts import topology
 from gosmed.contracts.demo import PATIENT
 from gosmed.contracts.errors import ErrorCode
 from gosmed.contracts.records.intake import RENDERED_SERVICES, ReportRenderedServices
-from gosmed.records.door import reporting_clinic
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
-from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings, clinic_user
 from gosmed.runtime.service import ServiceRuntime
 from gosmed.runtime.testing import clinic_connection
@@ -65,38 +63,6 @@ async def login_queue(channel: AbstractChannel, fixed_queues: FixedQueues) -> Ab
 
 async def ignore(_: AbstractIncomingMessage) -> None:
     return None
-
-
-# --- who the sender is (no broker) -----------------------------------------------------------
-
-
-def test_a_report_is_taken_only_from_the_clinic_it_names() -> None:
-    org, other = uuid.uuid4(), uuid.uuid4()
-    report = ReportRenderedServices.model_construct(
-        organization_id=org, sync_queue=None, services=()
-    )
-    user = clinic_user(VHOST, org)
-    assert reporting_clinic(VHOST, user, f"clinic.{org}.replies", report) == org
-    for user_id, reply_to, code in [
-        (None, None, ErrorCode.CLINIC_UNIDENTIFIED),
-        (f"{VHOST}.records", None, ErrorCode.CLINIC_UNKNOWN),
-        (f"other-vhost.clinic.{org}", None, ErrorCode.CLINIC_UNKNOWN),
-        (clinic_user(VHOST, other), None, ErrorCode.ORGANIZATION_MISMATCH),
-        (user, LOGIN_QUEUE, ErrorCode.CLINIC_QUEUE_FORBIDDEN),
-        (user, f"clinic.{other}.replies", ErrorCode.CLINIC_QUEUE_FORBIDDEN),
-    ]:
-        with pytest.raises(RefusedError) as refused:
-            reporting_clinic(VHOST, user_id, reply_to, report)
-        assert refused.value.code is code, (user_id, reply_to)
-    with pytest.raises(RefusedError) as mismatch:
-        reporting_clinic(VHOST, clinic_user(VHOST, other), None, report)
-    assert str(org) in mismatch.value.message
-    assert str(other) in mismatch.value.message
-    internal = ReportRenderedServices.model_construct(
-        organization_id=org, sync_queue=LOGIN_QUEUE, services=()
-    )
-    with pytest.raises(RefusedError, match="sync_queue"):
-        reporting_clinic(VHOST, user, None, internal)
 
 
 # --- on the real broker ----------------------------------------------------------------------

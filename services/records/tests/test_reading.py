@@ -1,5 +1,6 @@
 """Reading a patient's list of services: a page stays within its byte budget however long the
-clinics' texts are, and the cursor goes on from where a short page ended."""
+clinics' texts are, and the cursor goes on from where a short page ended. A booking made for
+the patient by someone else reaches the patient's access journal once."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -8,11 +9,13 @@ from uuid import UUID, uuid4
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts.access import AccessContext, Actor, LegalBasis, Role
 from gosmed.contracts.demo import PATIENT
 from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
 from gosmed.contracts.records.intake import MAX_PROCEDURE_LENGTH, ReportedService
+from gosmed.contracts.records.journal import GetAccessLog
 from gosmed.contracts.records.queries import MAX_PAGE, ListRenderedServices
+from gosmed.contracts.scheduling.journal import AppointmentActedFor, AppointmentAction
 from gosmed.contracts.topology import Service
 from gosmed.records.cards import Cards
 from gosmed.records.cards_repository import CardsRepository
@@ -133,3 +136,31 @@ async def test_a_page_of_ordinary_records_is_not_cut(
     pages = await harness.all_pages()
 
     assert [len(page) for page in pages] == [MAX_PAGE]
+
+
+async def test_an_appointment_made_for_the_patient_is_journaled_once_with_its_basis(
+    harness: Harness,
+) -> None:
+    parent = Actor(name="Петров С. И.", role=Role.CITIZEN, label="Петров С. И.")
+    appointment_id = uuid4()
+    booked, cancelled = (
+        AppointmentActedFor(
+            patient_id=ACCOUNT,
+            actor_id=UUID(int=8),
+            actor=parent,
+            basis=LegalBasis.PARENT_OF_MINOR,
+            basis_label="свидетельство о рождении",
+            action=action,
+            appointment_id=appointment_id,
+            at=NOW + timedelta(minutes=minutes),
+        )
+        for minutes, action in ((1, AppointmentAction.BOOK), (2, AppointmentAction.CANCEL))
+    )
+    for event in (booked, cancelled, booked):  # the last one a redelivery
+        await harness.reading.journal_acted_for(event)
+    log = await harness.reading.access_log(GetAccessLog(context=CONTEXT))
+    assert [(e.what, e.actor, e.basis, e.appointment_id) for e in log.items] == [
+        ("cancel_appointment", parent, LegalBasis.PARENT_OF_MINOR, appointment_id),
+        ("book_appointment", parent, LegalBasis.PARENT_OF_MINOR, appointment_id),
+    ]
+    assert {e.id for e in log.items} == {booked.message_id, cancelled.message_id}

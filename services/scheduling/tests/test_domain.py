@@ -9,14 +9,16 @@ from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.scheduling.appointments import Appointment, AppointmentStatus, Place
 from gosmed.contracts.scheduling.schedules import ClinicSlot, Preparation, SlotKind
+from gosmed.runtime.cursor import encode_cursor
 from gosmed.scheduling.domain import (
+    ListPosition,
+    Phase,
     Slot,
     SlotStatus,
     check_bookable,
     check_cancellable,
     chosen_service,
     day_key,
-    ordered,
     preparation_for,
     slot_id_of,
 )
@@ -133,12 +135,14 @@ def test_cancelling_is_allowed_until_the_start_and_only_once() -> None:
     assert cancelled.value.code is ErrorCode.APPOINTMENT_CANCELLED
 
 
-def test_upcoming_appointments_come_first_soonest_first_then_the_past_latest_first() -> None:
-    times = [NOW + timedelta(days=d) for d in (-3, 2, -1, 1)]
-    items = [appointment(t, AppointmentStatus.BOOKED) for t in times]
-    assert [a.starts_at for a in ordered(items, NOW)] == [
-        NOW + timedelta(days=1),
-        NOW + timedelta(days=2),
-        NOW - timedelta(days=1),
-        NOW - timedelta(days=3),
-    ]
+def test_a_list_cursor_keeps_its_boundary_and_a_forged_one_is_refused() -> None:
+    last = appointment(NOW + timedelta(days=1), AppointmentStatus.BOOKED)
+    position = ListPosition.after(NOW, last)
+    assert position.phase is Phase.UPCOMING
+    assert ListPosition.decode(position.encode()) == position
+    assert ListPosition.after(NOW + timedelta(days=2), last).phase is Phase.PAST
+    naive = encode_cursor(NOW.replace(tzinfo=None).isoformat(), "past", NOW.isoformat(), "x")
+    for forged in ("nonsense", encode_cursor("a", "b"), naive):
+        with pytest.raises(ServiceError) as refused:
+            ListPosition.decode(forged)
+        assert refused.value.code is ErrorCode.VALIDATION_FAILED

@@ -7,7 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from gosmed.contracts.access import AccessContext, LegalBasis
+from gosmed.contracts import topology
+from gosmed.contracts.access import AccessContext, Actor, LegalBasis, Role
 from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Authorize, PatientRef
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE, SendNotification
@@ -36,6 +37,11 @@ from gosmed.contracts.scheduling.appointments import (
     ListAppointments,
     ListFreeSlots,
 )
+from gosmed.contracts.scheduling.journal import (
+    APPOINTMENT_ACTED_FOR,
+    AppointmentActedFor,
+    AppointmentAction,
+)
 from gosmed.contracts.scheduling.schedules import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -62,6 +68,8 @@ PATIENT = uuid4()
 PARENT = uuid4()
 CHILD = uuid4()
 ATTORNEY_WITHOUT_BOOKING = uuid4()
+BIRTH_CERTIFICATE = "свидетельство о рождении"
+PARENT_NAME = "Петров С. И."
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
 
 
@@ -99,7 +107,8 @@ def rpc() -> FakeRpc:
             basis=(LegalBasis.OWN_ACCOUNT if own else LegalBasis.PARENT_OF_MINOR)
             if allowed
             else None,
-            basis_label="свидетельство о рождении" if parent else "",
+            basis_label=BIRTH_CERTIFICATE if parent else "",
+            actor=Actor(name=PARENT_NAME, role=Role.CITIZEN, label=PARENT_NAME) if parent else None,
             reason="" if allowed else "нет права записи",
         )
 
@@ -271,7 +280,7 @@ async def test_booking_takes_the_slot_and_owes_the_clinic_and_the_patient(
     assert booked.clinic_slot_id == "s-1"
     notice = SendNotification.model_validate_json(entries[1].body)
     assert "Возьмите полис." in notice.body
-    assert await stores[1].journal_of(PATIENT) == []  # own booking: nothing to journal
+    # An own booking owes no journal entry: only the clinic's message and the notice above.
 
 
 async def test_twenty_concurrent_bookings_of_one_slot_have_exactly_one_winner(
@@ -347,6 +356,37 @@ async def test_cancelling_frees_the_slot_at_once_until_the_start_only(
     assert [a.id for a in booked.items] == [again.id]
 
 
+async def test_the_list_pages_upcoming_soonest_first_then_past_latest_first_without_overlap(
+    schedules: Schedules, booking: Booking, clock: Clock
+) -> None:
+    days = [
+        clinic_slot(
+            d, starts_at=START + timedelta(days=d), ends_at=START + timedelta(days=d, hours=1)
+        )
+        for d in range(5)
+    ]
+    await publish(schedules, *days)
+    booked = [
+        await booking.book(BookAppointment(context=mine(), slot_id=slot.id))
+        for slot in (await booking.free_slots(ListFreeSlots())).items
+    ]
+    clock.now = START + timedelta(days=2, minutes=1)  # days 0-2 past, 3 and 4 upcoming
+    pages: list[list[UUID]] = []
+    cursor = None
+    while True:
+        page = await booking.list(ListAppointments(context=mine(), cursor=cursor, limit=2))
+        pages.append([a.id for a in page.items])
+        clock.now += timedelta(days=1)  # later pages keep the first page's split
+        if (cursor := page.next_cursor) is None:
+            break
+    by_day = [a.id for a in booked]
+    assert pages == [[by_day[3], by_day[4]], [by_day[2], by_day[1]], [by_day[0]]]
+    first = await booking.list(ListAppointments(context=mine(), limit=2))
+    assert first.next_cursor is not None
+    upcoming = ListAppointments(context=mine(), status=AppointmentStatus.BOOKED, limit=5)
+    assert len((await booking.list(upcoming)).items) == 5
+
+
 async def test_a_parent_books_for_a_child_journaled_and_a_stranger_learns_nothing(
     schedules: Schedules, booking: Booking, stores: tuple[SlotsRepository, AppointmentsRepository]
 ) -> None:
@@ -356,11 +396,21 @@ async def test_a_parent_books_for_a_child_journaled_and_a_stranger_learns_nothin
     appointment = await booking.book(BookAppointment(context=for_child, slot_id=slot_id))
     assert appointment.patient_id == CHILD
     await booking.cancel(CancelAppointment(context=for_child, appointment_id=appointment.id))
-    journal = await stores[1].journal_of(CHILD)
-    assert [(e["what"], e["actor_id"], e["basis"]) for e in journal] == [
-        ("book", str(PARENT), LegalBasis.PARENT_OF_MINOR.value),
-        ("cancel", str(PARENT), LegalBasis.PARENT_OF_MINOR.value),
+    [owed] = await stores[1].outbox.pending()
+    journaled = [
+        AppointmentActedFor.model_validate_json(e.body)
+        for e in owed.entries
+        if e.routing_key == APPOINTMENT_ACTED_FOR
     ]
+    assert {e.exchange for e in owed.entries if e.routing_key == APPOINTMENT_ACTED_FOR} == {
+        topology.EVENTS_EXCHANGE
+    }
+    assert [(e.action, e.actor_id, e.patient_id, e.basis, e.basis_label) for e in journaled] == [
+        (AppointmentAction.BOOK, PARENT, CHILD, LegalBasis.PARENT_OF_MINOR, BIRTH_CERTIFICATE),
+        (AppointmentAction.CANCEL, PARENT, CHILD, LegalBasis.PARENT_OF_MINOR, BIRTH_CERTIFICATE),
+    ]
+    assert {e.appointment_id for e in journaled} == {appointment.id}
+    assert [e.actor.name if e.actor else None for e in journaled] == [PARENT_NAME] * 2
     for stranger in (uuid4(), ATTORNEY_WITHOUT_BOOKING):
         context = AccessContext(actor_id=stranger, patient_id=CHILD)
         for call in (

@@ -24,6 +24,7 @@ class DemoPerson:
     confirmed: bool = True
     organization: str | None = None
     city: str = "Москва"
+    inn: str | None = None
 
 
 PATIENT = DemoPerson(
@@ -36,6 +37,7 @@ PATIENT = DemoPerson(
     "anna.ivanova@example.ru",
     "Demo-Patient-2026",
     "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    inn="770123456703",
 )
 PARENT = DemoPerson(
     "parent",

@@ -94,6 +94,9 @@ class ErrorReply(Contract):
     code: ErrorCode
     message: str = Field(description="Russian human-readable explanation.")
     details: tuple[ErrorDetail, ...] = ()
+    retry_after: int | None = Field(
+        default=None, ge=1, description="Rate limited: seconds until a retry may succeed."
+    )
 
 
 class ServiceError(Exception):
@@ -104,18 +107,26 @@ class ServiceError(Exception):
         code: ErrorCode,
         message: str | None = None,
         details: tuple[ErrorDetail, ...] = (),
+        *,
+        retry_after: int | None = None,
     ) -> None:
         self.code = code
         self.message = message or DEFAULT_MESSAGES[code]
         self.details = details
+        self.retry_after = retry_after
         super().__init__(f"{code.value}: {self.message}")
 
     def to_reply(self) -> ErrorReply:
-        return ErrorReply(code=self.code, message=self.message, details=self.details)
+        return ErrorReply(
+            code=self.code,
+            message=self.message,
+            details=self.details,
+            retry_after=self.retry_after,
+        )
 
     @classmethod
     def from_reply(cls, reply: ErrorReply) -> "ServiceError":
-        return cls(reply.code, reply.message, reply.details)
+        return cls(reply.code, reply.message, reply.details, retry_after=reply.retry_after)
 
 
 _RUSSIAN_VALIDATION_MESSAGES: dict[str, str] = {

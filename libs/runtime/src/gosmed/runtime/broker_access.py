@@ -64,7 +64,7 @@ EDGE = "edge"
 PLATFORM = (*(s.value for s in Service), EDGE)
 # Services that publish events, and those that bind queues to the events exchange.
 EVENT_PUBLISHERS = frozenset(
-    {Service.IDENTITY, Service.RECORDS, Service.REGISTRY, Service.FEEDBACK}
+    {Service.IDENTITY, Service.RECORDS, Service.REGISTRY, Service.FEEDBACK, Service.SCHEDULING}
 )
 EVENT_CONSUMERS = frozenset({Service.RECORDS, Service.REGISTRY, EDGE})
 # Services that take clinics' messages: they bind a queue to the clinics' door.

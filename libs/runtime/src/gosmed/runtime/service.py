@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, TypeVar
+from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage
 from faststream import FastStream
@@ -25,6 +26,8 @@ from gosmed.runtime.broker import (
     declare_topology,
     durable_queue,
 )
+from gosmed.runtime.broker_access import vhost_of
+from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.health import Heartbeat
 from gosmed.runtime.logging import setup_logging
 from gosmed.runtime.outbox import BrokerPublisher, Relay
@@ -127,6 +130,19 @@ class ServiceRuntime:
         """The AMQP message being handled (its `user_id`, `reply_to`, ...), from a handler."""
         message: AbstractIncomingMessage = self.broker.context.get_local("message").raw_message
         return message
+
+    def sending_clinic(self, claimed: UUID | None = None, **queues: str | None) -> UUID:
+        """The organization of the clinic that sent the message being handled, checked at the
+        door (`gosmed.runtime.door.sending_clinic`): `claimed` must be its own, and its
+        `reply_to` and the other `queues` it names must be its own `clinic.<organization>.`
+        queues; `RefusedError` (dead-lettered with the reason) otherwise."""
+        message = self.incoming()
+        return sending_clinic(
+            vhost_of(self.settings.amqp_url),
+            message.user_id,
+            claimed=claimed,
+            queues={"reply_to": message.reply_to, **queues},
+        )
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, after the queues are declared and before consuming begins

@@ -82,9 +82,25 @@ async def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
+async def _optional_principal(
+    request: Request,
+    identity: IdentityDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller of a route open to everyone: None without a token; a token given must be
+    valid (else 401), so an expired session is never silently taken for a stranger."""
+    if credentials is None:
+        return None
+    return await _principal(request, identity, credentials)
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(_optional_principal)]
+
+
 def _client_address(request: Request, settings: SettingsDep) -> str:
-    """The caller's network address (for login limits): the socket peer, or the address a
-    trusted proxy (`GOSMED_EDGE_TRUSTED_PROXIES`) forwarded for (see `client_address`)."""
+    """The caller's network address (for login and support request limits): the socket
+    peer, or the address a trusted proxy (`GOSMED_EDGE_TRUSTED_PROXIES`) forwarded for (see
+    `client_address`)."""
     return client_address(
         request.client.host if request.client else None,
         request.headers.getlist("x-forwarded-for"),

@@ -4,7 +4,8 @@ FastAPI documents a route's parameters, body and success answer. This adds what 
 the problem+json answers, derived from the route (a bearer dependency gives 401 and 403, a path
 parameter 404, parameters or a body 422, a JSON or multipart body 400, a POST or PUT 413 from
 the body limit, every route 503 and 504 because a service answers it) plus a small table of the
-answers only some services give (409, 410, 415, 429); `security: []` on public operations; the
+answers only some services give (409, 410, 415, 429); `security: []` on public operations
+(`{}` beside the bearer on those open to everyone that use a token when given); the
 server; and links from the operations that answer an id to those that take it.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from gosmed.edge.openapi_tables import LINKS, SPECIAL_ANSWERS
+from gosmed.edge.openapi_tables import LINKS, OPTIONAL_AUTH, SPECIAL_ANSWERS
 from gosmed.edge.problems import PROBLEM_JSON, ProblemDetails
 
 JsonObject = dict[str, Any]
@@ -119,6 +120,8 @@ def _complete(
     method: str, path: str, operation: JsonObject, operation_ids: dict[tuple[str, str], str]
 ) -> None:
     operation.setdefault("security", [])
+    if (method, path) in OPTIONAL_AUTH:
+        operation["security"] = [{}, *operation["security"]]
     for parameter in operation.get("parameters", []):
         if parameter["name"] in PARAMETER_DESCRIPTIONS:
             parameter["description"] = PARAMETER_DESCRIPTIONS[parameter["name"]]
@@ -167,6 +170,14 @@ def _problem_response(status: int, reason: str) -> JsonObject:
                 "description": "`Bearer`: the scheme to authenticate with.",
                 "required": True,
                 "schema": {"type": "string"},
+            }
+        }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds until a retry may succeed, when the limit knows it.",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1},
             }
         }
     return response

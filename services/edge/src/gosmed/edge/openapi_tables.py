@@ -150,8 +150,19 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/documents/{document_id}/email"): {
         409: "The document is not ready, or the account has no confirmed e-mail.",
     },
+    ("post", "/support/requests"): {
+        429: "Too many requests of this account, or of this address without a login, within "
+        "the hour (`Retry-After` says when to retry).",
+    },
+    ("post", "/operator/support-requests/{request_id}/answer"): {
+        409: "The request is already answered.",
+    },
 }
 """Answers only some operations give, from the services behind them (their `ServiceError`s)."""
+
+OPTIONAL_AUTH = frozenset({("post", "/support/requests"), ("get", "/support/contacts")})
+"""Operations open to everyone that act on the caller's account when a token is given (an
+invalid one answers 401)."""
 
 Target = tuple[str, str, dict[str, str]]
 LINKS: dict[tuple[str, str], dict[str, Target]] = {

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error the edge answers."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from gosmed.contracts.errors import (
     summarize,
     validation_details,
 )
+from gosmed.contracts.types import DateRange
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://gosmed.example/problems/"
@@ -92,6 +94,16 @@ class ProblemDetails(BaseModel):
     )
 
 
+def requested_period(start: date | None, end: date | None) -> DateRange | None:
+    """The `from`/`to` query dates as a range (open ends allowed); 400 when `to` < `from`."""
+    if start is None and end is None:
+        return None
+    try:
+        return DateRange(start=start or date.min, end=end or date.max)
+    except ValidationError as error:
+        raise invalid_request(error) from None
+
+
 def problem(
     request: Request,
     status: int,
@@ -121,7 +133,9 @@ def problem(
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     errors = [d.model_dump(exclude_none=True) for d in exc.details]
-    headers = {"WWW-Authenticate": "Bearer"} if exc.code == ErrorCode.UNAUTHENTICATED else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code == ErrorCode.UNAUTHENTICATED else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return problem(
         request,
         STATUS_BY_CODE[exc.code],

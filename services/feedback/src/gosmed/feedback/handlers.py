@@ -14,8 +14,6 @@ from gosmed.contracts.feedback.reviews import (
     AnswerReview,
 )
 from gosmed.feedback.service import Reviews
-from gosmed.runtime.broker_access import vhost_of
-from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -29,11 +27,9 @@ def register(runtime: ServiceRuntime, reviews: Reviews) -> None:
     serve(GET_RATING, reviews.rating)
     serve(COMPARE_RATINGS, reviews.compare)
     serve(ANSWER_REVIEW_FOR_ORGANIZATION, reviews.answer_for_organization)
-    vhost = vhost_of(runtime.settings.amqp_url)
 
     async def answer(body: AnswerReview) -> AnswerAccepted:
-        message = runtime.incoming()
-        clinic = sending_clinic(vhost, message.user_id, queues={"reply_to": message.reply_to})
+        clinic = runtime.sending_clinic()
         return await reviews.answer(clinic, body)
 
     runtime.consume(

@@ -85,6 +85,7 @@ def demo_account(person: demo.DemoPerson, password_hash: str | None) -> Account:
         totp_secret=person.totp_secret,
         organization=person.organization,
         city=person.city,
+        inn=person.inn,
         specialist_id=SPECIALISTS.get(person.key),
     )
 

@@ -46,6 +46,7 @@ class Account:
     organization: str | None = None  # the insurer's or inspector's organization
     city: str | None = None
     specialist_id: UUID | None = None  # a doctor's registry specialist
+    inn: str | None = None
 
     def ref(self) -> PatientRef:
         return PatientRef(

@@ -47,6 +47,12 @@ from gosmed.contracts.identity.organizations import (
     REVOKE_STAFF_AUTHORITY,
 )
 from gosmed.contracts.identity.shares import CREATE_SHARE, LIST_SHARES, REVOKE_SHARE
+from gosmed.contracts.identity.support import (
+    ANSWER_SUPPORT_REQUEST,
+    FILE_SUPPORT_REQUEST,
+    GET_SUPPORT_CONTACTS,
+    LIST_SUPPORT_REQUESTS,
+)
 from gosmed.contracts.identity.tokens import GET_JWKS, LIST_ENDED_SESSIONS
 from gosmed.identity.action_codes import ActionCodes
 from gosmed.identity.announcements import SessionAnnouncer
@@ -57,6 +63,7 @@ from gosmed.identity.notifications import NotificationService
 from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.service import AccessService, LoginService
 from gosmed.identity.shares import ShareService
+from gosmed.identity.support import SupportService
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -114,6 +121,14 @@ def register(
         notifications.accept,
         description="Notices for a citizen's inbox, delivered by SMS and e-mail when asked.",
     )
+
+
+def register_support(runtime: ServiceRuntime, support: SupportService) -> None:
+    """Support requests: citizens file them, operators answer them; where to get help."""
+    runtime.serve(FILE_SUPPORT_REQUEST, support.file)
+    runtime.serve(LIST_SUPPORT_REQUESTS, support.list)
+    runtime.serve(ANSWER_SUPPORT_REQUEST, support.answer)
+    runtime.serve(GET_SUPPORT_CONTACTS, support.contacts)
 
 
 def register_action_codes(runtime: ServiceRuntime, codes: ActionCodes) -> None:

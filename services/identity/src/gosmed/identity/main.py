@@ -19,6 +19,8 @@ from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.service import AccessService, LoginService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.identity.shares import ShareService
+from gosmed.identity.support import SupportService
+from gosmed.identity.support_repository import SupportRepository
 from gosmed.runtime.broker import publish_event
 from gosmed.runtime.crypto import configured_key_ring
 from gosmed.runtime.mail import SmtpMailer
@@ -59,7 +61,7 @@ def create(
     handlers.register(
         runtime,
         LoginService(repos, signer, settings, sms, mailer, announcer),
-        AccessService(repos),
+        AccessService(repos, organizations=organizations),
         notifications,
         DelegationService(repos, notifications, settings=settings),
         ConsentService(repos, settings.insurer_request_days),
@@ -68,6 +70,8 @@ def create(
         ShareService(repos),
     )
     handlers.register_organizations(runtime, OrganizationService(organizations, repos.accounts))
+    support = SupportRepository(runtime.store.database)
+    handlers.register_support(runtime, SupportService(repos, support, runtime.relay, settings))
     action_codes = ActionCodes(runtime.store.database, repos.accounts, sms)
     handlers.register_action_codes(runtime, action_codes)
     runtime.on_startup(action_codes.ensure_indexes)
@@ -78,6 +82,7 @@ def create(
         await repos.accounts.reseal_totp_secrets()
         await inbox.ensure_indexes()
         await organizations.ensure_indexes()
+        await support.ensure_indexes()
         if settings.demo_data:
             await demo.seed(repos, utc_now())
             await demo.seed_organization(organizations, utc_now())

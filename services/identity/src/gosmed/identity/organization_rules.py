@@ -37,6 +37,9 @@ class StaffAuthority:
     valid_until: date
     revoked: bool = False
 
+    def in_force(self, day: date) -> bool:
+        return not self.revoked and self.valid_from <= day <= self.valid_until
+
     def refusal(self, action: OrganizationAction, day: date) -> str:
         """Why this power of attorney does not allow `action` on `day`; "" when it does."""
         if self.revoked:

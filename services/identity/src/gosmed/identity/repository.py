@@ -50,6 +50,7 @@ def _account(doc: Document, totp_secret: str | None) -> Account:
         organization=doc.get("organization"),
         city=doc.get("city"),
         specialist_id=UUID(doc["specialist_id"]) if doc.get("specialist_id") else None,
+        inn=doc.get("inn"),
     )
 
 
@@ -112,6 +113,7 @@ class AccountRepository:
             "phone", unique=True, partialFilterExpression={"phone": {"$type": "string"}}
         )
         await self.accounts.create_index("parent_ids")
+        await self.accounts.create_index("oms_policy")
 
     async def add(self, account: Account) -> bool:
         """Insert; False when an account with that id, SNILS or phone exists already."""
@@ -133,6 +135,7 @@ class AccountRepository:
             "organization": account.organization,
             "city": account.city,
             "specialist_id": str(account.specialist_id) if account.specialist_id else None,
+            "inn": account.inn,
         }
         if account.phone is not None:
             doc["phone"] = account.phone
@@ -153,6 +156,15 @@ class AccountRepository:
     async def by_snils(self, snils: str) -> Account | None:
         doc = await self.accounts.find_one({"snils": snils})
         return self._account(doc) if doc else None
+
+    async def matching(self, snils: str | None, inn: str | None, oms_policy: str) -> list[UUID]:
+        """The accounts (at most two: enough to tell one from several) whose SNILS, or INN,
+        and OMS policy are these."""
+        if not (snils or inn):
+            return []
+        query = {"oms_policy": oms_policy, **({"snils": snils} if snils else {"inn": inn})}
+        found = self.accounts.find(query, {"_id": 1}).limit(2)
+        return [UUID(doc["_id"]) async for doc in found]
 
     async def children_of(self, parent_id: UUID) -> list[Account]:
         return [self._account(d) async for d in self.accounts.find({"parent_ids": str(parent_id)})]
@@ -325,7 +337,8 @@ FAILURE_RETENTION_SECONDS = 86_400
 
 
 class FailureRepository:
-    """Failed logins per counter of `login_limits` (keys `pair:…`, `phone:…`, `address:…`)."""
+    """Failed logins per counter of `login_limits` (keys `pair:…`, `phone:…`, `address:…`),
+    and support requests per account or address (`support:…`, see `support_rules.limit_key`)."""
 
     def __init__(self, database: Any) -> None:
         self.failures = database["login_failures"]

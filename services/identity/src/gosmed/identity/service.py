@@ -61,6 +61,7 @@ from gosmed.identity.login_limits import (
     login_limits,
     may_open_attempt,
 )
+from gosmed.identity.organizations_repository import OrganizationsRepository
 from gosmed.identity.repository import (
     AccountRepository,
     FailureRepository,
@@ -503,9 +504,32 @@ def _factors_of(account: Account) -> tuple[SecondFactor, ...]:
 class AccessService:
     """Profiles and the access decisions every service asks for."""
 
-    def __init__(self, repos: Repositories, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        repos: Repositories,
+        clock: Clock = utc_now,
+        organizations: OrganizationsRepository | None = None,
+    ) -> None:
         self.repos = repos
         self.clock = clock
+        self.organizations = organizations
+
+    async def _staff_organization(self, actor: Account, patient: Account) -> str | None:
+        """The name of the organization a clinic's staff member acting for someone else works
+        for (a power of attorney of it in force), so the patient's journal names it."""
+        if (
+            self.organizations is None
+            or actor.id == patient.id
+            or Role.ORGANIZATION_STAFF not in actor.roles
+        ):
+            return None
+        today = self.clock().date()
+        for authority in await self.organizations.authorities_of_staff(actor.id):
+            if authority.in_force(today):
+                organization = await self.organizations.organization(authority.organization_id)
+                if organization is not None:
+                    return organization.name
+        return None
 
     async def _facts(self, actor: Account, patient: Account) -> AccessFacts:
         """Only what can matter: consents of insurers, orders of inspectors, shares with
@@ -548,7 +572,11 @@ class AccessService:
         return AccessDecision(
             allowed=True,
             actor_id=actor.id,
-            actor=actors.describe(actor, actors.role_for(grant.basis)),
+            actor=actors.describe(
+                actor,
+                actors.role_for(grant.basis),
+                await self._staff_organization(actor, patient),
+            ),
             patient=patient.ref(),
             basis=grant.basis,
             basis_document_id=grant.document_id,

@@ -44,6 +44,12 @@ class IdentitySettings(ServiceSettings, SmtpSettings):
     delegation_create_window_seconds: int = Field(
         default=3600, ge=1, description="The window of `delegation_create_limit`."
     )
+    support_requests_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Support requests one account (logged in) or one client address (not) "
+        "may file per hour.",
+    )
     access_token_ttl: int = Field(default=300, ge=10, description="Seconds an access token lives.")
     session_idle_timeout: int = Field(
         default=1800, ge=10, description="Seconds a session lives without a refresh (or login)."

@@ -20,19 +20,13 @@ from gosmed.contracts.records.corrections import (
     FetchCorrectionAttachment,
 )
 from gosmed.records.corrections import Corrections
-from gosmed.runtime.broker_access import vhost_of
-from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime, corrections: Corrections) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
 
     async def answer(body: AnswerCorrection) -> CorrectionAnswered:
-        message = runtime.incoming()
-        organization_id = sending_clinic(
-            vhost, message.user_id, queues={"reply_to": message.reply_to}
-        )
+        organization_id = runtime.sending_clinic()
         return await corrections.answer(organization_id, body)
 
     runtime.consume(
@@ -47,10 +41,7 @@ def register(runtime: ServiceRuntime, corrections: Corrections) -> None:
     )
 
     async def fetch(body: FetchCorrectionAttachment) -> CorrectionAttachmentFile:
-        message = runtime.incoming()
-        organization_id = sending_clinic(
-            vhost, message.user_id, queues={"reply_to": message.reply_to}
-        )
+        organization_id = runtime.sending_clinic()
         return await corrections.fetch(organization_id, body)
 
     runtime.consume(

@@ -50,7 +50,7 @@ from gosmed.records.correction_rules import (
     proposed_changes,
 )
 from gosmed.records.corrections_repository import CorrectionsRepository
-from gosmed.records.service import Reading, _patient
+from gosmed.records.service import Reading
 from gosmed.runtime.broker import RefusedError
 from gosmed.runtime.cursor import decode_cursor, encode_cursor
 from gosmed.runtime.outbox import OutboxEntry, Relay
@@ -82,7 +82,7 @@ class Corrections:
         """Store the request with its CorrectionRequested for the clinic, then send it (or
         leave it to the relay); a stranger learns nothing (404), a second open one is 409."""
         decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         _, record = await self.reading.visible_record(decision, command.record_id)
         changes = proposed_changes(command.changes, current_values(record))
         if not changes and not (command.comment or "").strip():
@@ -145,7 +145,7 @@ class Corrections:
             size=len(command.content),
         )
         await self.attachments.add(
-            attachment, _patient(decision).snils, command.content, self.clock()
+            attachment, decision.allowed_patient.snils, command.content, self.clock()
         )
         return attachment
 
@@ -174,17 +174,19 @@ class Corrections:
 
     async def list_of_patient(self, query: ListCorrections) -> CorrectionsPage:
         decision = await self.reading.authorize(query.context, Action.READ_SERVICES)
-        found = await self.corrections.of_patient(_patient(decision).snils)
+        found = await self.corrections.of_patient(decision.allowed_patient.snils)
         now = self.clock()
         return CorrectionsPage(items=tuple(c.view(now) for c in found))
 
     async def get(self, query: GetCorrection) -> CorrectionView:
         decision = await self.reading.authorize(query.context, Action.READ_SERVICES)
-        return (await self._own(_patient(decision).snils, query.correction_id)).view(self.clock())
+        return (await self._own(decision.allowed_patient.snils, query.correction_id)).view(
+            self.clock()
+        )
 
     async def withdraw(self, command: WithdrawCorrection) -> CorrectionView:
         decision = await self.reading.authorize(command.context, Action.FILE_CORRECTIONS)
-        correction = await self._own(_patient(decision).snils, command.correction_id)
+        correction = await self._own(decision.allowed_patient.snils, command.correction_id)
         now = self.clock()
         withdrawn = correction.withdrawn(now)
         if not await self.corrections.close(correction, withdrawn):

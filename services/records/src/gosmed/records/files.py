@@ -3,11 +3,11 @@ journaled with their legal basis."""
 
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.access import AccessDecision, Action
+from gosmed.contracts.identity.access import Action
 from gosmed.contracts.records.files import (
     DeleteFile,
     FileContent,
@@ -41,7 +41,7 @@ class Files:
 
     async def upload(self, command: UploadFile) -> FileView:
         decision = await self.reading.authorize(command.context, Action.MANAGE_FILES)
-        patient_id = _patient_id(decision)
+        patient_id = decision.allowed_patient.account_id
         media_type = media_type_of(command.content)
         count, used = await self.files.usage(patient_id)
         self.quota.check(count, used, len(command.content))
@@ -60,7 +60,7 @@ class Files:
 
     async def list(self, query: ListFiles) -> FilesPage:
         decision = await self.reading.authorize(query.context, Action.READ_FILES)
-        found = await self.files.list(_patient_id(decision))
+        found = await self.files.list(decision.allowed_patient.account_id)
         await self.reading.journal_read(decision, "files", [f.id for f in found])
         return FilesPage(
             items=tuple(found),
@@ -71,7 +71,7 @@ class Files:
 
     async def get(self, query: GetFile) -> FileContent:
         decision = await self.reading.authorize(query.context, Action.READ_FILES)
-        found = await self.files.get(_patient_id(decision), query.file_id)
+        found = await self.files.get(decision.allowed_patient.account_id, query.file_id)
         if found is None:
             raise ServiceError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
         view, content = found
@@ -80,12 +80,7 @@ class Files:
 
     async def delete(self, command: DeleteFile) -> FileView:
         decision = await self.reading.authorize(command.context, Action.MANAGE_FILES)
-        deleted = await self.files.delete(_patient_id(decision), command.file_id)
+        deleted = await self.files.delete(decision.allowed_patient.account_id, command.file_id)
         if deleted is None:
             raise ServiceError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
         return deleted
-
-
-def _patient_id(decision: AccessDecision) -> UUID:
-    assert decision.patient is not None  # `Reading.authorize` returns only allowed decisions
-    return decision.patient.account_id

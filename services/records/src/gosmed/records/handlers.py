@@ -14,13 +14,12 @@ from gosmed.contracts.records.queries import EXPORT_SERVICES, LIST_SERVICES
 from gosmed.contracts.records.sync import REFRESH_SERVICES
 from gosmed.contracts.registry.organizations import ORGANIZATION_UPDATED, OrganizationUpdated
 from gosmed.contracts.registry.specialists import SPECIALIST_UPDATED, SpecialistUpdated
+from gosmed.contracts.scheduling.journal import APPOINTMENT_ACTED_FOR, AppointmentActedFor
 from gosmed.records import correction_handlers
 from gosmed.records.cards import Cards
 from gosmed.records.corrections import Corrections
-from gosmed.records.door import reporting_clinic
 from gosmed.records.files import Files
 from gosmed.records.service import Intake, Reading
-from gosmed.runtime.broker_access import vhost_of
 from gosmed.runtime.service import ServiceRuntime
 
 
@@ -32,11 +31,8 @@ def register(
     corrections: Corrections,
     files: Files,
 ) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
-
     async def report(body: ReportRenderedServices) -> ReportAccepted:
-        message = runtime.incoming()
-        reporting_clinic(vhost, message.user_id, message.reply_to, body)
+        runtime.sending_clinic(claimed=body.organization_id, sync_queue=body.sync_queue)
         return await intake.report(body)
 
     runtime.consume(
@@ -73,5 +69,12 @@ def register(
         cards.specialist_updated,
         description="Keep the name and specialty of a specialist that lists show.",
         routing_key=SPECIALIST_UPDATED,
+    )
+    runtime.consume(
+        topology.event_queue(runtime.name, APPOINTMENT_ACTED_FOR),
+        AppointmentActedFor,
+        reading.journal_acted_for,
+        description="Journal a booking or cancellation made for the patient by someone else.",
+        routing_key=APPOINTMENT_ACTED_FOR,
     )
     correction_handlers.register(runtime, corrections)

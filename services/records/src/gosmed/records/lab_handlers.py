@@ -14,22 +14,13 @@ from gosmed.contracts.records.lab import (
     ReportLabResults,
 )
 from gosmed.records.lab_results import LabResults
-from gosmed.runtime.broker_access import vhost_of
-from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime, lab: LabResults) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
 
     async def report(body: ReportLabResults) -> LabResultsAccepted:
-        message = runtime.incoming()
-        sending_clinic(
-            vhost,
-            message.user_id,
-            claimed=body.organization_id,
-            queues={"reply_to": message.reply_to},
-        )
+        runtime.sending_clinic(claimed=body.organization_id)
         return await lab.report(body)
 
     runtime.consume(

@@ -10,7 +10,7 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import utc_now
 from gosmed.contracts.documents.lab_reports import EmailLabReport, RenderLabReport
 from gosmed.contracts.errors import ErrorCode, ServiceError
-from gosmed.contracts.identity.access import AccessDecision, Action, PatientRef
+from gosmed.contracts.identity.access import AccessDecision, Action
 from gosmed.contracts.identity.action_codes import CheckActionCode, IssueActionCode
 from gosmed.contracts.records.lab import (
     MAX_EXPORT_VALUES,
@@ -100,7 +100,7 @@ class LabResults:
 
     async def list_results(self, query: ListLabResults) -> LabResultsPage:
         decision = await self._authorize(query.context)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         where = LabFilter(
             patient_snils=patient.snils,
             status=query.status,
@@ -111,7 +111,7 @@ class LabResults:
         found = await self.store.page(where, after, query.limit + 1)
         page = found[: query.limit]
         items = await self._named([r.summary for r in page])
-        await self._journal(decision, "lab-list", [i.id for i in items])
+        await self.reading.journal_read(decision, "lab-list", [i.id for i in items])
         last = items[-1] if items else None
         return LabResultsPage(
             patient=patient,
@@ -125,7 +125,7 @@ class LabResults:
     async def get_result(self, query: GetLabResult) -> LabResultDetail:
         decision, result = await self._readable(query.context, query.result_id)
         detail = await self._detail(decision, result)
-        await self._journal(decision, "lab-detail", [detail.item.id])
+        await self.reading.journal_read(decision, "lab-detail", [detail.item.id])
         return detail
 
     async def file(self, query: GetLabResultFile) -> LabResultFile:
@@ -134,7 +134,9 @@ class LabResults:
         decision, result = await self._readable(query.context, query.result_id)
         report, own = await self._sendable(decision, result, query.format)
         file = own or await self.documents.render_lab(report)
-        await self._journal(decision, f"lab-file-{query.format.value}", [result.summary.id])
+        await self.reading.journal_read(
+            decision, f"lab-file-{query.format.value}", [result.summary.id]
+        )
         return file
 
     async def email(self, command: EmailLabResult) -> LabResultEmailed:
@@ -144,7 +146,9 @@ class LabResults:
         sent = await self.documents.email_lab(
             EmailLabReport(report=report, recipient_account_id=decision.actor_id, file=own)
         )
-        await self._journal(decision, f"lab-email-{command.format.value}", [result.summary.id])
+        await self.reading.journal_read(
+            decision, f"lab-email-{command.format.value}", [result.summary.id]
+        )
         return sent
 
     async def _sendable(
@@ -174,7 +178,7 @@ class LabResults:
     async def _detail(self, decision: AccessDecision, result: StoredLabResult) -> LabResultDetail:
         [summary] = await self._named([result.summary])
         return LabResultDetail(
-            patient=_patient(decision),
+            patient=decision.allowed_patient,
             item=summary,
             clinic_result_id=result.clinic_result_id,
             specialist_name=result.specialist_name,
@@ -233,14 +237,14 @@ class LabResults:
         if not checked.confirmed:
             raise ServiceError(ErrorCode.VALIDATION_FAILED, wrong_code(checked.tries_left))
         await self.store.apply(change)
-        await self._journal(decision, f"lab-{change.kind.value}", [change.result_id])
+        await self.reading.journal_read(decision, f"lab-{change.kind.value}", [change.result_id])
         return LabChangeDone(result_id=change.result_id, kind=change.kind, note=change.note)
 
     async def export_values(self, query: ExportLabValues) -> LabValuesExport:
         """Values of the asked analytes of ready results within their 12 months, oldest
         first."""
         decision = await self._authorize(query.context)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         now = self.clock()
         start = expiry_cutoff(now)
         end = None
@@ -262,7 +266,7 @@ class LabResults:
             if matches(a, query.analyte_codes)
         ]
         kept = values[:MAX_EXPORT_VALUES]
-        await self._journal(decision, "lab-export", sorted({v.result_id for v in kept}))
+        await self.reading.journal_read(decision, "lab-export", sorted({v.result_id for v in kept}))
         return LabValuesExport(
             patient=patient,
             values=tuple(kept),
@@ -283,7 +287,7 @@ class LabResults:
         """The decision and the result, when the reader may see it and it is not expired."""
         decision = await self._authorize(context)
         try:
-            result = await self.store.get(_patient(decision).snils, result_id)
+            result = await self.store.get(decision.allowed_patient.snils, result_id)
         except KeyError:
             raise ServiceError(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE) from None
         if result.restricted and not decision.sees_restricted_categories:
@@ -299,21 +303,3 @@ class LabResults:
             card = found.organizations.get(item.organization_id)
             named.append(item.model_copy(update={"organization_name": card.name}) if card else item)
         return named
-
-    async def _journal(self, decision: AccessDecision, what: str, ids: list[UUID]) -> None:
-        await self.reading.journal.add(
-            patient_id=_patient(decision).account_id,
-            actor_id=decision.actor_id,
-            actor=decision.actor,
-            basis=decision.basis,
-            basis_document_id=decision.basis_document_id,
-            basis_label=decision.basis_label,
-            what=what,
-            record_ids=ids,
-            at=self.clock(),
-        )
-
-
-def _patient(decision: AccessDecision) -> PatientRef:
-    assert decision.patient is not None  # `Reading.authorize` returns only allowed decisions
-    return decision.patient

@@ -12,32 +12,17 @@ from gosmed.contracts.records.prescriptions import (
     ReportReferrals,
 )
 from gosmed.records.prescriptions import Prescriptions
-from gosmed.runtime.broker_access import vhost_of
-from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 
 
 def register(runtime: ServiceRuntime, prescriptions: Prescriptions) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
 
     async def report_prescriptions(body: ReportPrescriptions) -> ReportAccepted:
-        message = runtime.incoming()
-        organization_id = sending_clinic(
-            vhost,
-            message.user_id,
-            claimed=body.organization_id,
-            queues={"reply_to": message.reply_to},
-        )
+        organization_id = runtime.sending_clinic(claimed=body.organization_id)
         return await prescriptions.report_prescriptions(organization_id, body)
 
     async def report_referrals(body: ReportReferrals) -> ReportAccepted:
-        message = runtime.incoming()
-        organization_id = sending_clinic(
-            vhost,
-            message.user_id,
-            claimed=body.organization_id,
-            queues={"reply_to": message.reply_to},
-        )
+        organization_id = runtime.sending_clinic(claimed=body.organization_id)
         return await prescriptions.report_referrals(organization_id, body)
 
     runtime.consume(

@@ -90,9 +90,8 @@ class Prescriptions:
     ) -> tuple[tuple[ViewT, ...], str | None]:
         """A page of `view`s of the patient, journaled as `what`; the cursor of the next."""
         decision = await self.reading.authorize(query.context, Action.READ_SERVICES)
-        assert decision.patient is not None  # `Reading.authorize` returns only allowed ones
         after = Position.decode(query.cursor) if query.cursor else None
-        found = await store.page(decision.patient.snils, after, query.limit + 1)
+        found = await store.page(decision.allowed_patient.snils, after, query.limit + 1)
         items = tuple(view.model_validate(doc) for doc in found[: query.limit])
         await self.reading.journal_read(decision, what, [i.id for i in items])
         if len(found) <= query.limit:

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gosmed.contracts import topology
 from gosmed.contracts.access import Actor, LegalBasis
@@ -545,22 +545,31 @@ class JournalRepository:
         what: str,
         record_ids: list[UUID],
         at: datetime,
+        entry_id: UUID | None = None,
+        appointment_id: UUID | None = None,
     ) -> None:
-        await self.entries.insert_one(
-            {
-                "_id": str(uuid4()),
-                "patient_id": str(patient_id),
-                "actor_id": str(actor_id),
-                "actor": actor.model_dump(mode="json") if actor else None,
-                "basis": basis.value if basis else None,
-                "basis_document_id": basis_document_id,
-                "basis_label": basis_label,
-                "what": what,
-                "record_ids": [str(i) for i in record_ids[:100]],
-                "record_count": len(record_ids),
-                "at": at,
-            }
-        )
+        """Journal one access; an entry with the id of the message that announced it is
+        written once, however often that message comes."""
+        try:
+            await self.entries.insert_one(
+                {
+                    "_id": str(entry_id or uuid4()),
+                    "patient_id": str(patient_id),
+                    "actor_id": str(actor_id),
+                    "actor": actor.model_dump(mode="json") if actor else None,
+                    "basis": basis.value if basis else None,
+                    "basis_document_id": basis_document_id,
+                    "basis_label": basis_label,
+                    "what": what,
+                    "record_ids": [str(i) for i in record_ids[:100]],
+                    "record_count": len(record_ids),
+                    "appointment_id": str(appointment_id) if appointment_id else None,
+                    "at": at,
+                }
+            )
+        except DuplicateKeyError:
+            if entry_id is None:
+                raise
 
     async def page(
         self, patient_id: UUID, after: Position | None, limit: int

@@ -37,6 +37,7 @@ from gosmed.contracts.records.sync import (
     SyncState,
 )
 from gosmed.contracts.records.views import RenderedServiceView
+from gosmed.contracts.scheduling.journal import AppointmentActedFor
 from gosmed.records.cards import Cards
 from gosmed.records.domain import (
     DataConsent,
@@ -156,7 +157,7 @@ class Reading:
 
     async def list_services(self, query: ListRenderedServices) -> RenderedServicesPage:
         decision = await self.authorize(query.context, Action.READ_SERVICES)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         consent = await self.consents.get(patient.snils)
         where = RecordFilter(
             patient_snils=patient.snils,
@@ -191,7 +192,7 @@ class Reading:
 
     async def export_services(self, query: ExportRenderedServices) -> RenderedServicesExport:
         decision = await self.authorize(query.context, Action.DOWNLOAD_DOCUMENTS)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         consent = await self.consents.get(patient.snils)
         where = RecordFilter(
             patient_snils=patient.snils,
@@ -226,7 +227,7 @@ class Reading:
         specialist = (specialists or {}).get(item.specialist_id) if item.specialist_id else None
         await self.journal_read(decision, "detail", [item.id])
         return RenderedServiceDetail(
-            patient=_patient(decision),
+            patient=decision.allowed_patient,
             item=_joined(
                 item,
                 OrganizationSummary.of(organization) if organization else None,
@@ -250,7 +251,7 @@ class Reading:
     ) -> tuple[RenderedServiceView, Document]:
         """The record as the decided reader may see it (the patient's consent, restricted
         categories, hidden specialties); one they may not see is not found."""
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         consent = await self.consents.get(patient.snils)
         try:
             item, raw = await self.records.get(patient.snils, record_id)
@@ -273,7 +274,7 @@ class Reading:
         """Ask each clinic that served the patient to re-send; repeated presses within the
         cooldown do not reach the clinic again."""
         decision = await self.authorize(query.context, Action.READ_SERVICES)
-        patient = _patient(decision)
+        patient = decision.allowed_patient
         now = self.clock()
         syncs = {s.organization_id: s for s in await self.syncs.of_patient(patient.snils)}
         organization_ids = await self.records.organizations_of(patient.snils)
@@ -345,7 +346,7 @@ class Reading:
                 ErrorCode.FORBIDDEN,
                 "Это доступно только самому пациенту или законному представителю ребёнка.",
             )
-        return _patient(decision)
+        return decision.allowed_patient
 
     async def _join(
         self, items: list[RenderedServiceView]
@@ -396,7 +397,7 @@ class Reading:
         self, decision: AccessDecision, what: str, record_ids: list[UUID]
     ) -> None:
         await self.journal.add(
-            patient_id=_patient(decision).account_id,
+            patient_id=decision.allowed_patient.account_id,
             actor_id=decision.actor_id,
             actor=decision.actor,
             basis=decision.basis,
@@ -407,10 +408,22 @@ class Reading:
             at=self.clock(),
         )
 
-
-def _patient(decision: AccessDecision) -> PatientRef:
-    assert decision.patient is not None  # `Reading.authorize` returns only allowed decisions
-    return decision.patient
+    async def journal_acted_for(self, event: AppointmentActedFor) -> None:
+        """A booking or cancellation someone made for the patient (scheduling announces it),
+        journaled with its legal basis as `book_appointment` / `cancel_appointment`."""
+        await self.journal.add(
+            entry_id=event.message_id,
+            patient_id=event.patient_id,
+            actor_id=event.actor_id,
+            actor=event.actor,
+            basis=event.basis,
+            basis_document_id=event.basis_document_id,
+            basis_label=event.basis_label,
+            what=event.action.value,
+            record_ids=[],
+            appointment_id=event.appointment_id,
+            at=event.at,
+        )
 
 
 def _visible_organizations(consent: DataConsent, asked: frozenset[UUID]) -> frozenset[UUID] | None:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from gosmed.contracts.scheduling.appointments import (
     Place,
 )
 from gosmed.contracts.scheduling.schedules import ClinicSlot, Preparation, SlotKind
+from gosmed.runtime.cursor import decode_cursor, encode_cursor
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SLOT_TAKEN = "Это время уже заняли: выберите другое."
@@ -163,10 +165,46 @@ def cancelled(appointment: Appointment, now: datetime, reason: str) -> Appointme
     )
 
 
-def ordered(appointments: list[Appointment], now: datetime) -> list[Appointment]:
-    """Upcoming first (soonest first), then the past ones (latest first)."""
-    upcoming = sorted((a for a in appointments if a.starts_at > now), key=lambda a: a.starts_at)
-    past = sorted(
-        (a for a in appointments if a.starts_at <= now), key=lambda a: a.starts_at, reverse=True
-    )
-    return upcoming + past
+class Phase(StrEnum):
+    """The two parts of a patient's list: upcoming appointments (soonest first), then the past
+    ones (latest first)."""
+
+    UPCOMING = "upcoming"
+    PAST = "past"
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a page of a patient's appointments ended. `boundary` splits upcoming from past;
+    it is the moment the first page was asked for and every later page keeps it, so an
+    appointment that starts meanwhile is neither shown twice nor skipped."""
+
+    boundary: datetime
+    phase: Phase
+    starts_at: datetime
+    appointment_id: UUID
+
+    @classmethod
+    def after(cls, boundary: datetime, last: Appointment) -> "ListPosition":
+        phase = Phase.UPCOMING if last.starts_at > boundary else Phase.PAST
+        return cls(boundary, phase, last.starts_at, last.id)
+
+    def encode(self) -> str:
+        return encode_cursor(
+            self.boundary.isoformat(),
+            self.phase.value,
+            self.starts_at.isoformat(),
+            str(self.appointment_id),
+        )
+
+    @classmethod
+    def decode(cls, cursor: str) -> "ListPosition":
+        boundary, phase, starts_at, ident = decode_cursor(cursor, _aware, Phase, _aware, UUID)
+        return cls(_aware(boundary), Phase(phase), _aware(starts_at), UUID(ident))

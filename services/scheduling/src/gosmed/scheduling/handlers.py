@@ -14,23 +14,14 @@ from gosmed.contracts.scheduling.schedules import (
     PublishSchedule,
     ScheduleAccepted,
 )
-from gosmed.runtime.broker_access import vhost_of
-from gosmed.runtime.door import sending_clinic
 from gosmed.runtime.service import ServiceRuntime
 from gosmed.scheduling.service import Booking, Schedules
 
 
 def register(runtime: ServiceRuntime, schedules: Schedules, booking: Booking) -> None:
-    vhost = vhost_of(runtime.settings.amqp_url)
 
     async def publish(body: PublishSchedule) -> ScheduleAccepted:
-        message = runtime.incoming()
-        organization_id = sending_clinic(
-            vhost,
-            message.user_id,
-            claimed=body.organization_id,
-            queues={"reply_to": message.reply_to},
-        )
+        organization_id = runtime.sending_clinic(claimed=body.organization_id)
         return await schedules.publish(organization_id, body)
 
     runtime.consume(

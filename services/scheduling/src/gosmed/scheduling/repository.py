@@ -7,8 +7,8 @@
 - `appointments`: one document per appointment with the outbox of what it owes (the clinic's
   AppointmentBooked/AppointmentCancelled, the patient's notices); `active_key` is unique:
   one active appointment per patient, specialist and day (a cancelled one gets a key of its
-  own).
-- `journal`: bookings and cancellations made for someone else, with their legal basis.
+  own). A booking or cancellation made for someone else also owes `AppointmentActedFor`,
+  which records keeps in the patient's access journal.
 """
 
 from collections.abc import Iterable, Mapping
@@ -18,14 +18,14 @@ from typing import Any
 from uuid import UUID
 
 from motor.motor_asyncio import AsyncIOMotorCollection, AsyncIOMotorDatabase
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.scheduling.appointments import Appointment, AppointmentStatus
 from gosmed.contracts.scheduling.schedules import Preparation, SlotKind
 from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
-from gosmed.scheduling.domain import Slot, SlotStatus
+from gosmed.scheduling.domain import Phase, Slot, SlotStatus
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -218,7 +218,6 @@ class SlotsRepository:
 class AppointmentsRepository:
     def __init__(self, database: AsyncIOMotorDatabase[Document]) -> None:
         self._collection: AsyncIOMotorCollection[Document] = database["appointments"]
-        self._journal: AsyncIOMotorCollection[Document] = database["journal"]
         self.outbox = Outbox(self._collection)
 
     async def ensure_indexes(self) -> None:
@@ -227,7 +226,6 @@ class AppointmentsRepository:
         await self._collection.create_index(
             [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]
         )
-        await self._journal.create_index([("patient_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(
         self, appointment: Appointment, active_key: str, remind_at: datetime, *owed: OutboxEntry
@@ -246,21 +244,38 @@ class AppointmentsRepository:
             return False
         return True
 
-    async def delete(self, appointment_id: UUID) -> None:
-        await self._collection.delete_one({"_id": str(appointment_id)})
-
     async def get(self, appointment_id: UUID) -> Appointment | None:
         document = await self._collection.find_one({"_id": str(appointment_id)})
         return None if document is None else _load_appointment(document)
 
-    async def of_patient(
-        self, patient_id: UUID, status: AppointmentStatus | None, limit: int
+    async def page_of_patient(
+        self,
+        patient_id: UUID,
+        status: AppointmentStatus | None,
+        boundary: datetime,
+        phase: Phase,
+        after: tuple[datetime, UUID] | None,
+        limit: int,
     ) -> list[Appointment]:
-        query: Document = {"patient_id": str(patient_id)}
+        """Up to `limit` of the patient's appointments of one phase, after `after`: starting
+        after `boundary` soonest first, or not after it latest first (ties by id)."""
+        upcoming = phase is Phase.UPCOMING
+        beyond = "$gt" if upcoming else "$lt"
+        query: Document = {
+            "patient_id": str(patient_id),
+            "starts_at": {"$gt": boundary} if upcoming else {"$lte": boundary},
+        }
         if status is not None:
             query["status"] = status.value
-        found = self._collection.find(query).sort("starts_at", -1).limit(limit)
-        return [_load_appointment(document) async for document in found]
+        if after is not None:
+            starts_at, appointment_id = after
+            query["$or"] = [
+                {"starts_at": {beyond: starts_at}},
+                {"starts_at": starts_at, "_id": {beyond: str(appointment_id)}},
+            ]
+        order = ASCENDING if upcoming else DESCENDING
+        found = self._collection.find(query).sort([("starts_at", order), ("_id", order)])
+        return [_load_appointment(document) async for document in found.limit(limit)]
 
     async def cancel(self, appointment: Appointment, *owed: OutboxEntry) -> bool:
         """Store the cancellation if the appointment was still booked (false: it was not)."""
@@ -305,10 +320,3 @@ class AppointmentsRepository:
             {"$set": {"reminded_at": now}} | push(sms),
         )
         return written.modified_count == 1
-
-    async def journal(self, entry: Document) -> None:
-        await self._journal.insert_one(entry)
-
-    async def journal_of(self, patient_id: UUID) -> list[Document]:
-        found = self._journal.find({"patient_id": str(patient_id)}).sort("at", ASCENDING)
-        return [document async for document in found]

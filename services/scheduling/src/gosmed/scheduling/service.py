@@ -27,6 +27,11 @@ from gosmed.contracts.scheduling.appointments import (
     ListFreeSlots,
     SlotsPage,
 )
+from gosmed.contracts.scheduling.journal import (
+    APPOINTMENT_ACTED_FOR,
+    AppointmentActedFor,
+    AppointmentAction,
+)
 from gosmed.contracts.scheduling.schedules import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -43,12 +48,13 @@ from gosmed.scheduling.domain import (
     MOSCOW,
     ONE_A_DAY,
     SLOT_TAKEN,
+    ListPosition,
+    Phase,
     Slot,
     check_bookable,
     check_cancellable,
     chosen_service,
     day_key,
-    ordered,
     preparation_for,
 )
 from gosmed.scheduling.domain import cancelled as cancelled_appointment
@@ -200,6 +206,7 @@ class Booking:
         owed = (
             OutboxEntry.command(_clinic_queue(slot.organization_id), booked),
             OutboxEntry.command(NOTIFY_QUEUE, _booked_notice(appointment)),
+            *_journaled(decision, AppointmentAction.BOOK, appointment, now),
         )
         if not await self.slots.take(slot.id, appointment.id, now):
             raise ServiceError(ErrorCode.SLOT_TAKEN, SLOT_TAKEN)
@@ -208,17 +215,37 @@ class Booking:
         if not await self.appointments.insert(appointment, key, remind_at, *owed):
             await self.slots.release(slot.id, appointment.id)
             raise ServiceError(ErrorCode.ONE_APPOINTMENT_A_DAY, ONE_A_DAY)
-        await self._journal(decision, "book", appointment, now)
         await self._flush(appointment.id)
         log.info("appointment %s booked", appointment.id)
         return appointment
 
     async def list(self, request: ListAppointments) -> AppointmentList:
+        """A page of the patient's appointments: the upcoming ones soonest first, then the
+        past ones latest first; the cursor names the part and the last appointment shown."""
         _, patient = await self._patient(request.context)
-        found = await self.appointments.of_patient(
-            patient.account_id, request.status, request.limit
-        )
-        return AppointmentList(items=tuple(ordered(found, self.clock())))
+        position = ListPosition.decode(request.cursor) if request.cursor else None
+        boundary = position.boundary if position else self.clock()
+        after = (position.starts_at, position.appointment_id) if position else None
+        items: list[Appointment] = []
+        more = False
+        if position is None or position.phase is Phase.UPCOMING:
+            found = await self.appointments.page_of_patient(
+                patient.account_id,
+                request.status,
+                boundary,
+                Phase.UPCOMING,
+                after,
+                request.limit + 1,
+            )
+            items, more, after = found[: request.limit], len(found) > request.limit, None
+        if not more:
+            room = request.limit - len(items)
+            found = await self.appointments.page_of_patient(
+                patient.account_id, request.status, boundary, Phase.PAST, after, room + 1
+            )
+            items, more = items + found[:room], len(found) > room
+        cursor = ListPosition.after(boundary, items[-1]).encode() if more else None
+        return AppointmentList(items=tuple(items), next_cursor=cursor)
 
     async def _own(self, patient: PatientRef, appointment_id: UUID) -> Appointment:
         appointment = await self.appointments.get(appointment_id)
@@ -237,7 +264,10 @@ class Booking:
         check_cancellable(appointment, now)
         slot = await self.slots.get(appointment.slot_id)
         done = cancelled_appointment(appointment, now, BY_PATIENT)
-        owed = [OutboxEntry.command(NOTIFY_QUEUE, _cancelled_notice(done))]
+        owed = [
+            OutboxEntry.command(NOTIFY_QUEUE, _cancelled_notice(done)),
+            *_journaled(decision, AppointmentAction.CANCEL, done, now),
+        ]
         if slot is not None:
             message = AppointmentCancelled(
                 appointment_id=done.id,
@@ -250,7 +280,6 @@ class Booking:
         if not await self.appointments.cancel(done, *owed):
             raise ServiceError(ErrorCode.APPOINTMENT_CANCELLED, ALREADY_CANCELLED)  # meanwhile
         await self.slots.release(appointment.slot_id, appointment.id)
-        await self._journal(decision, "cancel", done, now)
         await self._flush(done.id)
         log.info("appointment %s cancelled", done.id)
         return done
@@ -297,26 +326,6 @@ class Booking:
                 log.exception("reminders failed")
             await asyncio.sleep(every)
 
-    async def _journal(
-        self, decision: AccessDecision, what: str, appointment: Appointment, now: datetime
-    ) -> None:
-        """Acts for someone else are journaled with their legal basis."""
-        if decision.actor_id == appointment.patient_id:
-            return
-        await self.appointments.journal(
-            {
-                "_id": str(uuid4()),
-                "at": now,
-                "patient_id": str(appointment.patient_id),
-                "actor_id": str(decision.actor_id),
-                "basis": decision.basis.value if decision.basis else None,
-                "basis_document_id": decision.basis_document_id,
-                "basis_label": decision.basis_label,
-                "what": what,
-                "appointment_id": str(appointment.id),
-            }
-        )
-
     async def _flush(self, appointment_id: UUID) -> None:
         if self.relay is not None:
             await self.relay.flush(self.appointments.outbox, str(appointment_id))
@@ -324,6 +333,27 @@ class Booking:
 
 def _clinic_queue(organization_id: UUID) -> str:
     return topology.clinic_queue(organization_id, topology.CLINIC_APPOINTMENTS)
+
+
+def _journaled(
+    decision: AccessDecision, action: AppointmentAction, appointment: Appointment, now: datetime
+) -> tuple[OutboxEntry, ...]:
+    """What an act for someone else owes the patient's access journal (records keeps it):
+    the event with the actor and the legal basis; nothing when patients act for themselves."""
+    if decision.actor_id == appointment.patient_id:
+        return ()
+    event = AppointmentActedFor(
+        patient_id=appointment.patient_id,
+        actor_id=decision.actor_id,
+        actor=decision.actor,
+        basis=decision.basis,
+        basis_document_id=decision.basis_document_id,
+        basis_label=decision.basis_label,
+        action=action,
+        appointment_id=appointment.id,
+        at=now,
+    )
+    return (OutboxEntry.event(APPOINTMENT_ACTED_FOR, event),)
 
 
 def _when(appointment: Appointment) -> str:

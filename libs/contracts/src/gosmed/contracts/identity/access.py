@@ -93,6 +93,13 @@ class AccessDecision(Contract):
     )
     reason: str = Field(default="", description="Why access was denied (Russian).")
 
+    @property
+    def allowed_patient(self) -> PatientRef:
+        """The patient of an allowed decision; a denied one has none."""
+        if self.patient is None:
+            raise ValueError("a denied access decision names no patient")
+        return self.patient
+
 
 AUTHENTICATE = Rpc(Service.IDENTITY, "authenticate", Authenticate, Principal)
 AUTHORIZE = Rpc(Service.IDENTITY, "authorize", Authorize, AccessDecision)

@@ -30,9 +30,15 @@ class AccessLogEntry(Contract):
     basis: LegalBasis | None
     basis_document_id: str | None = None
     basis_label: str = ""
-    what: str = Field(description="`list`, `detail` or `export`.")
+    what: str = Field(
+        description="What was done: a read (`list`, `detail`, `export`, `lab-list`, …) or, "
+        "for someone else, `book_appointment` / `cancel_appointment`."
+    )
     record_ids: tuple[UUID, ...] = Field(default=(), description="Records shown (up to 100).")
     record_count: int = Field(description="How many records were shown.")
+    appointment_id: UUID | None = Field(
+        default=None, description="The appointment booked or cancelled (scheduling's id)."
+    )
 
 
 class AccessLogPage(Contract):

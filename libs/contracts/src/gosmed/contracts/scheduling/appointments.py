@@ -88,15 +88,22 @@ class BookAppointment(Message):
 
 
 class ListAppointments(Message):
-    """The patient's appointments: upcoming first (soonest first), then past (latest first)."""
+    """The patient's appointments: upcoming first (soonest first), then past (latest first);
+    a page at a time, the next one after `cursor`."""
 
     context: AccessContext
     status: AppointmentStatus | None = None
+    cursor: str | None = Field(
+        default=None, max_length=300, description="`next_cursor` of the previous page."
+    )
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
 class AppointmentList(Contract):
     items: tuple[Appointment, ...]
+    next_cursor: str | None = Field(
+        default=None, description="Where the next page starts; None on the last page."
+    )
 
 
 class GetAppointment(Message):

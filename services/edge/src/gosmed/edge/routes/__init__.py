@@ -15,6 +15,7 @@ from gosmed.edge.routes import (
     registry,
     scheduling,
     shares,
+    support,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     feedback.router,
     shares.router,
     organizations.router,
+    support.router,
 )

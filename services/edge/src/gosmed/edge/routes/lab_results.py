@@ -1,29 +1,19 @@
 """Edge routes of lab results (served by records): the list, one result with its analytes,
 and its file as PDF or XML."""
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gosmed.contracts.records import lab
-from gosmed.contracts.types import DateRange, IsoDate
+from gosmed.contracts.types import IsoDate
 from gosmed.edge.deps import PrincipalDep, RecordsDep, patient_context
-from gosmed.edge.problems import invalid_request
+from gosmed.edge.problems import requested_period
 
 router = APIRouter(tags=["records"])
-
-
-def _period(start: date | None, end: date | None) -> DateRange | None:
-    if start is None and end is None:
-        return None
-    try:
-        return DateRange(start=start or date.min, end=end or date.max)
-    except ValidationError as error:
-        raise invalid_request(error) from None
 
 
 @router.get(
@@ -44,7 +34,7 @@ async def list_lab_results(
     request = lab.ListLabResults(
         context=patient_context(principal, patient_id),
         status=status,
-        period=_period(date_from, date_to),
+        period=requested_period(date_from, date_to),
         cursor=cursor,
         limit=limit,
     )

@@ -1,23 +1,22 @@
 """Edge routes served by the records service: rendered services, consent, access journal."""
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gosmed.contracts.records import consents, journal, queries, sync
 from gosmed.contracts.records.details import GET_SERVICE, GetRenderedService, RenderedServiceDetail
 from gosmed.contracts.records.views import CoverageKind
 from gosmed.contracts.registry.catalog import ServiceCategory
-from gosmed.contracts.types import DateRange, IsoDate
+from gosmed.contracts.types import IsoDate
 from gosmed.edge.deps import (
     PrincipalDep,
     RecordsDep,
     patient_context,
 )
-from gosmed.edge.problems import invalid_request
+from gosmed.edge.problems import requested_period
 
 router = APIRouter(tags=["records"])
 
@@ -29,15 +28,6 @@ class ConsentRequest(BaseModel):
     organization_ids: frozenset[UUID] = Field(
         default=frozenset(), max_length=1000, description="Chosen clinics when not all."
     )
-
-
-def _period(start: date | None, end: date | None) -> DateRange | None:
-    if start is None and end is None:
-        return None
-    try:
-        return DateRange(start=start or date.min, end=end or date.max)
-    except ValidationError as error:
-        raise invalid_request(error) from None
 
 
 @router.get(
@@ -63,7 +53,7 @@ async def list_services(
     request = queries.ListRenderedServices(
         context=patient_context(principal, patient_id),
         categories=frozenset(category),
-        period=_period(date_from, date_to),
+        period=requested_period(date_from, date_to),
         preset=period,
         organization_ids=frozenset(organization_id),
         specialist_ids=frozenset(specialist_id),

@@ -94,17 +94,21 @@ async def book(
 @router.get(
     APPOINTMENTS,
     response_model=AppointmentList,
-    summary="Записи на приём: предстоящие сначала",
+    summary="Записи на приём: предстоящие сначала, по страницам (cursor, limit)",
 )
 async def appointments(
     patient_id: str,
     principal: PrincipalDep,
     scheduling: SchedulingDep,
     appointment_status: Annotated[AppointmentStatus | None, Query(alias="status")] = None,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AppointmentList:
     query = ListAppointments(
-        context=patient_context(principal, patient_id), status=appointment_status, limit=limit
+        context=patient_context(principal, patient_id),
+        status=appointment_status,
+        cursor=cursor,
+        limit=limit,
     )
     return await scheduling.call(LIST_APPOINTMENTS, query)
 
