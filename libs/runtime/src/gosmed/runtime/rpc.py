@@ -13,6 +13,7 @@ background with exponential backoff.
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any, Protocol
@@ -120,6 +121,8 @@ class RpcClient:
         self._closing = True
         if self._reconnecting is not None:
             self._reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnecting  # no reconnection left behind a closed event loop
         connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             await connection.close()

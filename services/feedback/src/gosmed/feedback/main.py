@@ -55,5 +55,5 @@ def create(
                 await runtime.relay.flush(repository.outbox, str(seeded))
 
     runtime.on_startup(start)
-    runtime.app.after_shutdown(rpc.close)
+    runtime.on_shutdown(rpc.close)
     return runtime

@@ -136,8 +136,8 @@ def create(
 
     runtime.on_startup(start)
     runtime.on_shutdown(stop_backfill)
-    runtime.app.after_shutdown(rpc.close)  # once in-flight messages are done
-    runtime.app.after_shutdown(renders.close)
+    runtime.on_shutdown(rpc.close)
+    runtime.on_shutdown(renders.close)
     return runtime
 
 

@@ -51,5 +51,5 @@ def create(
 
     runtime.on_startup(start)
     runtime.app.on_shutdown(stop_background)
-    runtime.app.after_shutdown(rpc.close)
+    runtime.on_shutdown(rpc.close)
     return runtime
