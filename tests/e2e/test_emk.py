@@ -4,19 +4,26 @@ and journaled by records; prescriptions and referrals clinics report through the
 
 import asyncio
 import io
+import itertools
 import json
+import re
+import subprocess
 import uuid
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import aio_pika
 import httpx
 import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from gosmed.contracts import demo, topology
 from gosmed.contracts.records.intake import ReportAccepted
+from gosmed.contracts.records.lab import ReportedLabResult, ReportLabResults
 from gosmed.contracts.records.prescriptions import (
     ReportedPrescription,
     ReportedReferral,
@@ -24,6 +31,9 @@ from gosmed.contracts.records.prescriptions import (
     ReportReferrals,
 )
 from gosmed.contracts.topology import CLINIC_INTAKE_EXCHANGE
+from gosmed.documents.charts import HEIGHT_INCHES, WIDTH_INCHES
+from gosmed.records.lab_simulator import demo_laboratory, demo_results
+from gosmed.records.lab_simulator import send as send_lab_results
 from gosmed.records.prescription_simulator import (
     PRESCRIPTIONS_QUEUE,
     REFERRALS_QUEUE,
@@ -31,8 +41,13 @@ from gosmed.records.prescription_simulator import (
     publish,
 )
 from gosmed.records.simulator import Catalogue
+from gosmed.records.simulator import history as service_history
+from gosmed.records.simulator import publish as publish_services
+from gosmed.records.simulator import reports as service_reports
+from gosmed.runtime.devstack import DevStack
 from gosmed.runtime.testing import clinic_connection
 from tests.e2e.identity_support import DEMO_ENV, account_id, login
+from tests.e2e.test_documents import wait_ready
 
 PROBLEM_JSON = "application/problem+json"
 CLINICS = [card.id for card in Catalogue.demo().clinics]
@@ -237,6 +252,177 @@ def test_the_doctor_reads_exactly_the_shared_scopes_until_the_share_is_revoked(
     revoke(edge, files_share)
     assert edge.get(services, headers=doctor).status_code == 404
     assert edge.get(files, headers=doctor).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def demo_lab_results(stack: DevStack, amqp_url: str) -> tuple[ReportedLabResult, ...]:
+    """The demo patient's lab results (glucose, cholesterol and haemoglobin on several dates),
+    reported by the demo laboratory through the clinics' door as `make run` loads them."""
+    results = demo_results(demo.PATIENT, datetime.now(UTC).date(), prefix="emk-e2e")
+    report = ReportLabResults(organization_id=demo_laboratory(Catalogue.demo()), results=results)
+    accepted = asyncio.run(send_lab_results(amqp_url, report))
+    assert accepted.created + accepted.unchanged == len(results)
+    return results
+
+
+@pytest.fixture(scope="module")
+def demo_visits(stack: DevStack, amqp_url: str) -> None:
+    """The demo patient consents to clinic data and the demo clinics report 24 services over
+    three years, answered once records has written them."""
+    with httpx.Client(base_url=stack.base_url, timeout=30) as edge:
+        consent = edge.put(
+            "/api/v1/patients/me/consents",
+            json={"all_clinics": True},
+            headers=login(edge, demo.PATIENT),
+        )
+        assert consent.status_code == 200, consent.text
+    services = service_history(demo.PATIENT, 24, Catalogue.demo(), prefix="emk-e2e")
+    answers = asyncio.run(publish_services(amqp_url, list(service_reports(services))))
+    assert sum(a.created + a.unchanged for a in answers) == 24
+
+
+def test_a_doctor_shared_only_lab_results_reads_them_but_not_files_until_revoked(
+    edge: httpx.Client, demo_lab_results: tuple[ReportedLabResult, ...]
+) -> None:
+    created = upload(edge, demo.PATIENT, a_pdf(), "анализы.pdf")
+    assert created.status_code == 201, created.text
+    patient = account_id(edge, demo.PATIENT)
+    doctor = login(edge, demo.DOCTOR)
+    lab_results = f"/api/v1/patients/{patient}/lab-results"
+    files = f"/api/v1/patients/{patient}/emk/files"
+    assert edge.get(lab_results, headers=doctor).status_code == 404  # nothing shared yet
+
+    share = open_share(edge, ["lab_results"])
+    seen = edge.get(lab_results, params={"limit": 100}, headers=doctor)
+    assert seen.status_code == 200, seen.text
+    studies = {item["study_name"] for item in seen.json()["items"]}
+    assert {r.study_name for r in demo_lab_results} <= studies
+    assert edge.get(files, headers=doctor).status_code == 404  # files were not shared
+    assert edge.get(f"{files}/{created.json()['id']}", headers=doctor).status_code == 404
+
+    journal = edge.get(
+        f"/api/v1/patients/{patient}/access-log", headers=login(edge, demo.PATIENT)
+    ).json()["items"]
+    doctor_id = account_id(edge, demo.DOCTOR)
+    reads = {
+        (e["what"], e["basis"], e["basis_document_id"])
+        for e in journal
+        if e["actor_id"] == doctor_id
+    }
+    assert ("lab-list", "share", share["share_id"]) in reads
+    assert not {what for what, _, basis_id in reads if basis_id == share["share_id"]} - {"lab-list"}
+
+    revoke(edge, share)
+    assert edge.get(lab_results, headers=doctor).status_code == 404
+    assert edge.get(files, headers=doctor).status_code == 404
+
+
+def chart_boxes(pdf: bytes) -> list[int]:
+    """Per page, how many boxes with a chart's proportions are drawn: WeasyPrint clips every
+    picture it draws to its box (`x y w h re W n`, then the picture's own drawing), so a page
+    with two charts has two such boxes (the QR code's is square, the tables' are not)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    ratio = WIDTH_INCHES / HEIGHT_INCHES
+    counts = []
+    for page in reader.pages:
+        operations = ContentStream(page.get_contents(), reader).operations
+        boxes = [
+            (float(operands[2]), float(operands[3]))
+            for (operands, operator), (_, following) in itertools.pairwise(operations)
+            if operator == b"re" and following in (b"W", b"W*")
+        ]
+        counts.append(
+            sum(1 for width, height in boxes if height and abs(width / height - ratio) < 0.01)
+        )
+    return counts
+
+
+def test_the_dynamics_report_charts_each_asked_analyte_and_verifies(
+    edge: httpx.Client,
+    demo_lab_results: tuple[ReportedLabResult, ...],
+    demo_visits: None,
+    tmp_path: Path,
+) -> None:
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=330)
+    listed = edge.get(
+        "/api/v1/patients/me/services",
+        params={"from": start.isoformat(), "to": today.isoformat(), "limit": 100},
+        headers=login(edge, demo.PATIENT),
+    )
+    assert listed.status_code == 200, listed.text
+    visit_days = {date.fromisoformat(i["rendered_on"]) for i in listed.json()["items"]}
+    assert visit_days  # the demo history has visits in the period
+    asked = edge.post(
+        "/api/v1/patients/me/documents",
+        headers=login(edge, demo.PATIENT),
+        json={
+            "kind": "dynamics",
+            "format": "pdf",
+            "from": start.isoformat(),
+            "to": today.isoformat(),
+            "analytes": ["GLU", "718-7"],  # glucose by the laboratory's code, haemoglobin by LOINC
+        },
+    )
+    assert asked.status_code == 202, asked.text
+    document = wait_ready(edge, asked.json()["document_id"], within=120)
+    assert document["kind"] == "dynamics"
+
+    pdf = edge.get(
+        f"/api/v1/documents/{document['document_id']}/file", headers=login(edge, demo.PATIENT)
+    )
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    path = tmp_path / "dynamics.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "ДИНАМИКА ЛАБОРАТОРНЫХ ПОКАЗАТЕЛЕЙ" in text
+    assert "Глюкоза, ммоль/л" in text
+    assert "Гемоглобин, г/л" in text
+    assert "Холестерин" not in text  # not asked for
+    assert "7.2 (вне нормы)" in text  # the demo glucose 100 days ago
+    assert document["number"] in text
+    assert sum(chart_boxes(pdf.content)) == 2  # one chart per asked analyte
+    _, visits = text.split("Визиты за период")
+    assert {day.strftime("%d.%m.%Y") for day in visit_days} <= set(
+        re.findall(r"\d\d\.\d\d\.\d{4}", visits)
+    )
+
+    verified = edge.get(f"/api/v1/verify/{document['document_id']}")
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["genuine"] is True
+    assert verified.json()["kind"] == "dynamics"
+    same_file = edge.post(f"/api/v1/verify/{document['document_id']}", content=pdf.content)
+    assert same_file.json()["file_matches"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"analytes": ["GLU", "NO-SUCH"]}, "no_lab_values"),
+        ({"from": "2019-01-01", "to": "2019-12-31"}, "no_lab_values"),
+        ({"from": "2026-05-01", "to": "2026-01-01"}, "validation_failed"),
+        ({"from": "2026-05-01"}, "validation_failed"),
+        ({"format": "xlsx"}, "validation_failed"),
+    ],
+    ids=["unknown-analyte", "no-values", "to-before-from", "from-alone", "not-pdf"],
+)
+def test_a_dynamics_report_that_cannot_be_made_is_a_problem(
+    edge: httpx.Client,
+    demo_lab_results: tuple[ReportedLabResult, ...],
+    body: dict[str, Any],
+    code: str,
+) -> None:
+    response = edge.post(
+        "/api/v1/patients/me/documents",
+        headers=login(edge, demo.PATIENT),
+        json={"kind": "dynamics", **body},
+    )
+    assert response.status_code == 422, response.text
+    assert problem_code(response) == code
+    assert response.json()["detail"]
 
 
 def clinic_prescription(

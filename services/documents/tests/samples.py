@@ -4,6 +4,7 @@ service's ports onto records, identity and the render pool, faked."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,6 +17,14 @@ from gosmed.contracts.identity.access import (
     Action,
     Authorize,
     PatientRef,
+)
+from gosmed.contracts.records.lab import (
+    Analyte,
+    AnalyteFlag,
+    ExportLabValues,
+    LabValue,
+    LabValuesExport,
+    ReferenceRange,
 )
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.contracts.records.views import (
@@ -101,7 +110,68 @@ def history(count: int) -> tuple[RenderedServiceView, ...]:
     return tuple(service(i) for i in range(count))
 
 
-def content(spec: DocumentSpec, items: tuple[RenderedServiceView, ...]) -> DocumentContent:
+BIOCHEMISTRY = "Анализ крови биохимический общетерапевтический"
+BLOOD_COUNT = "Общий (клинический) анализ крови развернутый"
+# (glucose, cholesterol, haemoglobin) on four dates 30 days apart from FIRST_DAY
+LAB_VISITS = (
+    ("5.4", "5.6", "128"),
+    ("5.0", "5.3", "125"),
+    ("7.2", "5.9", "118"),
+    ("5.3", "4.9", "132"),
+)
+
+
+def analyte(
+    code: str, loinc: str, name: str, value: str, unit: str, low: str | None, high: str
+) -> Analyte:
+    number, top = Decimal(value), Decimal(high)
+    bottom = Decimal(low) if low else None
+    flag = AnalyteFlag.HIGH if number > top else None
+    if bottom is not None and number < bottom:
+        flag = AnalyteFlag.LOW
+    return Analyte(
+        code=code,
+        loinc=loinc,
+        name=name,
+        value=value,
+        unit=unit,
+        reference_range=ReferenceRange(low=bottom, high=top),
+        flag=flag,
+    )
+
+
+def lab_values() -> tuple[LabValue, ...]:
+    """Glucose and cholesterol (one study) and haemoglobin (another) on four dates; the
+    third date has glucose high, cholesterol high and haemoglobin low."""
+    values = []
+    for index, (glu, chol, hgb) in enumerate(LAB_VISITS):
+        ready_at = datetime.combine(FIRST_DAY + timedelta(days=30 * index), time(12), UTC)
+        biochemistry, blood_count = uuid4(), uuid4()
+        for item in (
+            analyte("GLU", "2345-7", "Глюкоза", glu, "ммоль/л", "3.9", "6.1"),
+            analyte("CHOL", "2093-3", "Холестерин общий", chol, "ммоль/л", None, "5.2"),
+        ):
+            values.append(
+                LabValue(
+                    result_id=biochemistry, ready_at=ready_at, study_name=BIOCHEMISTRY, analyte=item
+                )
+            )
+        values.append(
+            LabValue(
+                result_id=blood_count,
+                ready_at=ready_at,
+                study_name=BLOOD_COUNT,
+                analyte=analyte("HGB", "718-7", "Гемоглобин", hgb, "г/л", "120", "150"),
+            )
+        )
+    return tuple(values)
+
+
+def content(
+    spec: DocumentSpec,
+    items: tuple[RenderedServiceView, ...],
+    values: tuple[LabValue, ...] = (),
+) -> DocumentContent:
     document_id = uuid4()
     return compose(
         spec,
@@ -113,6 +183,7 @@ def content(spec: DocumentSpec, items: tuple[RenderedServiceView, ...]) -> Docum
         basis_label="",
         truncated=False,
         verify_url=f"https://gosmed.example/api/v1/verify/{document_id}",
+        lab_values=values,
     )
 
 
@@ -123,13 +194,27 @@ PARENT_ID = UUID("00000000-0000-4000-8000-0000000000b2")
 @dataclass
 class FakeRecords:
     export_reply: RenderedServicesExport
+    lab_values: tuple[LabValue, ...] = ()
     requests: list[ExportRenderedServices] = field(default_factory=list)
+    lab_requests: list[ExportLabValues] = field(default_factory=list)
 
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
         self.requests.append(request)
         if request.context.actor_id not in (PATIENT.account_id, PARENT_ID):
             raise ServiceError(ErrorCode.FORBIDDEN, "Нет основания для доступа.")
         return self.export_reply
+
+    async def export_lab_values(self, request: ExportLabValues) -> LabValuesExport:
+        """The values of the asked analytes within the period, as records filters them."""
+        self.lab_requests.append(request)
+        codes, period = request.analyte_codes, request.period
+        values = tuple(
+            v
+            for v in self.lab_values
+            if (not codes or {v.analyte.code, v.analyte.loinc} & codes)
+            and (period is None or v.ready_at.date() in period)
+        )
+        return LabValuesExport(patient=PATIENT, values=values)
 
 
 @dataclass

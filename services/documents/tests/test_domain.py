@@ -4,18 +4,25 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
+import pytest
+
 from gosmed.contracts.documents.requests import DocumentFormat, DocumentKind, DocumentStatus
+from gosmed.contracts.errors import ErrorCode, ServiceError
 from gosmed.contracts.types import DateRange
 from gosmed.documents.domain import (
     Document,
     DocumentSpec,
     Total,
+    analyte_series,
     describe_period,
     display,
+    missing_analytes,
+    require_lab_values,
     totals_by_coverage,
+    values_period,
 )
 
-from .samples import history
+from .samples import FIRST_DAY, history, lab_values
 
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -60,3 +67,81 @@ def test_ready_document_expires_but_revoked_stays_revoked() -> None:
     assert document.may_be_used_by(document.actor_id)
     assert document.may_be_used_by(document.patient_id)
     assert not document.may_be_used_by(uuid4())
+
+
+def test_lab_values_become_one_series_per_analyte_oldest_first_with_out_of_range_points() -> None:
+    values = lab_values()
+    shuffled = values[::-1]
+
+    series = {s.code: s for s in analyte_series(shuffled)}
+
+    assert [s.name for s in analyte_series(shuffled)] == [
+        "Гемоглобин",
+        "Глюкоза",
+        "Холестерин общий",
+    ]
+    glucose = series["GLU"]
+    assert glucose.title == "Глюкоза, ммоль/л"
+    assert (glucose.low, glucose.high) == (Decimal("3.9"), Decimal("6.1"))
+    assert [p.value for p in glucose.points] == ["5.4", "5.0", "7.2", "5.3"]
+    assert [p.taken_on for p in glucose.points] == sorted(p.taken_on for p in glucose.points)
+    assert [p.out_of_range for p in glucose.points] == [False, False, True, False]
+    assert [p.out_of_range for p in series["HGB"].points] == [False, False, True, False]
+    assert series["CHOL"].reference_text == "< 5.2"
+    assert [p.out_of_range for p in series["CHOL"].points] == [True, True, True, False]
+
+
+def test_an_unflagged_value_outside_its_range_is_out_of_range_and_a_text_is_not_charted() -> None:
+    first, second, *_ = (v for v in lab_values() if v.analyte.code == "GLU")
+    unflagged = first.model_copy(
+        update={"analyte": first.analyte.model_copy(update={"value": "9,5", "flag": None})}
+    )
+    text = second.model_copy(
+        update={"analyte": second.analyte.model_copy(update={"value": "гемолиз"})}
+    )
+
+    (series,) = analyte_series((unflagged, text))
+
+    assert [(p.number, p.out_of_range) for p in series.points] == [
+        (Decimal("9.5"), True),
+        (None, False),
+    ]
+    assert [p.value for p in series.charted] == ["9,5"]
+
+
+def test_values_of_an_analyte_are_grouped_by_loinc_across_laboratory_codes() -> None:
+    glucose = [v for v in lab_values() if v.analyte.code == "GLU"]
+    other_lab = glucose[1].model_copy(
+        update={"analyte": glucose[1].analyte.model_copy(update={"code": "GLUC"})}
+    )
+
+    (series,) = analyte_series((glucose[0], other_lab))
+
+    assert len(series.points) == 2
+    assert series.code == "GLUC"  # named as the newest value's laboratory names it
+
+
+def test_a_dynamics_report_needs_values_of_every_asked_analyte() -> None:
+    values = lab_values()
+    require_lab_values(frozenset({"GLU", "718-7"}), values)  # a lab code and a LOINC code
+    require_lab_values(frozenset(), values)
+
+    with pytest.raises(ServiceError) as unknown:
+        require_lab_values(frozenset({"GLU", "K", "NA"}), values)
+    assert unknown.value.code == ErrorCode.NO_LAB_VALUES
+    assert "K, NA" in unknown.value.message
+    assert [(d.field, d.code) for d in unknown.value.details] == [
+        ("analytes", "no_lab_values"),
+        ("analytes", "no_lab_values"),
+    ]
+    with pytest.raises(ServiceError) as none:
+        require_lab_values(frozenset(), ())
+    assert none.value.code == ErrorCode.NO_LAB_VALUES
+    assert missing_analytes(frozenset({"2345-7", "X"}), values) == ("X",)
+
+
+def test_the_period_of_values_spans_their_dates() -> None:
+    assert values_period(lab_values()) == DateRange(
+        start=FIRST_DAY, end=FIRST_DAY + timedelta(days=90)
+    )
+    assert values_period(()) is None

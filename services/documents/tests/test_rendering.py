@@ -12,11 +12,12 @@ import pytest
 
 from gosmed.contracts.documents.requests import CertificatePurpose, DocumentFormat, DocumentKind
 from gosmed.documents.domain import DocumentSpec
-from gosmed.documents.rendering import RUBLE_NUMBER_FORMAT, RenderPool, render
+from gosmed.documents.rendering import RUBLE_NUMBER_FORMAT, RenderPool, render, render_html
 
-from .samples import content, history, service
+from .samples import content, history, lab_values, service
 
 STATEMENT = DocumentSpec(DocumentKind.STATEMENT, DocumentFormat.PDF)
+DYNAMICS = DocumentSpec(DocumentKind.DYNAMICS, DocumentFormat.PDF)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -182,3 +183,23 @@ async def test_the_pool_starts_warming_up_without_waiting_and_renders_meanwhile(
         assert pdf.startswith(b"%PDF")
     finally:
         await pool.close()
+
+
+def test_dynamics_pdf_has_a_chart_and_a_table_per_analyte_and_the_visits(tmp_path: Path) -> None:
+    composed = content(DYNAMICS, history(2), lab_values())
+    html = render_html(composed)
+    assert html.count('<img class="chart" src="data:image/svg+xml;base64,') == 3
+
+    text = pdf_text(render(composed, DocumentFormat.PDF), tmp_path)
+
+    assert "ДИНАМИКА ЛАБОРАТОРНЫХ ПОКАЗАТЕЛЕЙ" in text
+    assert "с 09.01.2025 по 09.04.2025" in text  # none asked: the span of the values
+    for title in ("Гемоглобин, г/л", "Глюкоза, ммоль/л", "Холестерин общий, ммоль/л"):
+        assert title in text
+    assert "Референсный интервал: 3.9–6.1" in text
+    assert re.search(r"10\.03\.2025\s+7\.2 \(вне нормы\)", text)
+    assert "Визиты за период" in text
+    assert "Исследование уровня глюкозы в крови" in text
+    assert "Смирнов Павел Олегович" in text
+    assert "Выздоровление" not in text  # a visit's outcome or diagnosis is not printed
+    assert "Документ № СМУ-20260105-000042" in text

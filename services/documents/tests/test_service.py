@@ -44,6 +44,7 @@ from gosmed.runtime.testing import FakePublisher
 
 from .samples import (
     ADDRESS,
+    FIRST_DAY,
     PARENT_ID,
     PATIENT,
     FakeIdentity,
@@ -51,6 +52,7 @@ from .samples import (
     FakeRecords,
     InlineRenderer,
     history,
+    lab_values,
 )
 
 
@@ -441,3 +443,62 @@ async def test_smtp_failure_after_retries_marks_email_failed(harness: Harness) -
     view = await harness.service.get(as_patient(), document_id)
     assert view.email_status == EmailStatus.FAILED
     assert harness.commands.notifications == []
+
+
+def dynamics_request(**fields: Any) -> RequestDocument:
+    return RequestDocument(context=as_patient(), kind=DocumentKind.DYNAMICS, **fields)
+
+
+async def test_dynamics_asks_records_for_the_analytes_and_the_visits_of_their_period(
+    harness: Harness,
+) -> None:
+    harness.records.lab_values = lab_values()
+
+    view = await harness.service.request(dynamics_request(analytes=frozenset({"GLU", "718-7"})))
+
+    (asked,) = harness.records.lab_requests
+    assert (asked.context, asked.period) == (as_patient(), None)
+    assert asked.analyte_codes == {"GLU", "718-7"}
+    (visits,) = harness.records.requests
+    assert visits.period == DateRange(start=FIRST_DAY, end=FIRST_DAY + timedelta(days=90))
+    (command,) = harness.commands.renders
+    await harness.service.render(command.document_id)
+    found = await harness.service.file(as_patient(), view.document_id)
+    assert found.document.status == DocumentStatus.READY
+    assert found.document.kind == DocumentKind.DYNAMICS
+    assert found.content is not None
+    verified = await harness.service.verify(
+        VerifyDocument(document_id=view.document_id, content=found.content)
+    )
+    assert verified.genuine
+
+
+async def test_dynamics_of_an_asked_period_shows_that_period(harness: Harness) -> None:
+    harness.records.lab_values = lab_values()
+    period = DateRange(start=date(2025, 1, 1), end=date(2025, 2, 28))
+
+    await harness.service.request(dynamics_request(period=period))
+
+    assert [r.period for r in harness.records.lab_requests] == [period]
+    assert [r.period for r in harness.records.requests] == [period]
+
+
+@pytest.mark.parametrize(
+    ("analytes", "period"),
+    [
+        (frozenset({"GLU", "NO-SUCH"}), None),
+        (frozenset(), DateRange(start=date(2024, 1, 1), end=date(2024, 12, 31))),
+    ],
+    ids=["unknown-analyte", "no-values-in-period"],
+)
+async def test_dynamics_without_values_is_refused_and_stores_nothing(
+    harness: Harness, analytes: frozenset[str], period: DateRange | None
+) -> None:
+    harness.records.lab_values = lab_values()
+
+    with pytest.raises(ServiceError) as refused:
+        await harness.service.request(dynamics_request(analytes=analytes, period=period))
+
+    assert refused.value.code == ErrorCode.NO_LAB_VALUES
+    assert harness.records.requests == []  # no visits asked for, no document numbered
+    assert harness.commands.renders == []

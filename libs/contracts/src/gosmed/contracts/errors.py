@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     FACTOR_NOT_ALLOWED = "factor_not_allowed"
     NO_SECOND_FACTOR = "no_second_factor"
+    NO_LAB_VALUES = "no_lab_values"
 
 
 CLINIC_DOOR_CODES = frozenset(
@@ -81,6 +82,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "входа: выберите другой.",
     ErrorCode.NO_SECOND_FACTOR: "Для входа по коду из SMS нужен второй способ подтверждения: "
     "приложение-аутентификатор или электронная почта. Войдите по паролю.",
+    ErrorCode.NO_LAB_VALUES: "За выбранный период нет результатов анализов по этим показателям.",
 }
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from uuid import UUID
 
@@ -16,7 +16,10 @@ from gosmed.contracts.documents.requests import (
     DocumentView,
     EmailStatus,
 )
+from gosmed.contracts.errors import ErrorCode, ErrorDetail, ServiceError
 from gosmed.contracts.identity.access import PatientRef
+from gosmed.contracts.records.lab import LabValue, LabValuesExport
+from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.records.views import CostKind, CoverageKind, RenderedServiceView
 from gosmed.contracts.types import DateRange
 from gosmed.runtime.masking import mask_name, mask_snils
@@ -36,6 +39,7 @@ TITLES: dict[DocumentKind, str] = {
     DocumentKind.STATEMENT: "Сведения об оказанных медицинских услугах",
     DocumentKind.EXTRACT: "Выписка об оказанной медицинской услуге",
     DocumentKind.CERTIFICATE: "Справка об обращениях за медицинской помощью",
+    DocumentKind.DYNAMICS: "Динамика лабораторных показателей",
 }
 PURPOSE_PHRASES: dict[CertificatePurpose, str] = {
     CertificatePurpose.EMPLOYER: "для предъявления по месту работы",
@@ -157,6 +161,8 @@ CERTIFICATE_COLUMNS: dict[CertificatePurpose, tuple[Column, ...]] = {
     CertificatePurpose.SCHOOL: (DATE, TIME, ORGANIZATION),
     CertificatePurpose.INSURER: (DATE, SERVICE, CODE, ORGANIZATION, COST, COVERAGE),
 }
+# The visits beside a dynamics report: when, what and who, no diagnosis or cost.
+VISIT_COLUMNS = (DATE, SERVICE, ORGANIZATION, SPECIALIST)
 
 
 def describe_period(period: DateRange | None, items: Iterable[RenderedServiceView]) -> str:
@@ -189,6 +195,154 @@ def totals_by_coverage(items: Iterable[RenderedServiceView]) -> tuple[Total, ...
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """One value of an analyte; `number` is None for a text value (e.g. «отрицательно»)."""
+
+    taken_on: date
+    value: str
+    number: Decimal | None
+    out_of_range: bool
+    study_name: str
+
+
+@dataclass(frozen=True)
+class AnalyteSeries:
+    """One analyte's values over the period, oldest first, with its reference range (the
+    newest the laboratory gave)."""
+
+    code: str
+    name: str
+    unit: str | None
+    low: Decimal | None
+    high: Decimal | None
+    reference_text: str
+    points: tuple[Measurement, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}, {self.unit}" if self.unit else self.name
+
+    @property
+    def charted(self) -> tuple[Measurement, ...]:
+        """The values a chart can draw: the numeric ones."""
+        return tuple(p for p in self.points if p.number is not None)
+
+
+def _number(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _outside(number: Decimal | None, low: Decimal | None, high: Decimal | None) -> bool:
+    if number is None:
+        return False
+    return (low is not None and number < low) or (high is not None and number > high)
+
+
+def _reference_text(low: Decimal | None, high: Decimal | None, text: str | None) -> str:
+    if text:
+        return text
+    if low is not None and high is not None:
+        return f"{low}–{high}"
+    if high is not None:
+        return f"< {high}"
+    if low is not None:
+        return f"> {low}"
+    return "—"
+
+
+def analyte_series(values: Iterable[LabValue]) -> tuple[AnalyteSeries, ...]:
+    """Values grouped by analyte (its LOINC code, else the laboratory's), each series oldest
+    first, series by name. A value is out of range when the laboratory flagged it or it lies
+    outside its own reference range."""
+    groups: dict[str, list[LabValue]] = {}
+    for value in values:
+        groups.setdefault(value.analyte.loinc or value.analyte.code, []).append(value)
+    series = []
+    for group in groups.values():
+        group.sort(key=lambda v: v.ready_at)
+        newest = group[-1].analyte
+        reference = newest.reference_range
+        low = reference.low if reference else None
+        high = reference.high if reference else None
+        points = []
+        for item in group:
+            own = item.analyte.reference_range
+            number = _number(item.analyte.value)
+            points.append(
+                Measurement(
+                    taken_on=item.ready_at.date(),
+                    value=item.analyte.value,
+                    number=number,
+                    out_of_range=item.analyte.flag is not None
+                    or (own is not None and _outside(number, own.low, own.high)),
+                    study_name=item.study_name,
+                )
+            )
+        series.append(
+            AnalyteSeries(
+                code=newest.code,
+                name=newest.name,
+                unit=newest.unit,
+                low=low,
+                high=high,
+                reference_text=_reference_text(low, high, reference.text if reference else None),
+                points=tuple(points),
+            )
+        )
+    return tuple(sorted(series, key=lambda s: s.name))
+
+
+def missing_analytes(asked: frozenset[str], values: Iterable[LabValue]) -> tuple[str, ...]:
+    """The asked codes (the laboratory's or LOINC) no value answers, sorted."""
+    found = {c for v in values for c in (v.analyte.code, v.analyte.loinc) if c}
+    return tuple(sorted(asked - found))
+
+
+def require_lab_values(asked: frozenset[str], values: tuple[LabValue, ...]) -> None:
+    """A dynamics report needs a value of every asked analyte (of some analyte when none
+    was asked) within the period."""
+    missing = missing_analytes(asked, values)
+    if missing:
+        raise ServiceError(
+            ErrorCode.NO_LAB_VALUES,
+            "За выбранный период нет результатов анализов по показателям: "
+            + ", ".join(missing)
+            + ". Проверьте коды показателей или выберите другой период.",
+            tuple(
+                ErrorDetail(
+                    field="analytes",
+                    code=ErrorCode.NO_LAB_VALUES.value,
+                    message=f"нет значений показателя {code} за период",
+                )
+                for code in missing
+            ),
+        )
+    if not values:
+        raise ServiceError(
+            ErrorCode.NO_LAB_VALUES,
+            "За выбранный период нет результатов анализов: выберите другой период.",
+        )
+
+
+def values_period(values: Iterable[LabValue]) -> DateRange | None:
+    """The span of the values' dates (None for no values)."""
+    days = [v.ready_at.date() for v in values]
+    return DateRange(start=min(days), end=max(days)) if days else None
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """What records exported for a document: the services, and a dynamics report's values."""
+
+    services: RenderedServicesExport
+    lab: LabValuesExport | None = None
+
+
+@dataclass(frozen=True)
 class DocumentSpec:
     """What was asked for."""
 
@@ -214,6 +368,14 @@ class DocumentContent:
     details: tuple[tuple[str, str], ...]  # a one-service document prints these, not a table
     verify_url: str
     notice: str | None
+    series: tuple[AnalyteSeries, ...] = ()  # a dynamics report charts these
+
+
+DYNAMICS_INTRO = (
+    "На графиках — значения показателей за период; затенённая полоса — референсный "
+    "интервал (норма) лаборатории, значения вне его отмечены красным ромбом. Под каждым "
+    "графиком — таблица значений, в конце документа — визиты за период."
+)
 
 
 def compose(
@@ -227,8 +389,10 @@ def compose(
     basis_label: str,
     truncated: bool,
     verify_url: str,
+    lab_values: tuple[LabValue, ...] = (),
 ) -> DocumentContent:
-    """Lay out the document of `spec` for `patient` and the services records exported."""
+    """Lay out the document of `spec` for `patient` and the services (and, for a dynamics
+    report, the lab values) records exported."""
     items = tuple(sorted(items, key=lambda i: (i.rendered_on, i.start_time or datetime.min.time())))
     name_and_birth = (
         ("Пациент", patient.full_name),
@@ -250,6 +414,7 @@ def compose(
     details: tuple[tuple[str, str], ...] = ()
     intro = None
     totals: tuple[Total, ...] = ()
+    series: tuple[AnalyteSeries, ...] = ()
     if spec.kind == DocumentKind.STATEMENT:
         header = (
             *name_and_birth,
@@ -264,6 +429,16 @@ def compose(
         items = items[:1]
         columns = EXTRACT_COLUMNS
         details = tuple((c.title, display(c.value(i))) for i in items for c in columns)
+    elif spec.kind == DocumentKind.DYNAMICS:
+        period = spec.period or values_period(lab_values)
+        header = (
+            *name_and_birth,
+            *identifiers,
+            ("Период", describe_period(period, items)),
+            *issued,
+            *basis,
+        )
+        columns, series, intro = VISIT_COLUMNS, analyte_series(lab_values), DYNAMICS_INTRO
     else:
         assert spec.purpose is not None
         columns = CERTIFICATE_COLUMNS[spec.purpose]
@@ -288,6 +463,7 @@ def compose(
         details=details,
         verify_url=verify_url,
         notice=notice,
+        series=series,
     )
 
 

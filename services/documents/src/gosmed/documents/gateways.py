@@ -9,6 +9,7 @@ from gosmed.contracts.access import AccessContext
 from gosmed.contracts.identity.access import AUTHORIZE, AccessDecision, Action, Authorize
 from gosmed.contracts.identity.auth import GET_PROFILE, GetProfile
 from gosmed.contracts.identity.notifications import NOTIFY_QUEUE
+from gosmed.contracts.records.lab import EXPORT_LAB_RESULTS, ExportLabValues, LabValuesExport
 from gosmed.contracts.records.queries import (
     EXPORT_SERVICES,
     ExportRenderedServices,
@@ -25,6 +26,9 @@ class RecordsGateway:
 
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport:
         return await self.records.call(EXPORT_SERVICES, request)
+
+    async def export_lab_values(self, request: ExportLabValues) -> LabValuesExport:
+        return await self.records.call(EXPORT_LAB_RESULTS, request)
 
 
 @dataclass

@@ -5,6 +5,7 @@ loop.
 """
 
 import asyncio
+import importlib
 import io
 import multiprocessing
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gosmed.contracts.documents.requests import DocumentFormat
+from gosmed.documents.charts import chart_data_uri
 from gosmed.documents.domain import CellKind, DocumentContent, display
 
 ISSUER = "Сведения об оказанных медицинских услугах"
@@ -67,6 +69,7 @@ def render_html(content: DocumentContent) -> str:
         orientation="landscape" if len(content.columns) > WIDE_TABLE_COLUMNS else "portrait",
         column_widths=[round(96 * c.width / total_width, 1) for c in content.columns],
         qr=qr_data_uri(content.verify_url),
+        charts=[chart_data_uri(s) if s.charted else None for s in content.series],
         stylesheet=_stylesheet(),
         issuer=ISSUER,
         issuer_genitive=ISSUER_GENITIVE,
@@ -161,8 +164,10 @@ def render(content: DocumentContent, document_format: DocumentFormat) -> bytes:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint and load the fonts once per worker, so a first document is fast."""
+    """Import WeasyPrint and matplotlib and load the fonts once per worker, so a first
+    document is fast."""
     html_to_pdf("<p>ё</p>")
+    importlib.import_module("matplotlib.figure")
 
 
 class RenderPool:

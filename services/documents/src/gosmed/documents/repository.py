@@ -19,9 +19,10 @@ from gosmed.contracts.documents.requests import (
     DocumentStatus,
     EmailStatus,
 )
+from gosmed.contracts.records.lab import LabValuesExport
 from gosmed.contracts.records.queries import RenderedServicesExport
 from gosmed.contracts.types import DateRange
-from gosmed.documents.domain import Document, DocumentSpec
+from gosmed.documents.domain import Document, DocumentSource, DocumentSpec
 from gosmed.runtime.outbox import Outbox, OutboxEntry, outbox_of, push
 
 
@@ -49,24 +50,36 @@ class DocumentRepository:
         )
         return int(counter["value"])
 
-    async def add(
-        self, document: Document, source: RenderedServicesExport, render: OutboxEntry
-    ) -> None:
+    async def add(self, document: Document, source: DocumentSource, render: OutboxEntry) -> None:
         """Store a pending document with what it is rendered from (dropped once rendered) and
         the command that renders it."""
+        lab = {} if source.lab is None else {"lab_source": source.lab.model_dump_json()}
         await self._documents.insert_one(
-            {**_to_record(document), "source": source.model_dump_json(), **outbox_of(render)}
+            {
+                **_to_record(document),
+                "source": source.services.model_dump_json(),
+                **lab,
+                **outbox_of(render),
+            }
         )
 
     async def get(self, document_id: UUID) -> Document | None:
-        record = await self._documents.find_one({"_id": str(document_id)}, {"source": 0})
+        record = await self._documents.find_one(
+            {"_id": str(document_id)}, {"source": 0, "lab_source": 0}
+        )
         return None if record is None else _from_record(record)
 
-    async def source(self, document_id: UUID) -> RenderedServicesExport | None:
-        record = await self._documents.find_one({"_id": str(document_id)}, {"source": 1})
+    async def source(self, document_id: UUID) -> DocumentSource | None:
+        record = await self._documents.find_one(
+            {"_id": str(document_id)}, {"source": 1, "lab_source": 1}
+        )
         if record is None or "source" not in record:
             return None
-        return RenderedServicesExport.model_validate_json(record["source"])
+        lab = record.get("lab_source")
+        return DocumentSource(
+            services=RenderedServicesExport.model_validate_json(record["source"]),
+            lab=None if lab is None else LabValuesExport.model_validate_json(lab),
+        )
 
     async def mark_ready(self, document: Document, content: bytes) -> bool:
         """Store the file, then flip the pending document to ready; False if it was not
@@ -87,7 +100,7 @@ class DocumentRepository:
                     "key_id": document.key_id,
                     "size": document.size,
                 },
-                "$unset": {"source": ""},
+                "$unset": {"source": "", "lab_source": ""},
             },
         )
         return result.modified_count == 1
@@ -97,7 +110,7 @@ class DocumentRepository:
             {"_id": str(document_id), "status": DocumentStatus.PENDING.value},
             {
                 "$set": {"status": DocumentStatus.FAILED.value, "failure_reason": reason},
-                "$unset": {"source": ""},
+                "$unset": {"source": "", "lab_source": ""},
             },
         )
 

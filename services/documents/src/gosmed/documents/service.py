@@ -31,14 +31,18 @@ from gosmed.contracts.identity.notifications import (
     NOTIFY_QUEUE,
     SendNotification,
 )
+from gosmed.contracts.records.lab import ExportLabValues, LabValuesExport
 from gosmed.contracts.records.queries import ExportRenderedServices, RenderedServicesExport
 from gosmed.documents.domain import (
     TITLES,
     Document,
     DocumentContent,
+    DocumentSource,
     DocumentSpec,
     compose,
     document_number,
+    require_lab_values,
+    values_period,
 )
 from gosmed.documents.repository import DocumentRepository
 from gosmed.documents.signing import Signer
@@ -60,6 +64,8 @@ EMAIL_QUEUE = topology.command_queue(topology.Service.DOCUMENTS, DELIVER_DOCUMEN
 
 class Records(Protocol):
     async def export(self, request: ExportRenderedServices) -> RenderedServicesExport: ...
+
+    async def export_lab_values(self, request: ExportLabValues) -> LabValuesExport: ...
 
 
 class Access(Protocol):
@@ -100,12 +106,23 @@ class DocumentService:
         self.relay.add(self.repository.outbox)
 
     async def request(self, request: RequestDocument) -> DocumentView:
-        """Fetch the services from records (which authorizes and journals), store a pending
-        document and queue its rendering; answers at once."""
+        """Fetch the services (and a dynamics report's lab values, which decide its period when
+        none was asked) from records, which authorizes and journals; store a pending document
+        and queue its rendering; answers at once."""
+        lab = None
+        period = request.period
+        if request.kind == DocumentKind.DYNAMICS:
+            lab = await self.records.export_lab_values(
+                ExportLabValues(
+                    context=request.context, period=period, analyte_codes=request.analytes
+                )
+            )
+            require_lab_values(request.analytes, lab.values)
+            period = period or values_period(lab.values)
         export = await self.records.export(
             ExportRenderedServices(
                 context=request.context,
-                period=request.period,
+                period=period,
                 categories=request.categories,
                 organization_ids=request.organization_ids,
                 coverage=request.coverage,
@@ -126,7 +143,7 @@ class DocumentService:
             expires_at=now + self.ttl,
         )
         render = OutboxEntry.command(RENDER_QUEUE, RenderDocument(document_id=document.id))
-        await self.repository.add(document, export, render)
+        await self.repository.add(document, DocumentSource(export, lab), render)
         await self.relay.flush(self.repository.outbox, str(document.id))
         return document.view(now)
 
@@ -141,11 +158,13 @@ class DocumentService:
             document_id=document.id,
             number=document.number,
             issued_at=document.created_at,
-            patient=source.patient,
-            items=source.items,
-            basis_label=source.basis_label,
-            truncated=source.truncated,
+            patient=source.services.patient,
+            items=source.services.items,
+            basis_label=source.services.basis_label,
+            truncated=source.services.truncated
+            or (source.lab is not None and source.lab.truncated),
             verify_url=f"{self.public_base_url.rstrip('/')}/api/v1/verify/{document.id}",
+            lab_values=() if source.lab is None else source.lab.values,
         )
         try:
             data = await self.renderer.render(content, document.spec.format)

@@ -68,6 +68,11 @@ SPECIAL_ANSWERS: dict[tuple[str, str], dict[int, str]] = {
     },
     ("delete", "/inspector-orders/{order_id}"): {409: "The order is already revoked."},
     ("get", "/documents/{document_id}"): {410: "The document has expired."},
+    ("post", "/patients/{patient_id}/documents"): {
+        422: "The body failed validation (`validation_failed`, `errors` names each field), or "
+        "a `dynamics` report has no lab values of an asked analyte, or of any, in the period "
+        "(`no_lab_values`, `errors` names each such analyte).",
+    },
     ("post", "/organizations/{organization_id}/corrections/{correction_id}/answer"): {
         409: "The request is already closed (withdrawn, or answered otherwise).",
     },

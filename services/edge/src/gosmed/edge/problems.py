@@ -55,6 +55,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.QUOTA_EXCEEDED: 409,
     ErrorCode.FACTOR_NOT_ALLOWED: 409,
     ErrorCode.NO_SECOND_FACTOR: 409,
+    ErrorCode.NO_LAB_VALUES: 422,
 }
 CODE_BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Тело запроса не удалось разобрать."),

@@ -5,6 +5,7 @@ event loop and answers at once with the document's status.
 """
 
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
@@ -28,6 +29,7 @@ class DocumentKind(StrEnum):
     STATEMENT = "statement"
     EXTRACT = "extract"
     CERTIFICATE = "certificate"
+    DYNAMICS = "dynamics"
 
 
 class DocumentFormat(StrEnum):
@@ -57,8 +59,14 @@ class EmailStatus(StrEnum):
     FAILED = "failed"
 
 
+MAX_ANALYTES = 50
+"""Most analytes one dynamics report charts."""
+AnalyteCode = Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class RequestDocument(Message):
-    """Render a document of a patient's rendered services (records decides on access)."""
+    """Render a document of a patient's rendered services, or (`dynamics`) the dynamics of
+    their lab values with the visits of the period (records decides on access)."""
 
     context: AccessContext
     kind: DocumentKind
@@ -75,6 +83,12 @@ class RequestDocument(Message):
     )
     record_id: UUID | None = Field(default=None, description="The service of an extract.")
     purpose: CertificatePurpose | None = Field(default=None, description="Set for a certificate.")
+    analytes: frozenset[AnalyteCode] = Field(
+        default=frozenset(),
+        max_length=MAX_ANALYTES,
+        description="For `dynamics`: the laboratory's or LOINC codes to chart; empty: every "
+        "analyte of the period.",
+    )
 
     @model_validator(mode="after")
     def _kind_has_its_fields(self) -> "RequestDocument":
@@ -82,6 +96,10 @@ class RequestDocument(Message):
             raise ValueError("номер записи (record_id) указывается только для выписки")
         if (self.kind == DocumentKind.CERTIFICATE) != (self.purpose is not None):
             raise ValueError("назначение (purpose) указывается только для справки")
+        if self.analytes and self.kind != DocumentKind.DYNAMICS:
+            raise ValueError("показатели (analytes) указываются только для динамики анализов")
+        if self.kind == DocumentKind.DYNAMICS and self.format != DocumentFormat.PDF:
+            raise ValueError("динамика анализов формируется только в формате PDF")
         return self
 
 

@@ -1,15 +1,25 @@
 """Edge routes served by the documents service: request, fetch, e-mail, revoke, verify."""
 
+from datetime import date
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.documents import requests as contract
 from gosmed.contracts.documents.requests import (
+    MAX_ANALYTES,
+    AnalyteCode,
     CertificatePurpose,
     DocumentFormat,
     DocumentKind,
@@ -46,22 +56,38 @@ class Period(DateRange):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# What the kinds need, for the OpenAPI document: an extract its record, a certificate its
+# purpose, a dynamics report is a PDF and the only kind with analytes.
+KIND_RULES: list[JsonValue] = [
+    {
+        "if": {"properties": {"kind": {"const": kind}}},
+        "then": {"required": [field], "properties": {field: {"type": "string"}}},
+        "else": {"properties": {field: {"type": "null"}}},
+    }
+    for kind, field in (("extract", "record_id"), ("certificate", "purpose"))
+]
+KIND_RULES.append(
+    {
+        "if": {"properties": {"kind": {"const": "dynamics"}}},
+        "then": {"properties": {"format": {"const": "pdf"}}},
+        "else": {"properties": {"analytes": {"maxItems": 0}}},
+    }
+)
+
+
 class DocumentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "allOf": [
-                {
-                    "if": {"properties": {"kind": {"const": kind}}},
-                    "then": {"required": [field], "properties": {field: {"type": "string"}}},
-                    "else": {"properties": {field: {"type": "null"}}},
-                }
-                for kind, field in (("extract", "record_id"), ("certificate", "purpose"))
-            ]
+            "allOf": KIND_RULES,
+            "dependentRequired": {"from": ["to"], "to": ["from"]},
         },
     )
 
-    kind: DocumentKind = Field(description="statement, extract (one service) or certificate.")
+    kind: DocumentKind = Field(
+        description="statement, extract (one service), certificate, or dynamics (charts of lab "
+        "values with the visits of the period; PDF only)."
+    )
     format: DocumentFormat = DocumentFormat.PDF
     period: Period | None = Field(
         default=None, description="Inclusive dates, `end` not before `start`; none: all time."
@@ -76,6 +102,33 @@ class DocumentRequest(BaseModel):
         default=None,
         description="employer, school or insurer: required for a certificate, else absent.",
     )
+    from_: date | None = Field(
+        default=None,
+        alias="from",
+        description="With `to`, instead of `period`: the first day (ГГГГ-ММ-ДД).",
+    )
+    to: date | None = Field(
+        default=None, description="With `from`, instead of `period`: the last day."
+    )
+    analytes: frozenset[AnalyteCode] = Field(
+        default=frozenset(),
+        max_length=MAX_ANALYTES,
+        description="For `dynamics`: the laboratory's or LOINC codes of the analytes to chart "
+        "(e.g. `GLU`, `2345-7`); none: every analyte of the period.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_give_the_period(self) -> "DocumentRequest":
+        if (self.from_ is None) != (self.to is None):
+            raise ValueError("период задаётся обеими датами: from и to")
+        if self.from_ is not None and self.period is not None:
+            raise ValueError("укажите период одним способом: period или from и to")
+        return self
+
+    def asked_period(self) -> DateRange | None:
+        if self.from_ is not None and self.to is not None:
+            return DateRange(start=self.from_, end=self.to)
+        return self.period
 
 
 def _actor(principal: Principal) -> AccessContext:
@@ -100,7 +153,8 @@ def _gone(request: Request, status: DocumentStatus) -> JSONResponse:
     "/patients/{patient_id}/documents",
     status_code=202,
     response_model=contract.DocumentView,
-    summary="Заказать документ: сведения за период, выписку или справку (PDF или XLSX)",
+    summary="Заказать документ: сведения за период, выписку, справку (PDF или XLSX) или "
+    "динамику анализов (PDF)",
 )
 async def request_document(
     patient_id: str,
@@ -112,10 +166,10 @@ async def request_document(
     try:
         request = contract.RequestDocument(
             context=patient_context(principal, patient_id),
-            **body.model_dump(exclude={"period"}),
-            period=body.period,
+            **body.model_dump(exclude={"period", "from_", "to"}),
+            period=body.asked_period(),
         )
-    except ValidationError as exc:  # the kind's own fields (record_id, purpose) do not match
+    except ValidationError as exc:  # the kind's own fields (record_id, purpose...) or dates
         details = validation_details(exc.errors(include_url=False))
         raise ServiceError(
             ErrorCode.VALIDATION_FAILED, "Запрос не прошёл проверку: " + summarize(details), details
