@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gosmed.contracts import topology
+from gosmed.contracts.system import DependencyState, DependencyStatus, Ping
 from gosmed.runtime.health import LIVE, MAX_AGE, READY, Heartbeat, is_fresh, main
 from gosmed.runtime.service import build_service
 from gosmed.runtime.settings import ServiceSettings
@@ -83,3 +84,19 @@ async def test_a_service_with_a_health_dir_is_ready_once_consuming_and_not_after
         await runtime.app.stop()
 
     assert probe(tmp_path / READY) == 1
+
+
+async def test_ping_reports_a_service_dependency_and_is_unhealthy_while_it_is_down() -> None:
+    runtime = build_service(topology.Service.DOCUMENTS, ServiceSettings())
+    state = DependencyState.DOWN
+    runtime.report_dependency("renderer", lambda: DependencyStatus(state=state))
+    try:
+        down = await runtime.ping(Ping())
+        state = DependencyState.UP
+        up = await runtime.ping(Ping())
+    finally:
+        runtime.store.close()
+    assert down.dependencies["renderer"].state is DependencyState.DOWN
+    assert not down.healthy
+    assert set(up.dependencies) == {"broker", "store", "renderer"}
+    assert up.healthy

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from gosmed.contracts.documents.requests import CertificatePurpose, DocumentFormat, DocumentKind
+from gosmed.contracts.system import DependencyState
 from gosmed.documents.domain import DocumentSpec
 from gosmed.documents.rendering import RUBLE_NUMBER_FORMAT, RenderPool, render, render_html
 
@@ -181,6 +182,16 @@ async def test_the_pool_starts_warming_up_without_waiting_and_renders_meanwhile(
         pdf = await pool.render(content(STATEMENT, history(1)), DocumentFormat.PDF)
 
         assert pdf.startswith(b"%PDF")
+    finally:
+        await pool.close()
+
+
+async def test_the_pool_reports_itself_down_until_its_workers_are_warm() -> None:
+    pool = RenderPool(1)
+    try:
+        assert pool.status().state is DependencyState.DOWN
+        await pool.warm_up()
+        assert pool.status().state is DependencyState.UP
     finally:
         await pool.close()
 

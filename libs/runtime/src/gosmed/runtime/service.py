@@ -58,6 +58,7 @@ class ServiceRuntime:
     app: FastStream = field(init=False)
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    dependencies: dict[str, Callable[[], DependencyStatus]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.app = FastStream(
@@ -144,6 +145,11 @@ class ServiceRuntime:
             queues={"reply_to": message.reply_to, **queues},
         )
 
+    def report_dependency(self, name: str, status: Callable[[], DependencyStatus]) -> None:
+        """Report `name` in ping beside the broker and the store (and so in the edge's
+        readiness: a dependency `down` makes the system not ready)."""
+        self.dependencies[name] = status
+
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, after the queues are declared and before consuming begins
         (indexes, demo data, RPC clients)."""
@@ -190,6 +196,7 @@ class ServiceRuntime:
             dependencies={
                 "broker": DependencyStatus(state=DependencyState.UP),
                 "store": await self.store.status(),
+                **{name: status() for name, status in self.dependencies.items()},
             },
         )
 

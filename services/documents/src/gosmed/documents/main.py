@@ -51,7 +51,8 @@ def create(
     runtime.on_startup(rpc.connect)
     runtime.on_startup(repository.ensure_indexes)
     runtime.on_startup(partial(declare_notify_queue, runtime.broker, settings))
-    runtime.app.after_startup(pool.start_warm_up)  # a restart is not held by WeasyPrint
+    runtime.on_startup(pool.start_warm_up)  # in the background: a restart is not held
+    runtime.report_dependency("renderer", pool.status)
     runtime.on_shutdown(rpc.close)
     runtime.on_shutdown(pool.close)
     return runtime

@@ -5,7 +5,6 @@ loop.
 """
 
 import asyncio
-import importlib
 import io
 import multiprocessing
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gosmed.contracts.documents.requests import DocumentFormat
+from gosmed.contracts.system import DependencyState, DependencyStatus
 from gosmed.documents.charts import chart_data_uri
 from gosmed.documents.domain import CellKind, DocumentContent, display
 
@@ -164,10 +164,11 @@ def render(content: DocumentContent, document_format: DocumentFormat) -> bytes:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint and matplotlib and load the fonts once per worker, so a first
-    document is fast."""
+    """Import WeasyPrint and load the fonts once per worker, so a first document is fast.
+
+    matplotlib is left to the first dynamics report (a document made in the background): a
+    lab report someone waits for must not queue behind its import on a busy machine."""
     html_to_pdf("<p>ё</p>")
-    importlib.import_module("matplotlib.figure")
 
 
 class RenderPool:
@@ -177,6 +178,7 @@ class RenderPool:
         self._workers = workers
         self._executor = self._new_executor()
         self._warming: asyncio.Task[None] | None = None
+        self._warm = False
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent runs threads (event loop, drivers) a fork would copy mid-use
@@ -189,11 +191,19 @@ class RenderPool:
         await asyncio.gather(
             *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self._workers))
         )
+        self._warm = True
 
     async def start_warm_up(self) -> None:
         """Warm up without holding the service's start: it answers meanwhile, and a document
         asked for early waits in the pool's queue behind the warm-up."""
         self._warming = asyncio.create_task(self.warm_up())
+
+    def status(self) -> DependencyStatus:
+        """Down until the workers are warm: a document asked for before would wait behind
+        the warm-up, longer than a caller waits for a lab report."""
+        if not self._warm:
+            return DependencyStatus(state=DependencyState.DOWN, detail="warming up")
+        return DependencyStatus(state=DependencyState.UP)
 
     async def render(self, content: DocumentContent, document_format: DocumentFormat) -> bytes:
         return await self.run(render, content, document_format)
