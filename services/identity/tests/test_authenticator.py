@@ -18,8 +18,9 @@ from gosmed.identity import demo as identity_demo
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import CHANGED_TITLE, AuthenticatorService
 from gosmed.identity.credentials import TokenSigner
+from gosmed.identity.login import LoginService
 from gosmed.identity.notifications import NotificationRepository, NotificationService
-from gosmed.identity.service import LoginService, Repositories
+from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
 
 from .support import Clock, Letters, Mailbox, Phone, refused

@@ -16,7 +16,8 @@ from gosmed.contracts.identity.auth import (
 from gosmed.contracts.identity.tokens import SessionEnded
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.credentials import TokenSigner
-from gosmed.identity.service import LoginService, Repositories
+from gosmed.identity.login import LoginService
+from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.runtime.security_log import SECURITY_LOGGER
 

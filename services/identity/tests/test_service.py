@@ -22,7 +22,8 @@ from gosmed.contracts.identity.tokens import ListEndedSessions, SessionEnded, Se
 from gosmed.identity import demo as identity_demo
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.credentials import TokenSigner
-from gosmed.identity.service import LoginService, Repositories
+from gosmed.identity.login import LoginService
+from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
 
 from .support import Clock, Mailbox, Phone, refused

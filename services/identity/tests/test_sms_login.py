@@ -29,7 +29,8 @@ from gosmed.contracts.identity.tokens import SessionEnded
 from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.domain import Account
-from gosmed.identity.service import LoginService, Repositories
+from gosmed.identity.login import LoginService
+from gosmed.identity.service import Repositories
 from gosmed.identity.settings import IdentitySettings
 
 from .support import Clock, Phone, refused

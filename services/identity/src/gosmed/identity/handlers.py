@@ -61,9 +61,10 @@ from gosmed.identity.announcements import SessionAnnouncer
 from gosmed.identity.authenticator import AuthenticatorService
 from gosmed.identity.consents import ConsentService
 from gosmed.identity.delegations import DelegationService
+from gosmed.identity.login import LoginService
 from gosmed.identity.notifications import NotificationService
 from gosmed.identity.organizations import OrganizationService
-from gosmed.identity.service import AccessService, LoginService
+from gosmed.identity.service import AccessService
 from gosmed.identity.shares import ShareService
 from gosmed.identity.support import SupportService
 from gosmed.runtime.service import ServiceRuntime

@@ -13,10 +13,11 @@ from gosmed.identity.consents import ConsentService
 from gosmed.identity.credentials import TokenSigner
 from gosmed.identity.delegations import DelegationService
 from gosmed.identity.delivery import JsonLinesSmsGateway
+from gosmed.identity.login import LoginService
 from gosmed.identity.notifications import NotificationRepository, NotificationService
 from gosmed.identity.organizations import OrganizationService
 from gosmed.identity.organizations_repository import OrganizationsRepository
-from gosmed.identity.service import AccessService, LoginService, Repositories
+from gosmed.identity.service import AccessService, Repositories
 from gosmed.identity.settings import IdentitySettings
 from gosmed.identity.shares import ShareService
 from gosmed.identity.support import SupportService
