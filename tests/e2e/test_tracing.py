@@ -12,12 +12,23 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from gosmed.contracts.system import DependencyState
 from gosmed.edge.main import create_app
 from gosmed.edge.settings import EdgeSettings
 from gosmed.runtime.devstack import SERVICES
 from gosmed.runtime.service import ServiceRuntime
 from gosmed.runtime.telemetry import create_tracer_provider
 from gosmed.runtime.testing import eventually
+
+
+def all_up(runtimes: list[ServiceRuntime]) -> bool:
+    """Every dependency a service reports beside broker and store is up (documents' renderer
+    warms up in the background)."""
+    return all(
+        status().state is DependencyState.UP
+        for runtime in runtimes
+        for status in runtime.dependencies.values()
+    )
 
 
 @pytest.fixture
@@ -40,6 +51,7 @@ async def traced_edge(
             # The edge's own start-up calls (identity's keys, the ended sessions) are traces
             # of their own: wait for them, then keep only what the test's request causes.
             await eventually(lambda: app.state.session_feed.ended.complete, "edge caught up")
+            await eventually(lambda: all_up(runtimes), "documents' renderer warm", seconds=60)
             exporter.clear()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
