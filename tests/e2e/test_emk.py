@@ -45,7 +45,7 @@ from gosmed.records.simulator import history as service_history
 from gosmed.records.simulator import publish as publish_services
 from gosmed.records.simulator import reports as service_reports
 from gosmed.runtime.devstack import DevStack
-from gosmed.runtime.testing import clinic_connection
+from gosmed.runtime.testing import clinic_connection, poll_next_message
 from tests.e2e.identity_support import DEMO_ENV, account_id, login
 from tests.e2e.test_documents import wait_ready
 
@@ -541,10 +541,7 @@ def test_an_invalid_prescription_is_dead_lettered_with_its_reason(amqp_url: str)
                 ),
                 PRESCRIPTIONS_QUEUE,
             )
-            async with asyncio.timeout(10):
-                while (message := await dead.get(fail=False, no_ack=True)) is None:
-                    await asyncio.sleep(0.1)
-            return message
+            return await poll_next_message(dead, within=10)
 
     dead = asyncio.run(publish_invalid())
     headers = dead.headers or {}

@@ -37,7 +37,7 @@ from gosmed.records.domain import is_restricted, record_id
 from gosmed.records.simulator import Catalogue, history, publish, reports
 from gosmed.runtime.devstack import DevStack
 from gosmed.runtime.rpc import RpcClient
-from gosmed.runtime.testing import clinic_connection
+from gosmed.runtime.testing import clinic_connection, poll_next_message
 from tests.e2e.identity_support import DEMO_ENV, login
 
 PROBLEM_JSON = "application/problem+json"
@@ -178,10 +178,7 @@ def test_invalid_message_is_dead_lettered_and_the_consumer_goes_on(
                 ),
                 QUEUE,
             )
-            async with asyncio.timeout(10):
-                while (message := await dead.get(fail=False, no_ack=True)) is None:
-                    await asyncio.sleep(0.1)
-            return message
+            return await poll_next_message(dead, within=10)
 
     dead = asyncio.run(publish_invalid_and_read_dead_letter())
 

@@ -38,6 +38,7 @@ from gosmed.contracts.registry.specialists import (
 from gosmed.contracts.registry.tariffs import UPSERT_TARIFF, NormativeDocument, Tariff, UpsertTariff
 from gosmed.registry import demo
 from gosmed.runtime.devstack import DevStack
+from gosmed.runtime.testing import poll_next_message
 
 REGISTRY = topology.Service.REGISTRY
 ORGANIZATIONS_QUEUE = topology.command_queue(REGISTRY, UPSERT_ORGANIZATION)
@@ -302,9 +303,7 @@ async def test_specialist_upsert_appears_and_unknown_organization_is_dead_letter
     assert body["department_id"] == str(profile.department_id)
     assert body["rating"] is None
     assert body["reviews_count"] == 0
-    async with asyncio.timeout(10):
-        while (message := await events.get(fail=False, no_ack=True)) is None:
-            await asyncio.sleep(0.05)
+    message = await poll_next_message(events, within=10)
     assert json.loads(message.body)["specialist"]["id"] == str(profile.id)
 
 

@@ -23,6 +23,7 @@ from gosmed.runtime.broker import (
 )
 from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.settings import CommonSettings
+from gosmed.runtime.testing import poll_next_message
 
 
 class Greet(Message):
@@ -100,10 +101,7 @@ async def next_dead_letter(
     async with connection:
         channel = await connection.channel()
         dead = await channel.get_queue(topology.dead_letter_queue(queue))
-        async with asyncio.timeout(timeout):
-            while (message := await dead.get(fail=False, no_ack=True)) is None:
-                await asyncio.sleep(0.05)
-        return message
+        return await poll_next_message(dead, within=timeout)
 
 
 async def test_invalid_message_is_dead_lettered_with_reason_and_consumer_goes_on(
@@ -315,9 +313,7 @@ async def test_events_are_persistent_and_carry_their_id(
         await listener.bind(exchange, routing_key)
         event = Greeting(text="hi")
         await publish_event(broker, event, routing_key)
-        async with asyncio.timeout(5):
-            while (received := await listener.get(fail=False, no_ack=True)) is None:
-                await asyncio.sleep(0.05)
+        received = await poll_next_message(listener, within=5)
     assert received.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert received.message_id == str(event.message_id)
     assert Greeting.model_validate_json(received.body) == event

@@ -16,6 +16,7 @@ from gosmed.contracts.rpc import Rpc
 from gosmed.runtime.broker import create_broker, declare_topology, durable_queue
 from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.settings import CommonSettings
+from gosmed.runtime.testing import poll_next_message
 
 PASSWORD = "Пароль-S3cret-42"  # the secret the dead letter must not keep
 
@@ -85,10 +86,7 @@ async def next_dead_letter(amqp_url: str, queue: str) -> aio_pika.abc.AbstractIn
     async with connection:
         channel = await connection.channel()
         dead = await channel.get_queue(topology.dead_letter_queue(queue))
-        async with asyncio.timeout(5):
-            while (message := await dead.get(fail=False, no_ack=True)) is None:
-                await asyncio.sleep(0.05)
-        return message
+        return await poll_next_message(dead, within=5)
 
 
 async def waiting(amqp_url: str, queue: str) -> int:

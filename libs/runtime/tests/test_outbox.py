@@ -27,7 +27,7 @@ from gosmed.runtime.outbox import (
 from gosmed.runtime.settings import CommonSettings
 from gosmed.runtime.store import Store, open_store
 from gosmed.runtime.telemetry import create_tracer_provider
-from gosmed.runtime.testing import FakePublisher, TcpProxy
+from gosmed.runtime.testing import FakePublisher, TcpProxy, poll_next_message
 
 
 class Timing(TypedDict):
@@ -106,10 +106,7 @@ async def owed(outbox: Outbox, key: str) -> list[str]:
 
 
 async def next_message(queue: AbstractQueue, timeout: float = 15.0) -> AbstractIncomingMessage:
-    async with asyncio.timeout(timeout):
-        while (message := await queue.get(fail=False, no_ack=True)) is None:
-            await asyncio.sleep(0.05)
-    return message
+    return await poll_next_message(queue, within=timeout)
 
 
 async def until(condition: Callable[[], Any], timeout: float = 15.0) -> None:

@@ -34,7 +34,7 @@ from gosmed.documents.signing import Signer
 from gosmed.runtime.mail import SmtpMailer
 from gosmed.runtime.rpc import RpcClient
 from gosmed.runtime.service import build_service
-from gosmed.runtime.testing import TcpProxy
+from gosmed.runtime.testing import TcpProxy, poll_next_message
 from tests.queues import FixedQueues
 
 from .samples import PATIENT, FakeIdentity, FakeProfiles, FakeRecords, InlineRenderer, history
@@ -66,9 +66,7 @@ async def test_malformed_render_command_is_dead_lettered_and_service_goes_on(
             aio_pika.Message(b'{"document_id": "42"}', message_id="bad-render"),
             routing_key=RENDER_QUEUE,
         )
-        async with asyncio.timeout(5):
-            while (message := await dead.get(fail=False, no_ack=True)) is None:
-                await asyncio.sleep(0.05)
+        message = await poll_next_message(dead, within=5)
 
     headers = message.headers or {}
     assert message.message_id == "bad-render"

@@ -20,7 +20,7 @@ from gosmed.contracts.records.intake import RENDERED_SERVICES, ReportRenderedSer
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
 from gosmed.runtime.broker_access import BrokerAccess, BrokerAccessSettings, clinic_user
 from gosmed.runtime.service import ServiceRuntime
-from gosmed.runtime.testing import clinic_connection
+from gosmed.runtime.testing import clinic_connection, poll_next_message
 from tests.queues import FixedQueues
 
 REPORTS_QUEUE = topology.command_queue(topology.Service.RECORDS, RENDERED_SERVICES)
@@ -41,10 +41,7 @@ async def records_of(records: ServiceRuntime, organization_id: uuid.UUID) -> int
 
 
 async def next_message(queue: AbstractQueue) -> AbstractIncomingMessage:
-    async with asyncio.timeout(10):
-        while (message := await queue.get(fail=False, no_ack=True)) is None:
-            await asyncio.sleep(0.05)
-    return message
+    return await poll_next_message(queue, within=10)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from gosmed.contracts.records.views import Cost, CostKind
 from gosmed.records.domain import record_id
 from gosmed.records.simulator import Catalogue, Clinic, history, reports
 from gosmed.runtime.service import ServiceRuntime
+from gosmed.runtime.testing import poll_next_message
 
 Service = topology.Service
 NOTIFY_QUEUE = topology.command_queue(Service.IDENTITY, SEND_NOTIFICATION)
@@ -203,10 +204,7 @@ async def test_report_over_its_queue_limit_is_dead_lettered_unread_and_a_large_o
 
 
 async def wait_for_message(queue: AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
-    async with asyncio.timeout(5):
-        while (message := await queue.get(fail=False, no_ack=True)) is None:
-            await asyncio.sleep(0.05)
-    return message
+    return await poll_next_message(queue, within=5)
 
 
 def test_history_spans_three_years_all_categories_and_every_payment(catalogue: Catalogue) -> None:

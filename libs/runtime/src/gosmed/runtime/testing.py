@@ -13,7 +13,12 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
 
 from gosmed.contracts.base import Message
 from gosmed.contracts.errors import ErrorCode, ServiceError
@@ -164,6 +169,18 @@ async def eventually(condition: Callable[[], bool], what: str, seconds: float = 
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
         await asyncio.sleep(0.02)
+
+
+async def poll_next_message(queue: AbstractQueue, within: float = 10.0) -> AbstractIncomingMessage:
+    """The next message on `queue` (taken, no ack), asked for every 50 ms; TimeoutError after
+    `within` seconds. A deadline between requests, never the cancellation of one: a basic.get
+    cancelled in flight makes aiormq close its channel, which can hang."""
+    deadline = time.monotonic() + within
+    while (message := await queue.get(fail=False, no_ack=True)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no message on {queue.name} within {within:g} s")
+        await asyncio.sleep(0.05)
+    return message
 
 
 @dataclass
