@@ -21,6 +21,16 @@ RECORD_ADDED = "record-added"
 MAX_BATCH = 500
 MAX_PROCEDURE_LENGTH = 300
 MAX_VERSION = 2**63 - 1
+ClinicVersion = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_VERSION,
+        description="A higher version replaces a lower one; the same or a lower one changes "
+        "nothing.",
+    ),
+]
+"""The clinic's version of an item it reports (prescription, referral, lab result)."""
 
 _ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
 

@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
 from gosmed.contracts.identity.access import PatientRef
-from gosmed.contracts.records.intake import MAX_VERSION
+from gosmed.contracts.records.intake import ClinicVersion
 from gosmed.contracts.registry.catalog import ServiceCategory
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
@@ -96,13 +96,7 @@ class ReportedLabResult(Contract):
     clinic_result_id: str = Field(
         min_length=1, max_length=64, description="The clinic's own id of the result."
     )
-    version: int = Field(
-        default=1,
-        ge=1,
-        le=MAX_VERSION,
-        description="A higher version replaces a lower one; the same or a lower one changes "
-        "nothing.",
-    )
+    version: ClinicVersion = 1
     patient_snils: Snils
     patient_oms_policy: OmsPolicy
     specialist_id: UUID | None = Field(

@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from gosmed.contracts.access import AccessContext
 from gosmed.contracts.base import Contract, Message
-from gosmed.contracts.records.intake import MAX_BATCH, MAX_VERSION
+from gosmed.contracts.records.intake import MAX_BATCH, ClinicVersion
 from gosmed.contracts.registry.specialties import Specialty
 from gosmed.contracts.rpc import Rpc
 from gosmed.contracts.topology import Service
@@ -28,13 +28,7 @@ class ReportedPrescription(Contract):
     clinic_prescription_id: str = Field(
         min_length=1, max_length=64, description="The clinic's own id of the prescription."
     )
-    version: int = Field(
-        default=1,
-        ge=1,
-        le=MAX_VERSION,
-        description="A higher version replaces a lower one; the same or a lower one changes "
-        "nothing.",
-    )
+    version: ClinicVersion = 1
     patient_snils: Snils
     specialist_id: UUID | None = Field(default=None, description="Registry id of the doctor.")
     medicine: str = Field(min_length=1, max_length=300, description="Medicine (INN or trade name).")
@@ -70,13 +64,7 @@ class ReportedReferral(Contract):
     clinic_referral_id: str = Field(
         min_length=1, max_length=64, description="The clinic's own id of the referral."
     )
-    version: int = Field(
-        default=1,
-        ge=1,
-        le=MAX_VERSION,
-        description="A higher version replaces a lower one; the same or a lower one changes "
-        "nothing.",
-    )
+    version: ClinicVersion = 1
     patient_snils: Snils
     specialist_id: UUID | None = Field(default=None, description="Registry id of the doctor.")
     to_whom: str = Field(
