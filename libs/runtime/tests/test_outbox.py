@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractQueue
 from faststream.rabbit import RabbitBroker
 
 from gosmed.contracts import topology
@@ -103,10 +103,6 @@ async def owed(outbox: Outbox, key: str) -> list[str]:
     document = await outbox.collection.find_one({"_id": key})
     assert document is not None
     return [entry["id"] for entry in document["outbox"]]
-
-
-async def next_message(queue: AbstractQueue, timeout: float = 15.0) -> AbstractIncomingMessage:
-    return await poll_next_message(queue, within=timeout)
 
 
 async def until(condition: Callable[[], Any], timeout: float = 15.0) -> None:
@@ -268,7 +264,7 @@ async def relayed(
     queue: AbstractQueue, outbox: Outbox, key: str, message_id: str, timeout: float = 15.0
 ) -> None:
     """The relay's retry delivers the owed message, and the document then owes nothing."""
-    message = await next_message(queue, timeout)
+    message = await poll_next_message(queue, within=timeout)
     assert message.message_id == message_id
     await until(lambda: _empty(outbox, key))
     assert await queue.get(fail=False) is None

@@ -40,10 +40,6 @@ async def records_of(records: ServiceRuntime, organization_id: uuid.UUID) -> int
     return await collection.count_documents({"organization_id": str(organization_id)})
 
 
-async def next_message(queue: AbstractQueue) -> AbstractIncomingMessage:
-    return await poll_next_message(queue, within=10)
-
-
 @pytest.fixture
 async def dead(records: ServiceRuntime, channel: AbstractChannel) -> AbstractQueue:
     return await channel.declare_queue(
@@ -93,7 +89,7 @@ async def test_a_report_naming_another_organization_is_dead_lettered_and_changes
     with pytest.raises(RuntimeError, match="report rejected"):
         await asyncio.wait_for(await clinic.send(forged), 10)
 
-    message = await next_message(dead)
+    message = await poll_next_message(dead)
     headers = message.headers or {}
     assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.ORGANIZATION_MISMATCH.value
     reason = str(headers[topology.HEADER_ERROR_REASON])
@@ -139,11 +135,11 @@ async def test_a_report_without_a_clinic_user_is_dead_lettered_unanswered_in_a_p
         aio_pika.Message(report.model_dump_json().encode(), message_id="anonymous"),
         routing_key=REPORTS_QUEUE,
     )
-    message = await next_message(dead)
+    message = await poll_next_message(dead)
     assert (message.headers or {})[topology.HEADER_ERROR_CODE] == "clinic_unidentified"
     # A clinic naming a platform queue as reply_to gets no answer there, nor anywhere.
     await clinic.send_json(report.model_dump_json().encode(), "into-identity", reply_to=LOGIN_QUEUE)
-    message = await next_message(dead)
+    message = await poll_next_message(dead)
     assert message.message_id == "into-identity"
     headers = message.headers or {}
     assert headers[topology.HEADER_ERROR_CODE] == ErrorCode.CLINIC_QUEUE_FORBIDDEN.value

@@ -5,7 +5,6 @@ import asyncio
 import json
 import logging
 
-import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
@@ -132,7 +131,7 @@ async def test_invalid_report_is_dead_lettered_with_every_reason_and_the_clinic_
     with pytest.raises(RuntimeError, match="report rejected"):
         await asyncio.wait_for(await clinic.send_json(json.dumps(body).encode(), "bad-1"), 10)
 
-    message = await wait_for_message(dead)
+    message = await poll_next_message(dead, within=5)
     reason = str((message.headers or {})[topology.HEADER_ERROR_REASON])
     assert "services.0.patient_snils: контрольное число СНИЛС не совпадает" in reason
     assert "services.1.diagnosis.code: код МКБ-10 должен иметь вид" in reason
@@ -187,7 +186,7 @@ async def test_report_over_its_queue_limit_is_dead_lettered_unread_and_a_large_o
     with pytest.raises(RuntimeError, match="Сообщение слишком большое"):
         await asyncio.wait_for(await clinic.send_json(too_large, "huge-1"), 10)
 
-    message = await wait_for_message(dead)
+    message = await poll_next_message(dead, within=5)
     assert message.message_id == "huge-1"
     assert (message.headers or {})[topology.HEADER_ERROR_CODE] == "message_too_large"
     # a report larger than the default limit of other queues is read as usual
@@ -201,10 +200,6 @@ async def test_report_over_its_queue_limit_is_dead_lettered_unread_and_a_large_o
     assert len(report.model_dump_json().encode()) > DEFAULT_MESSAGE_BYTES
     accepted = await asyncio.wait_for(await clinic.send(report), 10)
     assert accepted.created == 60
-
-
-async def wait_for_message(queue: AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
-    return await poll_next_message(queue, within=5)
 
 
 def test_history_spans_three_years_all_categories_and_every_payment(catalogue: Catalogue) -> None:
