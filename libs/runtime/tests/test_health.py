@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gosmed.contracts import topology
 from gosmed.contracts.system import DependencyState, DependencyStatus, Ping
 from gosmed.runtime.health import LIVE, MAX_AGE, READY, Heartbeat, is_fresh, main
@@ -100,3 +102,30 @@ async def test_ping_reports_a_service_dependency_and_is_unhealthy_while_it_is_do
     assert not down.healthy
     assert set(up.dependencies) == {"broker", "store", "renderer"}
     assert up.healthy
+
+
+@pytest.mark.parametrize("through_the_app", [False, True])
+async def test_stop_runs_the_stopping_hooks_then_the_shutdown_hooks_in_process_or_in_the_app(
+    amqp_url: str, cleanup_queues: list[str], through_the_app: bool
+) -> None:
+    service = topology.Service.REGISTRY
+    cleanup_queues.append(topology.rpc_queue(service, "ping"))
+    runtime = build_service(service, ServiceSettings(amqp_url=amqp_url, graceful_timeout=2.0))
+    stopped: list[str] = []
+
+    async def stopping() -> None:
+        stopped.append("stopping")
+
+    async def shutdown() -> None:
+        stopped.append("shutdown")
+
+    runtime.on_stopping(stopping)
+    runtime.on_shutdown(shutdown)
+    if through_the_app:
+        await runtime.app.start()
+        await runtime.app.stop()
+    else:
+        await runtime.start()
+        await runtime.stop()
+
+    assert stopped == ["stopping", "shutdown"]

@@ -57,6 +57,7 @@ class ServiceRuntime:
     relay: Relay
     app: FastStream = field(init=False)
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    stopping_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     dependencies: dict[str, Callable[[], DependencyStatus]] = field(default_factory=dict)
 
@@ -65,7 +66,7 @@ class ServiceRuntime:
             self.broker,
             logger=logging.getLogger(f"gosmed.{self.name.value}"),
             on_startup=[self._start_up],
-            on_shutdown=[self.relay.stop],  # while the broker still publishes
+            on_shutdown=[self._stopping],  # while the broker still publishes
             after_shutdown=[self._close],  # after the broker finished in-flight messages
         )
 
@@ -155,6 +156,10 @@ class ServiceRuntime:
         (indexes, demo data, RPC clients)."""
         self.startup_hooks.append(hook)
 
+    def on_stopping(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` first at stop, while the broker still publishes (background workers)."""
+        self.stopping_hooks.append(hook)
+
     def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at stop, after consuming ended (RPC clients, worker pools)."""
         self.shutdown_hooks.append(hook)
@@ -169,6 +174,11 @@ class ServiceRuntime:
             await self.relay.start()
         log.info("%s %s started, consuming %d queues", self.name.value, self.version, len(queues))
 
+    async def _stopping(self) -> None:
+        for hook in self.stopping_hooks:
+            await hook()
+        await self.relay.stop()
+
     async def _close(self) -> None:
         for hook in self.shutdown_hooks:
             await hook()
@@ -180,7 +190,7 @@ class ServiceRuntime:
         await self.broker.start()
 
     async def stop(self) -> None:
-        await self.relay.stop()
+        await self._stopping()
         await self.broker.stop()
         await self._close()
 

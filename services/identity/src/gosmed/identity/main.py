@@ -97,5 +97,5 @@ def create(
             task.cancel()
 
     runtime.on_startup(prepare_store)
-    runtime.app.on_shutdown(stop_background)
+    runtime.on_stopping(stop_background)
     return runtime

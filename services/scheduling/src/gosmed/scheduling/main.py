@@ -50,6 +50,6 @@ def create(
             task.cancel()
 
     runtime.on_startup(start)
-    runtime.app.on_shutdown(stop_background)
+    runtime.on_stopping(stop_background)
     runtime.on_shutdown(rpc.close)
     return runtime
